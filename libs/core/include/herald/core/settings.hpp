@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald::core {
+
+// Every setting of one Herald process, with its built-in default. The
+// shipped config/herald.ini documents the same keys and defaults.
+struct settings {
+  std::uint16_t port = 8000;
+  std::string address = "0.0.0.0";
+  std::string static_dir = "public";
+  std::uint32_t workers = 0;  // 0: one per core
+  std::string seed_channel = "broadcast";
+  std::vector<std::string> allowed_origins;  // empty: any origin
+  std::uint64_t max_connections = 0;         // 0: bounded only by open files
+  std::uint64_t max_message_bytes = 65536;
+  std::uint64_t client_queue_max_bytes = 1048576;
+  std::chrono::milliseconds ping_interval{25000};
+  std::chrono::milliseconds pong_timeout{8000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds shutdown_timeout{10000};
+};
+
+// A bad value, reported as one line naming the key.
+struct config_error {
+  std::string key;
+  std::string message;
+  std::string line() const { return "herald: config: " + key + ": " + message; }
+};
+
+enum class option_kind { unsigned_integer, string, string_list, duration };
+
+struct option_info {
+  std::string_view name;
+  option_kind kind;
+  std::string_view help;
+};
+
+// All keys, in the order --help and --dump-config list them.
+const std::vector<option_info>& option_table();
+
+// Sets `key` from its textual form (INI value, environment variable or
+// command-line flag). Unknown keys and values of the wrong type or out of
+// range are errors; `settings` is unchanged then.
+std::optional<config_error> apply_setting(settings& s, std::string_view key,
+                                          std::string_view text);
+
+// Checks that need the whole picture or the file system: the static
+// directory must be a readable folder, limits must be consistent.
+std::vector<config_error> check_settings(const settings& s);
+
+// The effective settings, as an INI file that Herald accepts back.
+std::string dump_settings(const settings& s);
+
+// One line per key for --help.
+std::string options_help();
+
+// Parses "25s", "500ms", "2min", "1h", "100us", "7ns" or a bare number of
+// milliseconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// Whether an allowed-origins pattern is well-formed: `*`, or
+// scheme://host[:port] where host and port may contain `*` wildcards.
+bool valid_origin_pattern(std::string_view pattern);
+
+// Whether `origin` matches one of `patterns` (empty: everything matches).
+bool origin_allowed(const std::vector<std::string>& patterns, std::string_view origin);
+
+// Maps HERALD_STATIC_DIR to static-dir; nullopt for other variables.
+std::optional<std::string> key_from_environment_name(std::string_view name);
+
+}  // namespace herald::core

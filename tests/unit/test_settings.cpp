@@ -1,0 +1,859 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <unistd.h>
+
+#include "herald/core/settings.hpp"
+#include "herald/core/settings_sources.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+using herald::core::apply_setting;
+using herald::core::apply_settings;
+using herald::core::check_settings;
+using herald::core::command_line;
+using herald::core::config_error;
+using herald::core::dump_settings;
+using herald::core::key_from_environment_name;
+using herald::core::key_values;
+using herald::core::option_kind;
+using herald::core::option_table;
+using herald::core::options_help;
+using herald::core::origin_allowed;
+using herald::core::parse_command_line;
+using herald::core::parse_duration;
+using herald::core::read_environment;
+using herald::core::settings;
+using herald::core::valid_origin_pattern;
+
+namespace {
+
+// Applies one setting and requires success.
+void set_ok(settings& s, std::string_view key, std::string_view text) {
+  INFO("key: " << key << ", text: '" << text << "'");
+  const auto error = apply_setting(s, key, text);
+  if (error) {
+    FAIL(error->line());
+  }
+}
+
+// Applies one setting, requires an error naming the key, and requires that
+// `s` did not change. Returns the message.
+std::string set_bad(settings& s, std::string_view key, std::string_view text) {
+  INFO("key: " << key << ", text: '" << text << "'");
+  const std::string before = dump_settings(s);
+  const auto error = apply_setting(s, key, text);
+  REQUIRE(error.has_value());
+  REQUIRE(error->key == key);
+  REQUIRE_FALSE(error->message.empty());
+  REQUIRE(dump_settings(s) == before);
+  return error->message;
+}
+
+void require_same(const settings& a, const settings& b) {
+  CHECK(a.port == b.port);
+  CHECK(a.address == b.address);
+  CHECK(a.static_dir == b.static_dir);
+  CHECK(a.workers == b.workers);
+  CHECK(a.seed_channel == b.seed_channel);
+  CHECK(a.allowed_origins == b.allowed_origins);
+  CHECK(a.max_connections == b.max_connections);
+  CHECK(a.max_message_bytes == b.max_message_bytes);
+  CHECK(a.client_queue_max_bytes == b.client_queue_max_bytes);
+  CHECK(a.ping_interval == b.ping_interval);
+  CHECK(a.pong_timeout == b.pong_timeout);
+  CHECK(a.idle_timeout == b.idle_timeout);
+  CHECK(a.handshake_timeout == b.handshake_timeout);
+  CHECK(a.shutdown_timeout == b.shutdown_timeout);
+}
+
+bool has_error_for(const std::vector<config_error>& errors, std::string_view key) {
+  for (const auto& error : errors) {
+    if (error.key == key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads a string that dump_settings quoted; requires it to span all of `text`.
+std::string unquote(std::string_view text, std::size_t& pos) {
+  REQUIRE(pos < text.size());
+  REQUIRE(text[pos] == '"');
+  std::string out;
+  for (++pos; pos < text.size(); ++pos) {
+    if (text[pos] == '\\') {
+      ++pos;
+      REQUIRE(pos < text.size());
+      out.push_back(text[pos]);
+    } else if (text[pos] == '"') {
+      ++pos;
+      return out;
+    } else {
+      out.push_back(text[pos]);
+    }
+  }
+  FAIL("unterminated string: " << text);
+  return out;
+}
+
+// Turns a dump back into key/value pairs the way a config loader would:
+// quoted strings are unescaped and a list becomes a comma-separated value.
+key_values parse_dump(const std::string& dump) {
+  key_values values;
+  std::istringstream in{dump};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == ';' || line[0] == '[') {
+      continue;
+    }
+    const auto equals = line.find(" = ");
+    REQUIRE(equals != std::string::npos);
+    const std::string key = line.substr(0, equals);
+    const std::string_view raw = std::string_view{line}.substr(equals + 3);
+    std::string value;
+    if (!raw.empty() && raw[0] == '"') {
+      std::size_t pos = 0;
+      value = unquote(raw, pos);
+      REQUIRE(pos == raw.size());
+    } else if (!raw.empty() && raw[0] == '[') {
+      REQUIRE(raw.back() == ']');
+      std::size_t pos = 1;
+      while (raw[pos] != ']') {
+        if (!value.empty()) {
+          value += ",";
+        }
+        value += unquote(raw, pos);
+        if (raw.substr(pos, 2) == ", ") {
+          pos += 2;
+        }
+      }
+      REQUIRE(pos + 1 == raw.size());
+    } else {
+      value = std::string{raw};
+    }
+    values.emplace_back(key, value);
+  }
+  return values;
+}
+
+// A temporary folder, removed at the end of the test.
+class temp_dir {
+ public:
+  temp_dir() {
+    static std::atomic<unsigned> counter{0};
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    path_ = fs::temp_directory_path() /
+            ("herald_settings_test_" + std::to_string(::getpid()) + "_" + std::to_string(stamp) +
+             "_" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("settings defaults", "[settings]") {
+  const settings s;
+  REQUIRE(s.port == 8000);
+  REQUIRE(s.address == "0.0.0.0");
+  REQUIRE(s.static_dir == "public");
+  REQUIRE(s.workers == 0);
+  REQUIRE(s.seed_channel == "broadcast");
+  REQUIRE(s.allowed_origins.empty());
+  REQUIRE(s.max_connections == 0);
+  REQUIRE(s.max_message_bytes == 65536);
+  REQUIRE(s.client_queue_max_bytes == 1048576);
+  REQUIRE(s.ping_interval == 25s);
+  REQUIRE(s.pong_timeout == 8s);
+  REQUIRE(s.idle_timeout == 60s);
+  REQUIRE(s.handshake_timeout == 10s);
+  REQUIRE(s.shutdown_timeout == 10s);
+}
+
+TEST_CASE("option_table lists every key once, in order", "[settings]") {
+  const auto& table = option_table();
+  std::vector<std::string> names;
+  for (const auto& option : table) {
+    names.emplace_back(option.name);
+    REQUIRE_FALSE(option.help.empty());
+  }
+  REQUIRE(names == std::vector<std::string>{
+                       "port", "address", "static-dir", "workers", "seed-channel",
+                       "allowed-origins", "max-connections", "max-message-bytes",
+                       "client-queue-max-bytes", "ping-interval", "pong-timeout", "idle-timeout",
+                       "handshake-timeout", "shutdown-timeout"});
+  REQUIRE(table[0].kind == option_kind::unsigned_integer);
+  REQUIRE(table[1].kind == option_kind::string);
+  REQUIRE(table[5].kind == option_kind::string_list);
+  REQUIRE(table[9].kind == option_kind::duration);
+  // Stable storage: the same object every call.
+  REQUIRE(&option_table() == &table);
+}
+
+TEST_CASE("config_error line names the key", "[settings]") {
+  const config_error error{"port", "expected an integer"};
+  REQUIRE(error.line() == "herald: config: port: expected an integer");
+}
+
+TEST_CASE("apply_setting: port", "[settings]") {
+  settings s;
+  set_ok(s, "port", "8080");
+  REQUIRE(s.port == 8080);
+  set_ok(s, "port", "0");
+  REQUIRE(s.port == 0);
+  set_ok(s, "port", "65535");
+  REQUIRE(s.port == 65535);
+  set_ok(s, "port", "00080");
+  REQUIRE(s.port == 80);
+
+  REQUIRE(set_bad(s, "port", "65536") == "expected an integer in 0..65535, got '65536'");
+  for (const char* bad : {"", "-1", "+80", " 80", "80 ", "80x", "0x50", "8e3", "80.0", "abc",
+                          "99999999999999999999999"}) {
+    set_bad(s, "port", bad);
+  }
+  REQUIRE(s.port == 80);
+}
+
+TEST_CASE("apply_setting: address", "[settings]") {
+  settings s;
+  for (const char* good : {"127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1", "192.168.1.20",
+                           "2001:db8::42"}) {
+    set_ok(s, "address", good);
+    REQUIRE(s.address == good);
+  }
+  for (const char* bad : {"", "localhost", "256.0.0.1", "1.2.3", "1.2.3.4.5", "[::1]",
+                          "127.0.0.1:80", " 127.0.0.1", "::g"}) {
+    const auto message = set_bad(s, "address", bad);
+    REQUIRE(message == "expected an IPv4 or IPv6 address, got '" + std::string{bad} + "'");
+  }
+  REQUIRE(s.address == "2001:db8::42");
+}
+
+TEST_CASE("apply_setting: static-dir takes any string", "[settings]") {
+  settings s;
+  set_ok(s, "static-dir", "/srv/www");
+  REQUIRE(s.static_dir == "/srv/www");
+  set_ok(s, "static-dir", "relative/dir with space");
+  REQUIRE(s.static_dir == "relative/dir with space");
+  set_ok(s, "static-dir", "quote\"and\\backslash");
+  REQUIRE(s.static_dir == "quote\"and\\backslash");
+}
+
+TEST_CASE("apply_setting: workers", "[settings]") {
+  settings s;
+  set_ok(s, "workers", "4");
+  REQUIRE(s.workers == 4);
+  set_ok(s, "workers", "0");
+  REQUIRE(s.workers == 0);
+  set_ok(s, "workers", "1024");
+  REQUIRE(s.workers == 1024);
+  REQUIRE(set_bad(s, "workers", "1025") == "expected an integer in 0..1024, got '1025'");
+  set_bad(s, "workers", "-4");
+  set_bad(s, "workers", "four");
+  REQUIRE(s.workers == 1024);
+}
+
+TEST_CASE("apply_setting: seed-channel", "[settings]") {
+  settings s;
+  set_ok(s, "seed-channel", "chat");
+  REQUIRE(s.seed_channel == "chat");
+  const std::string longest(255, 'c');
+  set_ok(s, "seed-channel", longest);
+  REQUIRE(s.seed_channel == longest);
+  REQUIRE(set_bad(s, "seed-channel", "") == "expected a channel name of 1 to 255 bytes");
+  set_bad(s, "seed-channel", std::string(256, 'c'));
+  REQUIRE(s.seed_channel == longest);
+}
+
+TEST_CASE("apply_setting: allowed-origins", "[settings]") {
+  settings s;
+  set_ok(s, "allowed-origins", "https://example.com");
+  REQUIRE(s.allowed_origins == std::vector<std::string>{"https://example.com"});
+
+  set_ok(s, "allowed-origins", " https://a.example.com ,http://*.b.org:8080,  *  ");
+  REQUIRE(s.allowed_origins ==
+          std::vector<std::string>{"https://a.example.com", "http://*.b.org:8080", "*"});
+
+  // Empty items are skipped; an empty value allows every origin again.
+  set_ok(s, "allowed-origins", ",https://c.net,,");
+  REQUIRE(s.allowed_origins == std::vector<std::string>{"https://c.net"});
+  set_ok(s, "allowed-origins", "");
+  REQUIRE(s.allowed_origins.empty());
+  set_ok(s, "allowed-origins", " , ");
+  REQUIRE(s.allowed_origins.empty());
+
+  set_ok(s, "allowed-origins", "https://kept.example");
+  const auto message = set_bad(s, "allowed-origins", "https://ok.example, example.com");
+  REQUIRE(message.find("'example.com'") != std::string::npos);
+  set_bad(s, "allowed-origins", "https://example.com/");
+  set_bad(s, "allowed-origins", "https://");
+  REQUIRE(s.allowed_origins == std::vector<std::string>{"https://kept.example"});
+}
+
+TEST_CASE("apply_setting: max-connections", "[settings]") {
+  settings s;
+  set_ok(s, "max-connections", "10000");
+  REQUIRE(s.max_connections == 10000);
+  set_ok(s, "max-connections", "4294967295");
+  REQUIRE(s.max_connections == 4294967295u);
+  set_ok(s, "max-connections", "0");
+  REQUIRE(s.max_connections == 0);
+  set_bad(s, "max-connections", "4294967296");
+  set_bad(s, "max-connections", "-1");
+  REQUIRE(s.max_connections == 0);
+}
+
+TEST_CASE("apply_setting: max-message-bytes", "[settings]") {
+  settings s;
+  set_ok(s, "max-message-bytes", "16");
+  REQUIRE(s.max_message_bytes == 16);
+  set_ok(s, "max-message-bytes", "67108864");
+  REQUIRE(s.max_message_bytes == 67108864);
+  REQUIRE(set_bad(s, "max-message-bytes", "15") ==
+          "expected an integer in 16..67108864, got '15'");
+  set_bad(s, "max-message-bytes", "67108865");
+  set_bad(s, "max-message-bytes", "0");
+  set_bad(s, "max-message-bytes", "64k");
+  REQUIRE(s.max_message_bytes == 67108864);
+}
+
+TEST_CASE("apply_setting: client-queue-max-bytes", "[settings]") {
+  settings s;
+  set_ok(s, "client-queue-max-bytes", "1024");
+  REQUIRE(s.client_queue_max_bytes == 1024);
+  set_ok(s, "client-queue-max-bytes", "1073741824");
+  REQUIRE(s.client_queue_max_bytes == 1073741824);
+  set_bad(s, "client-queue-max-bytes", "1023");
+  set_bad(s, "client-queue-max-bytes", "1073741825");
+  REQUIRE(s.client_queue_max_bytes == 1073741824);
+}
+
+TEST_CASE("apply_setting: durations", "[settings]") {
+  settings s;
+  set_ok(s, "ping-interval", "30s");
+  REQUIRE(s.ping_interval == 30s);
+  set_ok(s, "pong-timeout", "1500ms");
+  REQUIRE(s.pong_timeout == 1500ms);
+  set_ok(s, "idle-timeout", "2min");
+  REQUIRE(s.idle_timeout == 2min);
+  set_ok(s, "handshake-timeout", "750");
+  REQUIRE(s.handshake_timeout == 750ms);
+  set_ok(s, "shutdown-timeout", "1h");
+  REQUIRE(s.shutdown_timeout == 1h);
+
+  for (const char* key : {"ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
+                          "shutdown-timeout"}) {
+    for (const char* bad : {"", "s", "5 s", "-5s", "1.5s", "5m", "5S", "5sec", "ten"}) {
+      const auto message = set_bad(s, key, bad);
+      REQUIRE(message ==
+              "expected a duration such as 500ms, 25s or 2min, got '" + std::string{bad} + "'");
+    }
+  }
+  REQUIRE(s.shutdown_timeout == 1h);
+}
+
+TEST_CASE("apply_setting: unknown keys", "[settings]") {
+  settings s;
+  for (const char* key : {"", "prot", "Port", "PORT", "static_dir", "--port", "port ",
+                          "config-file"}) {
+    INFO("key: '" << key << "'");
+    const auto error = apply_setting(s, key, "1");
+    REQUIRE(error.has_value());
+    REQUIRE(error->key == key);
+    REQUIRE(error->message == "unknown key");
+  }
+  require_same(s, settings{});
+}
+
+TEST_CASE("parse_duration units", "[settings]") {
+  REQUIRE(parse_duration("0") == 0ms);
+  REQUIRE(parse_duration("250") == 250ms);
+  REQUIRE(parse_duration("500ms") == 500ms);
+  REQUIRE(parse_duration("25s") == 25s);
+  REQUIRE(parse_duration("0s") == 0ms);
+  REQUIRE(parse_duration("2min") == 2min);
+  REQUIRE(parse_duration("1h") == 1h);
+  REQUIRE(parse_duration("36h") == 36h);
+  // Sub-millisecond units truncate to whole milliseconds.
+  REQUIRE(parse_duration("100us") == 0ms);
+  REQUIRE(parse_duration("1500us") == 1ms);
+  REQUIRE(parse_duration("7ns") == 0ms);
+  REQUIRE(parse_duration("2000000ns") == 2ms);
+  // The largest accepted number, in the largest unit, does not overflow.
+  REQUIRE(parse_duration("1099511627776") == std::chrono::milliseconds{1099511627776});
+  REQUIRE(parse_duration("1099511627776h") ==
+          std::chrono::milliseconds{1099511627776 * 3'600'000});
+}
+
+TEST_CASE("parse_duration rejects malformed text", "[settings]") {
+  for (const char* bad : {"", "ms", "s", "h", "-1", "-1s", "+1s", "1.5s", "1,5s", " 1s", "1s ",
+                          "1 s", "1m", "1sec", "1hr", "1S", "1MS", "1d", "1s1", "1msx", "s1",
+                          "1099511627777", "99999999999999999999s"}) {
+    INFO("text: '" << bad << "'");
+    REQUIRE_FALSE(parse_duration(bad).has_value());
+  }
+}
+
+TEST_CASE("valid_origin_pattern", "[settings]") {
+  for (const char* good :
+       {"*", "https://example.com", "http://localhost:8080", "https://*.example.com",
+        "http://*:3000", "http://localhost:*", "https://*", "http://[::1]:8080",
+        "chrome-extension://abcdef", "app+x.y-z://host", "HTTPS://EXAMPLE.COM"}) {
+    INFO("pattern: " << good);
+    REQUIRE(valid_origin_pattern(good));
+  }
+  for (const char* bad :
+       {"", "**", "example.com", "*.example.com", "://example.com", "https://",
+        "https://example.com/", "https://example.com/path", "https://exa mple.com",
+        "ht tp://x", "*://x", "http*://x", "https://user@host", "https:/example.com",
+        "https://host?q", "https://host#f", "https://ex_ample.com"}) {
+    INFO("pattern: " << bad);
+    REQUIRE_FALSE(valid_origin_pattern(bad));
+  }
+}
+
+TEST_CASE("origin_allowed: an empty list allows every origin", "[settings]") {
+  const std::vector<std::string> none;
+  REQUIRE(origin_allowed(none, "https://example.com"));
+  REQUIRE(origin_allowed(none, "null"));
+  REQUIRE(origin_allowed(none, ""));
+}
+
+TEST_CASE("origin_allowed: exact patterns", "[settings]") {
+  const std::vector<std::string> patterns{"https://example.com", "http://localhost:8080"};
+  REQUIRE(origin_allowed(patterns, "https://example.com"));
+  REQUIRE(origin_allowed(patterns, "http://localhost:8080"));
+  REQUIRE_FALSE(origin_allowed(patterns, "http://example.com"));
+  REQUIRE_FALSE(origin_allowed(patterns, "https://example.com:443"));
+  REQUIRE_FALSE(origin_allowed(patterns, "https://example.com.evil.net"));
+  REQUIRE_FALSE(origin_allowed(patterns, "https://sub.example.com"));
+  REQUIRE_FALSE(origin_allowed(patterns, "http://localhost:8081"));
+  REQUIRE_FALSE(origin_allowed(patterns, "http://localhost"));
+  REQUIRE_FALSE(origin_allowed(patterns, "null"));
+  REQUIRE_FALSE(origin_allowed(patterns, ""));
+}
+
+TEST_CASE("origin_allowed is case-insensitive", "[settings]") {
+  REQUIRE(origin_allowed({"https://example.com"}, "HTTPS://EXAMPLE.COM"));
+  REQUIRE(origin_allowed({"https://example.com"}, "https://Example.Com"));
+  REQUIRE(origin_allowed({"HTTPS://*.EXAMPLE.COM"}, "https://app.example.com"));
+  REQUIRE(origin_allowed({"https://*.Example.com"}, "https://APP.EXAMPLE.COM"));
+}
+
+TEST_CASE("origin_allowed: wildcards", "[settings]") {
+  const std::vector<std::string> subdomains{"https://*.example.com"};
+  REQUIRE(origin_allowed(subdomains, "https://app.example.com"));
+  REQUIRE(origin_allowed(subdomains, "https://a.b.example.com"));
+  REQUIRE_FALSE(origin_allowed(subdomains, "https://example.com"));
+  REQUIRE_FALSE(origin_allowed(subdomains, "https://evilexample.com"));
+  REQUIRE_FALSE(origin_allowed(subdomains, "https://app.example.com.evil.net"));
+  REQUIRE_FALSE(origin_allowed(subdomains, "http://app.example.com"));
+  REQUIRE_FALSE(origin_allowed(subdomains, "https://app.example.com:8443"));
+
+  const std::vector<std::string> any_port{"http://localhost:*"};
+  REQUIRE(origin_allowed(any_port, "http://localhost:3000"));
+  REQUIRE(origin_allowed(any_port, "http://localhost:8080"));
+  REQUIRE_FALSE(origin_allowed(any_port, "http://localhost"));
+  REQUIRE_FALSE(origin_allowed(any_port, "http://localhost.evil.net"));
+
+  const std::vector<std::string> middle{"https://*.cdn.*.example.com"};
+  REQUIRE(origin_allowed(middle, "https://a.cdn.eu.example.com"));
+  REQUIRE_FALSE(origin_allowed(middle, "https://a.cdn.example.com"));
+
+  const std::vector<std::string> everything{"*"};
+  REQUIRE(origin_allowed(everything, "https://anything.example"));
+  REQUIRE(origin_allowed(everything, "null"));
+  REQUIRE(origin_allowed(everything, ""));
+
+  const std::vector<std::string> several{"https://one.example", "https://*.two.example"};
+  REQUIRE(origin_allowed(several, "https://one.example"));
+  REQUIRE(origin_allowed(several, "https://x.two.example"));
+  REQUIRE_FALSE(origin_allowed(several, "https://three.example"));
+}
+
+TEST_CASE("origin_allowed: backtracking wildcards", "[settings]") {
+  REQUIRE(origin_allowed({"https://*a*a*a"}, "https://aaa"));
+  REQUIRE(origin_allowed({"https://*ab"}, "https://aaab"));
+  REQUIRE_FALSE(origin_allowed({"https://*ab"}, "https://aaaba"));
+  REQUIRE(origin_allowed({"https://**x"}, "https://x"));
+  REQUIRE(origin_allowed({"https://x**"}, "https://x"));
+  // Long input against many stars finishes quickly (no exponential backtracking).
+  const std::string origin = "https://" + std::string(2000, 'a');
+  REQUIRE_FALSE(origin_allowed({"https://*a*a*a*a*a*a*a*a*b"}, origin));
+}
+
+TEST_CASE("check_settings accepts a consistent configuration", "[settings]") {
+  temp_dir dir;
+  settings s;
+  s.static_dir = dir.path().string();
+  REQUIRE(check_settings(s).empty());
+
+  s.client_queue_max_bytes = s.max_message_bytes;  // equal is fine
+  s.idle_timeout = 1s;
+  s.handshake_timeout = 100ms;
+  s.ping_interval = 1s;
+  s.pong_timeout = 1s;
+  REQUIRE(check_settings(s).empty());
+}
+
+TEST_CASE("check_settings: static dir must be a folder", "[settings]") {
+  temp_dir dir;
+  settings s;
+
+  SECTION("missing") {
+    s.static_dir = (dir.path() / "does-not-exist").string();
+  }
+  SECTION("a regular file") {
+    const fs::path file = dir.path() / "file.txt";
+    std::ofstream{file} << "x";
+    s.static_dir = file.string();
+  }
+  SECTION("empty") {
+    s.static_dir = "";
+  }
+
+  const auto errors = check_settings(s);
+  REQUIRE(errors.size() == 1);
+  REQUIRE(errors[0].key == "static-dir");
+  REQUIRE(errors[0].message.find("'" + s.static_dir + "'") != std::string::npos);
+  REQUIRE(errors[0].line().rfind("herald: config: static-dir: ", 0) == 0);
+}
+
+TEST_CASE("check_settings: queue must hold the largest message", "[settings]") {
+  temp_dir dir;
+  settings s;
+  s.static_dir = dir.path().string();
+  s.max_message_bytes = 4096;
+  s.client_queue_max_bytes = 4095;
+  const auto errors = check_settings(s);
+  REQUIRE(errors.size() == 1);
+  REQUIRE(errors[0].key == "client-queue-max-bytes");
+  REQUIRE(errors[0].message == "must be at least max-message-bytes (4096)");
+}
+
+TEST_CASE("check_settings: timeouts have lower bounds", "[settings]") {
+  temp_dir dir;
+  settings s;
+  s.static_dir = dir.path().string();
+  s.idle_timeout = 999ms;
+  s.handshake_timeout = 99ms;
+  s.ping_interval = 0ms;
+  s.pong_timeout = 500ms;
+  const auto errors = check_settings(s);
+  REQUIRE(errors.size() == 4);
+  REQUIRE(has_error_for(errors, "idle-timeout"));
+  REQUIRE(has_error_for(errors, "handshake-timeout"));
+  REQUIRE(has_error_for(errors, "ping-interval"));
+  REQUIRE(has_error_for(errors, "pong-timeout"));
+}
+
+TEST_CASE("check_settings reports every problem at once", "[settings]") {
+  settings s;
+  s.static_dir = "/nonexistent/herald/static/dir";
+  s.max_message_bytes = 2048;
+  s.client_queue_max_bytes = 1024;
+  s.idle_timeout = 0ms;
+  const auto errors = check_settings(s);
+  REQUIRE(errors.size() == 3);
+  REQUIRE(errors[0].key == "static-dir");
+  REQUIRE(has_error_for(errors, "client-queue-max-bytes"));
+  REQUIRE(has_error_for(errors, "idle-timeout"));
+}
+
+TEST_CASE("dump_settings of the defaults", "[settings]") {
+  const std::string dump = dump_settings(settings{});
+  REQUIRE(dump ==
+          "; Herald effective configuration\n"
+          "[global]\n"
+          "port = 8000\n"
+          "address = \"0.0.0.0\"\n"
+          "static-dir = \"public\"\n"
+          "workers = 0\n"
+          "seed-channel = \"broadcast\"\n"
+          "allowed-origins = []\n"
+          "max-connections = 0\n"
+          "max-message-bytes = 65536\n"
+          "client-queue-max-bytes = 1048576\n"
+          "ping-interval = 25s\n"
+          "pong-timeout = 8s\n"
+          "idle-timeout = 60s\n"
+          "handshake-timeout = 10s\n"
+          "shutdown-timeout = 10s\n");
+}
+
+TEST_CASE("dump_settings quotes strings and lists", "[settings]") {
+  settings s;
+  s.static_dir = "C:\\web \"root\"";
+  s.allowed_origins = {"https://a.example", "http://*.b.example:8080"};
+  s.pong_timeout = 1500ms;
+  const std::string dump = dump_settings(s);
+  REQUIRE(dump.find("static-dir = \"C:\\\\web \\\"root\\\"\"\n") != std::string::npos);
+  REQUIRE(dump.find("allowed-origins = [\"https://a.example\", \"http://*.b.example:8080\"]\n") !=
+          std::string::npos);
+  REQUIRE(dump.find("pong-timeout = 1500ms\n") != std::string::npos);
+}
+
+TEST_CASE("dump_settings output can be re-applied", "[settings]") {
+  settings original;
+  original.port = 9123;
+  original.address = "::1";
+  original.static_dir = "/srv/dir with \"quotes\", commas and \\backslashes\\";
+  original.workers = 3;
+  original.seed_channel = "room \"one\", two";
+  original.allowed_origins = {"https://a.example", "http://*.b.example:8080", "*"};
+  original.max_connections = 4294967295u;
+  original.max_message_bytes = 16;
+  original.client_queue_max_bytes = 1073741824;
+  original.ping_interval = 1500ms;
+  original.pong_timeout = 3min;
+  original.idle_timeout = 2h;
+  original.handshake_timeout = 0ms;
+  original.shutdown_timeout = 1ms;
+
+  const auto values = parse_dump(dump_settings(original));
+  REQUIRE(values.size() == option_table().size());
+
+  settings restored;
+  const auto errors = apply_settings(restored, values);
+  for (const auto& error : errors) {
+    FAIL_CHECK(error.line());
+  }
+  REQUIRE(errors.empty());
+  require_same(restored, original);
+  REQUIRE(dump_settings(restored) == dump_settings(original));
+
+  // The defaults round-trip too.
+  settings defaults_restored;
+  defaults_restored.port = 1;
+  REQUIRE(apply_settings(defaults_restored, parse_dump(dump_settings(settings{}))).empty());
+  require_same(defaults_restored, settings{});
+}
+
+TEST_CASE("options_help lists every key with its default", "[settings]") {
+  const std::string help = options_help();
+  for (const auto& option : option_table()) {
+    INFO("key: " << option.name);
+    REQUIRE(help.find("  --" + std::string{option.name} + "=VALUE\n") != std::string::npos);
+    REQUIRE(help.find(std::string{option.help}) != std::string::npos);
+  }
+  REQUIRE(help.find("(default 8000)") != std::string::npos);
+  REQUIRE(help.find("(default \"broadcast\")") != std::string::npos);
+  REQUIRE(help.find("(default 25s)") != std::string::npos);
+}
+
+TEST_CASE("key_from_environment_name", "[settings]") {
+  REQUIRE(key_from_environment_name("HERALD_STATIC_DIR") == std::optional<std::string>{"static-dir"});
+  REQUIRE(key_from_environment_name("HERALD_PORT") == std::optional<std::string>{"port"});
+  REQUIRE(key_from_environment_name("HERALD_CLIENT_QUEUE_MAX_BYTES") ==
+          std::optional<std::string>{"client-queue-max-bytes"});
+  REQUIRE(key_from_environment_name("HERALD_CONFIG_FILE") ==
+          std::optional<std::string>{"config-file"});
+  REQUIRE(key_from_environment_name("HERALD_Max_Connections") ==
+          std::optional<std::string>{"max-connections"});
+  REQUIRE(key_from_environment_name("HERALD_X") == std::optional<std::string>{"x"});
+  for (const char* other : {"", "HERALD", "HERALD_", "herald_port", "Herald_PORT", "PATH",
+                            "XHERALD_PORT", "HERALDPORT", " HERALD_PORT"}) {
+    INFO("name: '" << other << "'");
+    REQUIRE_FALSE(key_from_environment_name(other).has_value());
+  }
+}
+
+TEST_CASE("parse_command_line: --key=value and --key value", "[settings]") {
+  const auto cl = parse_command_line(
+      {"--port=9000", "--static-dir", "/srv/www", "--allowed-origins=a=b", "--port", "9001"});
+  REQUIRE(cl.errors.empty());
+  REQUIRE(cl.overrides == key_values{{"port", "9000"},
+                                     {"static-dir", "/srv/www"},
+                                     {"allowed-origins", "a=b"},
+                                     {"port", "9001"}});
+  REQUIRE_FALSE(cl.help);
+  REQUIRE_FALSE(cl.version);
+  REQUIRE_FALSE(cl.dump_config);
+  REQUIRE_FALSE(cl.check_config);
+  REQUIRE_FALSE(cl.config_file.has_value());
+}
+
+TEST_CASE("parse_command_line: empty values and values with spaces", "[settings]") {
+  const auto cl = parse_command_line({"--allowed-origins=", "--static-dir", "dir with space", "--seed-channel", ""});
+  REQUIRE(cl.errors.empty());
+  REQUIRE(cl.overrides == key_values{{"allowed-origins", ""},
+                                     {"static-dir", "dir with space"},
+                                     {"seed-channel", ""}});
+}
+
+TEST_CASE("parse_command_line: no arguments", "[settings]") {
+  const command_line cl = parse_command_line({});
+  REQUIRE(cl.errors.empty());
+  REQUIRE(cl.overrides.empty());
+  REQUIRE_FALSE(cl.help);
+  REQUIRE_FALSE(cl.config_file.has_value());
+}
+
+TEST_CASE("parse_command_line: flags", "[settings]") {
+  REQUIRE(parse_command_line({"--help"}).help);
+  REQUIRE(parse_command_line({"-h"}).help);
+  REQUIRE(parse_command_line({"--version"}).version);
+  REQUIRE(parse_command_line({"--dump-config"}).dump_config);
+  REQUIRE(parse_command_line({"--check-config"}).check_config);
+
+  const auto cl =
+      parse_command_line({"--check-config", "--port=1", "--dump-config", "--version", "-h"});
+  REQUIRE(cl.help);
+  REQUIRE(cl.version);
+  REQUIRE(cl.dump_config);
+  REQUIRE(cl.check_config);
+  REQUIRE(cl.errors.empty());
+  REQUIRE(cl.overrides == key_values{{"port", "1"}});
+}
+
+TEST_CASE("parse_command_line: --config-file", "[settings]") {
+  auto cl = parse_command_line({"--config-file=/etc/herald.ini"});
+  REQUIRE(cl.config_file == std::optional<std::string>{"/etc/herald.ini"});
+  REQUIRE(cl.overrides.empty());
+  REQUIRE(cl.errors.empty());
+
+  cl = parse_command_line({"--config-file", "a.ini", "--port=5", "--config-file", "b.ini"});
+  REQUIRE(cl.config_file == std::optional<std::string>{"b.ini"});  // the last one wins
+  REQUIRE(cl.overrides == key_values{{"port", "5"}});
+  REQUIRE(cl.errors.empty());
+}
+
+TEST_CASE("parse_command_line: stray arguments are errors", "[settings]") {
+  const auto cl = parse_command_line({"serve", "--port=1", "-p", "--", "-", "-help"});
+  REQUIRE(cl.overrides == key_values{{"port", "1"}});
+  REQUIRE(cl.errors.size() == 5);
+  const std::vector<std::string> expected{"serve", "-p", "--", "-", "-help"};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    REQUIRE(cl.errors[i].key == expected[i]);
+    REQUIRE(cl.errors[i].message == "unexpected argument (flags look like --key=value)");
+  }
+}
+
+TEST_CASE("parse_command_line: a missing value is an error", "[settings]") {
+  auto cl = parse_command_line({"--port=1", "--static-dir"});
+  REQUIRE(cl.overrides == key_values{{"port", "1"}});
+  REQUIRE(cl.errors.size() == 1);
+  REQUIRE(cl.errors[0].key == "static-dir");
+  REQUIRE(cl.errors[0].message == "missing value");
+  REQUIRE(cl.errors[0].line() == "herald: config: static-dir: missing value");
+
+  cl = parse_command_line({"--config-file"});
+  REQUIRE(cl.errors.size() == 1);
+  REQUIRE(cl.errors[0].key == "config-file");
+  REQUIRE_FALSE(cl.config_file.has_value());
+}
+
+TEST_CASE("read_environment picks HERALD_ variables", "[settings]") {
+  const char* const envp[] = {
+      "PATH=/usr/bin:/bin",
+      "HERALD_PORT=9000",
+      "HOME=/root",
+      "HERALD_STATIC_DIR=/srv/www",
+      "HERALD_ALLOWED_ORIGINS=https://a.example,https://b.example",
+      "HERALD_CONFIG_FILE=/etc/herald.ini",
+      "HERALD_SEED_CHANNEL=a=b",
+      "HERALD_MAX_CONNECTIONS=",
+      "HERALD_NO_EQUALS_SIGN",
+      "HERALD_=ignored",
+      "herald_port=1",
+      "XHERALD_PORT=2",
+      nullptr,
+  };
+  const auto env = read_environment(envp);
+  REQUIRE(env.config_file == std::optional<std::string>{"/etc/herald.ini"});
+  REQUIRE(env.overrides ==
+          key_values{{"port", "9000"},
+                     {"static-dir", "/srv/www"},
+                     {"allowed-origins", "https://a.example,https://b.example"},
+                     {"seed-channel", "a=b"},
+                     {"max-connections", ""}});
+}
+
+TEST_CASE("read_environment with nothing relevant", "[settings]") {
+  const char* const only_null[] = {nullptr};
+  auto env = read_environment(only_null);
+  REQUIRE(env.overrides.empty());
+  REQUIRE_FALSE(env.config_file.has_value());
+
+  env = read_environment(nullptr);
+  REQUIRE(env.overrides.empty());
+  REQUIRE_FALSE(env.config_file.has_value());
+
+  const char* const unrelated[] = {"PATH=/bin", "TERM=xterm", nullptr};
+  env = read_environment(unrelated);
+  REQUIRE(env.overrides.empty());
+  REQUIRE_FALSE(env.config_file.has_value());
+}
+
+TEST_CASE("read_environment overrides apply to settings", "[settings]") {
+  const char* const envp[] = {"HERALD_PORT=7000", "HERALD_PING_INTERVAL=5s",
+                              "HERALD_ALLOWED_ORIGINS=https://a.example, https://*.b.example",
+                              nullptr};
+  settings s;
+  REQUIRE(apply_settings(s, read_environment(envp).overrides).empty());
+  REQUIRE(s.port == 7000);
+  REQUIRE(s.ping_interval == 5s);
+  REQUIRE(s.allowed_origins ==
+          std::vector<std::string>{"https://a.example", "https://*.b.example"});
+}
+
+TEST_CASE("apply_settings applies in order and collects every error", "[settings]") {
+  settings s;
+  const key_values values{
+      {"port", "9000"},
+      {"port", "70000"},         // bad: port stays 9000
+      {"workers", "2"},
+      {"no-such-key", "1"},      // bad
+      {"address", "localhost"},  // bad
+      {"ping-interval", "3s"},
+      {"idle-timeout", "soon"},  // bad
+      {"workers", "5"},          // later values win
+  };
+  const auto errors = apply_settings(s, values);
+  REQUIRE(errors.size() == 4);
+  REQUIRE(errors[0].key == "port");
+  REQUIRE(errors[1].key == "no-such-key");
+  REQUIRE(errors[1].message == "unknown key");
+  REQUIRE(errors[2].key == "address");
+  REQUIRE(errors[3].key == "idle-timeout");
+
+  REQUIRE(s.port == 9000);
+  REQUIRE(s.workers == 5);
+  REQUIRE(s.address == "0.0.0.0");
+  REQUIRE(s.ping_interval == 3s);
+  REQUIRE(s.idle_timeout == 60s);
+
+  REQUIRE(apply_settings(s, {}).empty());
+}
+
+TEST_CASE("command line overrides flow into settings", "[settings]") {
+  const auto cl = parse_command_line({"--port", "8443", "--workers=8", "--shutdown-timeout=30s"});
+  REQUIRE(cl.errors.empty());
+  settings s;
+  REQUIRE(apply_settings(s, cl.overrides).empty());
+  REQUIRE(s.port == 8443);
+  REQUIRE(s.workers == 8);
+  REQUIRE(s.shutdown_timeout == 30s);
+}
