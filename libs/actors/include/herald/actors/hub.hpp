@@ -1,0 +1,64 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "herald/actors/session_sink.hpp"
+#include "herald/core/frame.hpp"
+
+// No CAF header on purpose: the transport layer (Beast) includes this file,
+// and a translation unit with both costs 1.3 GB and half a minute to build.
+namespace caf {
+class actor_system;
+class actor_control_block;
+}  // namespace caf
+
+namespace herald::actors {
+
+// A session's reference to its connection actor. Dropping it tells the actor
+// to quit, which in turn drops its subscriptions.
+class connection_handle {
+ public:
+  connection_handle() = default;
+  connection_handle(connection_handle&& other) noexcept;
+  connection_handle& operator=(connection_handle&& other) noexcept;
+  connection_handle(const connection_handle&) = delete;
+  connection_handle& operator=(const connection_handle&) = delete;
+  ~connection_handle();
+
+  // Forwards a client's publication through the connection actor, so one
+  // client's messages reach the broadcaster in the order they were sent.
+  void publish(std::string channel, core::frame_ptr frame) const;
+
+  // Tells the actor to quit now; later calls do nothing.
+  void close();
+
+  explicit operator bool() const { return actor_ != nullptr; }
+
+ private:
+  friend class hub;
+  explicit connection_handle(caf::actor_control_block* actor) : actor_(actor) {}
+  caf::actor_control_block* actor_ = nullptr;  // strong reference
+};
+
+// The actor side as the transport sees it: spawns connection actors wired to
+// the broadcaster.
+class hub {
+ public:
+  explicit hub(caf::actor_system& system);
+  ~hub();
+  hub(const hub&) = delete;
+  hub& operator=(const hub&) = delete;
+
+  // Spawns a connection actor for `sink`, subscribed to `channel`.
+  connection_handle connect(std::weak_ptr<session_sink> sink, const std::string& channel);
+
+  // Stops the broadcaster; call once every session is gone.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace herald::actors

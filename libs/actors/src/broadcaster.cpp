@@ -1,0 +1,43 @@
+#include "herald/actors/broadcaster.hpp"
+
+#include <caf/all.hpp>
+
+namespace herald::actors {
+
+broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self) {
+  self->set_down_handler([self](caf::down_msg& msg) {
+    // The registry holds strong handles, so the departed actor's handle can
+    // still be rebuilt from its address to find its subscriptions.
+    if (auto departed = caf::actor_cast<connection_actor>(msg.source)) {
+      self->state.registry.remove(departed);
+    }
+  });
+  return {
+      [self](subscribe_atom, const std::string& channel, const connection_actor& subscriber) {
+        auto& registry = self->state.registry;
+        if (!registry.contains(subscriber)) {
+          self->monitor(subscriber);
+        }
+        registry.subscribe(channel, subscriber);
+      },
+      [self](unsubscribe_atom, const std::string& channel, const connection_actor& subscriber) {
+        self->state.registry.unsubscribe(channel, subscriber);
+      },
+      [self](publish_atom, const std::string& channel, const core::frame_ptr& frame) {
+        auto& stats = self->state.stats;
+        ++stats.publications;
+        for (const auto& subscriber : self->state.registry.subscribers(channel)) {
+          self->send(subscriber, deliver_atom::value, frame);
+          ++stats.deliveries;
+        }
+      },
+      [self](stats_atom) {
+        auto stats = self->state.stats;
+        stats.channels = self->state.registry.channel_count();
+        stats.subscribers = self->state.registry.subscriber_count();
+        return stats;
+      },
+  };
+}
+
+}  // namespace herald::actors

@@ -1,0 +1,70 @@
+#include "herald/actors/hub.hpp"
+
+#include <caf/all.hpp>
+
+#include "herald/actors/broadcaster.hpp"
+#include "herald/actors/connection_actor.hpp"
+
+namespace herald::actors {
+
+connection_handle::connection_handle(connection_handle&& other) noexcept
+    : actor_(other.actor_) {
+  other.actor_ = nullptr;
+}
+
+connection_handle& connection_handle::operator=(connection_handle&& other) noexcept {
+  if (this != &other) {
+    close();
+    actor_ = other.actor_;
+    other.actor_ = nullptr;
+  }
+  return *this;
+}
+
+connection_handle::~connection_handle() { close(); }
+
+void connection_handle::publish(std::string channel, core::frame_ptr frame) const {
+  if (actor_ == nullptr) {
+    return;
+  }
+  auto handle = caf::actor_cast<connection_actor>(actor_);
+  caf::anon_send(handle, publish_atom::value, std::move(channel), std::move(frame));
+}
+
+void connection_handle::close() {
+  if (actor_ == nullptr) {
+    return;
+  }
+  // Adopt the reference this handle owned, so it is released on return.
+  connection_actor handle = caf::actor_cast<connection_actor>(
+      caf::strong_actor_ptr{actor_, false});
+  actor_ = nullptr;
+  caf::anon_send(handle, close_atom::value);
+}
+
+struct hub::impl {
+  caf::actor_system& system;
+  broadcaster_actor broadcaster;
+};
+
+hub::hub(caf::actor_system& system)
+    : impl_(std::make_unique<impl>(impl{system, system.spawn(broadcaster)})) {}
+
+hub::~hub() { stop(); }
+
+connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::string& channel) {
+  connection_actor actor =
+      impl_->system.spawn(connection, impl_->broadcaster, std::move(sink), channel);
+  // Transfer one strong reference into the handle.
+  caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
+  return connection_handle{strong.release()};
+}
+
+void hub::stop() {
+  if (impl_ && impl_->broadcaster) {
+    caf::anon_send_exit(impl_->broadcaster, caf::exit_reason::user_shutdown);
+    impl_->broadcaster = nullptr;
+  }
+}
+
+}  // namespace herald::actors

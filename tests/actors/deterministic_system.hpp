@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "herald/actors/session_sink.hpp"
+
+namespace herald::test {
+
+// An actor system on CAF's deterministic test scheduler: nothing runs until
+// the test calls run(), and then everything runs on the test's thread.
+struct deterministic_system {
+  deterministic_system() : system(configure(config)) {
+    scheduler = &dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+  }
+
+  // Runs every pending message to completion; returns how many ran.
+  std::size_t run() { return scheduler->run(); }
+
+  caf::actor_system_config config;
+  caf::actor_system system;
+  caf::scheduler::test_coordinator* scheduler;
+
+ private:
+  static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    return cfg;
+  }
+};
+
+// A session stand-in that records what its connection actor delivers.
+struct recording_sink : actors::session_sink {
+  void deliver(core::frame_ptr frame) override {
+    std::lock_guard lock{mutex};
+    frames.push_back(*frame);
+    pointers.push_back(frame);
+  }
+  std::vector<std::string> received() {
+    std::lock_guard lock{mutex};
+    return frames;
+  }
+  std::mutex mutex;
+  std::vector<std::string> frames;
+  std::vector<core::frame_ptr> pointers;
+};
+
+}  // namespace herald::test

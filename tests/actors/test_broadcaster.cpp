@@ -1,0 +1,194 @@
+#include <catch2/catch.hpp>
+
+#include "deterministic_system.hpp"
+#include "herald/actors/broadcaster.hpp"
+#include "herald/actors/connection_actor.hpp"
+#include "herald/actors/hub.hpp"
+
+namespace actors = herald::actors;
+namespace core = herald::core;
+using herald::test::deterministic_system;
+using herald::test::recording_sink;
+
+namespace {
+
+actors::broadcaster_stats stats_of(deterministic_system& sys, const actors::broadcaster_actor& b) {
+  actors::broadcaster_stats result;
+  caf::scoped_actor self{sys.system};
+  // Send first, let the deterministic scheduler run the broadcaster, then
+  // collect the reply: blocking before run() would wait forever.
+  auto pending = self->request(b, caf::infinite, actors::stats_atom::value);
+  sys.run();
+  pending.receive([&](const actors::broadcaster_stats& s) { result = s; },
+               [&](const caf::error& err) { FAIL(sys.system.render(err)); });
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("a connection actor joins its channel and receives publications") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto sink = std::make_shared<recording_sink>();
+  auto conn = sys.system.spawn(actors::connection, broadcaster,
+                               std::weak_ptr<actors::session_sink>{sink}, std::string{"news"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 core::make_frame("hello"));
+  sys.run();
+  CHECK(sink->received() == std::vector<std::string>{"hello"});
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"other"},
+                 core::make_frame("not for you"));
+  sys.run();
+  CHECK(sink->received().size() == 1);
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a publication fans out to N subscribers as one shared frame") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  constexpr int subscriber_count = 50;
+  std::vector<std::shared_ptr<recording_sink>> sinks;
+  std::vector<actors::connection_actor> conns;
+  for (int i = 0; i < subscriber_count; ++i) {
+    sinks.push_back(std::make_shared<recording_sink>());
+    conns.push_back(sys.system.spawn(actors::connection, broadcaster,
+                                     std::weak_ptr<actors::session_sink>{sinks.back()},
+                                     std::string{"broadcast"}));
+  }
+  sys.run();
+  auto frame = core::make_frame(R"({"message":"x"})");
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"broadcast"}, frame);
+  sys.run();
+  for (auto& sink : sinks) {
+    REQUIRE(sink->pointers.size() == 1);
+    // Zero copies: every subscriber got the very same bytes.
+    CHECK(sink->pointers.front().get() == frame.get());
+  }
+  auto stats = stats_of(sys, broadcaster);
+  CHECK(stats.publications == 1);
+  CHECK(stats.deliveries == subscriber_count);
+  CHECK(stats.subscribers == subscriber_count);
+  CHECK(stats.channels == 1);
+  for (auto& conn : conns) {
+    caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  }
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a client's publications go through its connection actor in order") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto publisher_sink = std::make_shared<recording_sink>();
+  auto reader_sink = std::make_shared<recording_sink>();
+  auto reader = sys.system.spawn(actors::connection, broadcaster,
+                                 std::weak_ptr<actors::session_sink>{reader_sink},
+                                 std::string{"c"});
+  sys.run();
+  auto publisher = sys.system.spawn(actors::connection, broadcaster,
+                                    std::weak_ptr<actors::session_sink>{publisher_sink},
+                                    std::string{"c"});
+  // No run() before publishing: the publisher's subscription, sent when it
+  // starts, precedes its publications, so it sees its own first message.
+  for (int i = 0; i < 20; ++i) {
+    caf::anon_send(publisher, actors::publish_atom::value, std::string{"c"},
+                   core::make_frame(std::to_string(i)));
+  }
+  sys.run();
+  std::vector<std::string> expected;
+  for (int i = 0; i < 20; ++i) {
+    expected.push_back(std::to_string(i));
+  }
+  CHECK(publisher_sink->received() == expected);
+  CHECK(reader_sink->received() == expected);
+  caf::anon_send_exit(publisher, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(reader, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("the broadcaster forgets a connection on its down message") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto staying = std::make_shared<recording_sink>();
+  auto leaving = std::make_shared<recording_sink>();
+  auto stay = sys.system.spawn(actors::connection, broadcaster,
+                               std::weak_ptr<actors::session_sink>{staying}, std::string{"c"});
+  auto leave = sys.system.spawn(actors::connection, broadcaster,
+                                std::weak_ptr<actors::session_sink>{leaving}, std::string{"c"});
+  sys.run();
+  CHECK(stats_of(sys, broadcaster).subscribers == 2);
+  // A crash-like exit, not a polite unsubscribe: only the monitor sees it.
+  caf::anon_send_exit(leave, caf::exit_reason::kill);
+  sys.run();
+  auto stats = stats_of(sys, broadcaster);
+  CHECK(stats.subscribers == 1);
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
+                 core::make_frame("after"));
+  sys.run();
+  CHECK(staying->received() == std::vector<std::string>{"after"});
+  CHECK(leaving->received().empty());
+  CHECK(stats_of(sys, broadcaster).deliveries == 1);
+  caf::anon_send_exit(stay, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto sink = std::make_shared<recording_sink>();
+  auto conn = sys.system.spawn(actors::connection, broadcaster,
+                               std::weak_ptr<actors::session_sink>{sink}, std::string{"a"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::subscribe_atom::value, std::string{"b"}, conn);
+  sys.run();
+  CHECK(stats_of(sys, broadcaster).channels == 2);
+  caf::anon_send(broadcaster, actors::unsubscribe_atom::value, std::string{"a"}, conn);
+  sys.run();
+  CHECK(stats_of(sys, broadcaster).channels == 1);
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
+                 core::make_frame("to a"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"b"},
+                 core::make_frame("to b"));
+  sys.run();
+  CHECK(sink->received() == std::vector<std::string>{"to b"});
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a connection whose session is gone drops deliveries") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto sink = std::make_shared<recording_sink>();
+  auto conn = sys.system.spawn(actors::connection, broadcaster,
+                               std::weak_ptr<actors::session_sink>{sink}, std::string{"c"});
+  sys.run();
+  sink.reset();  // the session was freed by its I/O handlers
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
+                 core::make_frame("lost"));
+  CHECK(sys.run() > 0);  // delivered to the actor, dropped without a crash
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a hub's connection handle closes its actor when dropped") {
+  deterministic_system sys;
+  actors::hub hub{sys.system};
+  auto sink = std::make_shared<recording_sink>();
+  {
+    auto handle = hub.connect(sink, "c");
+    sys.run();
+    handle.publish("c", core::make_frame("self"));
+    sys.run();
+    CHECK(sink->received() == std::vector<std::string>{"self"});
+  }
+  CHECK(sys.run() > 0);  // the close message and the down message
+  hub.stop();
+  sys.run();
+}
