@@ -1,0 +1,139 @@
+// herald: config -> actor system -> server -> wait for a signal -> drain.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "herald/actors/config_file.hpp"
+#include "herald/actors/hub.hpp"
+#include "herald/core/settings.hpp"
+#include "herald/core/settings_sources.hpp"
+#include "herald/net/server.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr int exit_config_error = 2;
+
+void print_usage() {
+  std::cout << "herald " HERALD_VERSION " - real-time push server\n\n"
+               "Usage: herald [--config-file=PATH] [--KEY=VALUE ...]\n\n"
+               "  --config-file=PATH  CAF INI file (HERALD_CONFIG_FILE); see config/herald.ini\n"
+               "  --check-config      validate the configuration and exit\n"
+               "  --dump-config       print the effective configuration and exit\n"
+               "  --version           print the version and exit\n"
+               "  --help, -h          print this help and exit\n\n"
+               "Settings (also HERALD_<KEY> variables, upper case, '-' as '_'; precedence:\n"
+               "flags, then environment, then the file, then these defaults):\n"
+            << herald::core::options_help();
+}
+
+// Loads defaults < file < environment < flags; prints every problem.
+bool load_settings(const herald::core::command_line& cli, herald::core::settings& settings) {
+  const auto env = herald::core::read_environment(environ);
+  std::vector<herald::core::config_error> errors;
+  const auto config_file = cli.config_file ? cli.config_file : env.config_file;
+  if (config_file) {
+    herald::core::key_values from_file;
+    if (auto problem = herald::actors::read_config_file(*config_file, from_file)) {
+      std::cerr << *problem << "\n";
+      return false;
+    }
+    auto file_errors = herald::core::apply_settings(settings, from_file);
+    for (auto& error : file_errors) {
+      error.message += " (in " + *config_file + ")";
+      errors.push_back(std::move(error));
+    }
+  }
+  for (auto& error : herald::core::apply_settings(settings, env.overrides)) {
+    error.message += " (from the environment)";
+    errors.push_back(std::move(error));
+  }
+  for (auto& error : herald::core::apply_settings(settings, cli.overrides)) {
+    errors.push_back(std::move(error));
+  }
+  if (errors.empty()) {
+    errors = herald::core::check_settings(settings);
+  }
+  for (const auto& error : errors) {
+    std::cerr << error.line() << "\n";
+  }
+  return errors.empty();
+}
+
+int wait_for_stop_signal(const sigset_t& signals) {
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return signal_number;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Every thread started from here on inherits the blocked set, so the
+  // signals are only ever taken by sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  const auto cli = herald::core::parse_command_line(args);
+  if (!cli.errors.empty()) {
+    for (const auto& error : cli.errors) {
+      std::cerr << error.line() << "\n";
+    }
+    return exit_config_error;
+  }
+  if (cli.help) {
+    print_usage();
+    return 0;
+  }
+  if (cli.version) {
+    std::cout << "herald " HERALD_VERSION "\n";
+    return 0;
+  }
+  herald::core::settings settings;
+  if (!load_settings(cli, settings)) {
+    return exit_config_error;
+  }
+  if (cli.dump_config) {
+    std::cout << herald::core::dump_settings(settings);
+    return 0;
+  }
+  if (cli.check_config) {
+    std::cout << "herald: config OK\n";
+    return 0;
+  }
+
+  const unsigned workers =
+      settings.workers != 0 ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
+  caf::actor_system_config actor_config;
+  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(workers));
+  caf::actor_system system{actor_config};
+  herald::actors::hub hub{system};
+
+  herald::net::server server{settings, hub};
+  if (auto problem = server.start(); !problem.empty()) {
+    std::cerr << problem << "\n";
+    hub.stop();
+    return 1;
+  }
+  std::cout << "herald: listening on " << server.local_endpoint() << std::endl;
+
+  const int signal_number = wait_for_stop_signal(stop_signals);
+  std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", shutting down" << std::endl;
+  server.shutdown();
+  hub.stop();
+  std::cout << "herald: stopped" << std::endl;
+  return 0;
+}

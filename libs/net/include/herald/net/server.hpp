@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "herald/actors/hub.hpp"
+#include "herald/core/settings.hpp"
+
+namespace herald::net {
+
+// The transport: a listener, one I/O thread per worker, HTTP and WebSocket
+// sessions. No Beast type in this header, so main() builds quickly.
+class server {
+ public:
+  server(const core::settings& settings, actors::hub& hub);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and starts serving. Returns an error line on failure (nothing is
+  // left running then).
+  std::string start();
+
+  // The bound address and port ("127.0.0.1:PORT"), port 0 resolved.
+  std::string local_endpoint() const;
+
+  // Graceful stop: /health answers 503 and upgrades are refused; every
+  // WebSocket client gets its queued frames, then close 1001; sessions still
+  // open after shutdown-timeout are cut. Returns when all threads are done.
+  void shutdown();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace herald::net

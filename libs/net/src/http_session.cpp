@@ -1,0 +1,171 @@
+#include "http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "herald/core/settings.hpp"
+#include "static_files.hpp"
+#include "websocket_session.hpp"
+
+namespace herald::net {
+namespace {
+
+// Request headers beyond this get 431, as nginx's default large buffers.
+constexpr std::uint32_t max_header_bytes = 8 * 1024;
+// No endpoint here takes a body; anything larger is refused.
+constexpr std::uint64_t max_body_bytes = 64 * 1024;
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace
+
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
+    : stream_(std::move(socket)), ctx_(ctx) {}
+
+void http_session::run() {
+  boost::asio::dispatch(stream_.get_executor(),
+                        boost::beast::bind_front_handler(&http_session::do_read,
+                                                         shared_from_this()));
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(max_header_bytes);
+  parser_->body_limit(max_body_bytes);
+  stream_.expires_after(ctx_.settings.handshake_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   boost::beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(boost::beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream || ec == boost::beast::error::timeout ||
+      ec == boost::asio::error::connection_reset || ec == boost::asio::error::operation_aborted) {
+    do_close();
+    return;
+  }
+  if (ec == http::error::header_limit) {
+    send(make_response(http::status::request_header_fields_too_large, 11, false,
+                       "request header fields too large\n"),
+         false);
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    send(make_response(http::status::payload_too_large, 11, false, "payload too large\n"), false);
+    return;
+  }
+  if (ec) {
+    send(make_response(http::status::bad_request, 11, false, "bad request\n"), false);
+    return;
+  }
+  route(parser_->release());
+}
+
+void http_session::route(request&& req) {
+  const std::string_view path = path_of(req.target());
+  const bool draining = ctx_.draining.load();
+  if (draining) {
+    req.keep_alive(false);
+  }
+  if (boost::beast::websocket::is_upgrade(req)) {
+    if (path == "/ws") {
+      upgrade(std::move(req));
+      return;
+    }
+    send(make_response(http::status::not_found, req.version(), false, "not found\n"), false);
+    return;
+  }
+  const bool keep_alive = req.keep_alive();
+  if (path == "/ws") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      send(method_not_allowed(req, "GET"), keep_alive);
+      return;
+    }
+    auto res = make_response(http::status::upgrade_required, req.version(), keep_alive,
+                             "this endpoint speaks WebSocket only\n");
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, keep_alive ? "Upgrade, keep-alive" : "Upgrade, close");
+    res.set(http::field::sec_websocket_version, "13");
+    send(std::move(res), keep_alive);
+    return;
+  }
+  if (path == "/health") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      send(method_not_allowed(req, "GET, HEAD"), keep_alive);
+      return;
+    }
+    auto res = make_response(draining ? http::status::service_unavailable : http::status::ok,
+                             req.version(), keep_alive, draining ? "{\"draining\":true}" : "{}",
+                             "application/json");
+    send(std::move(res), keep_alive);
+    return;
+  }
+  send(serve_static_file(req, ctx_.static_root), keep_alive);
+}
+
+void http_session::upgrade(request&& req) {
+  if (ctx_.draining.load()) {
+    send(make_response(http::status::service_unavailable, req.version(), false,
+                       "shutting down\n"),
+         false);
+    return;
+  }
+  if (auto origin = req.find(http::field::origin); origin != req.end()) {
+    if (!core::origin_allowed(ctx_.settings.allowed_origins, origin->value())) {
+      send(make_response(http::status::forbidden, req.version(), false, "origin not allowed\n"),
+           false);
+      return;
+    }
+  }
+  if (!ctx_.sessions.try_reserve(ctx_.settings.max_connections)) {
+    send(make_response(http::status::service_unavailable, req.version(), false,
+                       "too many connections\n"),
+         false);
+    return;
+  }
+  std::make_shared<websocket_session>(stream_.release_socket(), ctx_)->run(std::move(req));
+}
+
+void http_session::send(http::message_generator&& response, bool keep_alive) {
+  stream_.expires_after(ctx_.settings.handshake_timeout);
+  boost::beast::async_write(
+      stream_, std::move(response),
+      boost::beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+}
+
+void http_session::on_write(bool keep_alive, boost::beast::error_code ec, std::size_t) {
+  if (ec || !keep_alive) {
+    do_close();
+    return;
+  }
+  do_read();
+}
+
+void http_session::do_close() {
+  // Lingering close: stop sending, then drain what the client still sends
+  // for a moment. Closing with unread input would make the kernel answer
+  // with a reset that can destroy the error response in flight (431, 400).
+  boost::beast::error_code ignored;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::chrono::seconds{2});
+  drain_input();
+}
+
+void http_session::drain_input() {
+  buffer_.clear();
+  stream_.async_read_some(
+      buffer_.prepare(4096),
+      [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
+        if (ec) {
+          self->stream_.close();  // end of stream, reset or the deadline
+          return;
+        }
+        self->drain_input();
+      });
+}
+
+}  // namespace herald::net

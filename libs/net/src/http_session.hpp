@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message_generator.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include "http_responses.hpp"
+#include "server_context.hpp"
+
+namespace herald::net {
+
+// One HTTP/1.1 connection: reads requests (headers bounded, 431 beyond),
+// routes /ws upgrades to a websocket_session, and answers /health and static
+// files, with keep-alive.
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+
+  void run();
+
+ private:
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void route(request&& req);
+  void upgrade(request&& req);
+  void send(http::message_generator&& response, bool keep_alive);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+  void do_close();
+  void drain_input();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  server_context& ctx_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace herald::net

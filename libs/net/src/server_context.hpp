@@ -1,0 +1,32 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+
+#include "herald/actors/hub.hpp"
+#include "herald/core/settings.hpp"
+#include "session_registry.hpp"
+
+namespace herald::net {
+
+// Counters shared by all sessions; relaxed atomics, read by tests and
+// (later) /metrics.
+struct server_counters {
+  std::atomic<std::uint64_t> accepted_tcp{0};
+  std::atomic<std::uint64_t> accepted_websocket{0};
+  std::atomic<std::uint64_t> slow_disconnects{0};
+  std::atomic<std::uint64_t> publications_in{0};
+};
+
+// What every session needs to know about the server; outlives all of them.
+struct server_context {
+  const core::settings& settings;
+  std::filesystem::path static_root;  // canonical
+  actors::hub& hub;
+  session_registry sessions;
+  server_counters counters;
+  std::atomic<bool> draining{false};
+};
+
+}  // namespace herald::net

@@ -1,0 +1,186 @@
+#include "websocket_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace herald::net {
+namespace {
+
+// A read buffer grown for one large message is given back afterwards, so
+// idle connections stay small.
+constexpr std::size_t idle_buffer_capacity = 16 * 1024;
+
+}  // namespace
+
+websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
+    : ws_(std::move(socket)),
+      ctx_(ctx),
+      queue_(ctx.settings.client_queue_max_bytes),
+      close_deadline_(ws_.get_executor()) {}
+
+websocket_session::~websocket_session() { finish(); }
+
+void websocket_session::run(request upgrade) {
+  ctx_.sessions.add(shared_from_this());
+  // Beast's own timer takes over from the HTTP read deadline.
+  beast::get_lowest_layer(ws_).expires_never();
+  const auto& settings = ctx_.settings;
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = settings.handshake_timeout;
+  timeouts.idle_timeout = settings.idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, server_name); }));
+  ws_.read_message_max(settings.max_message_bytes);
+  ws_.auto_fragment(false);
+  ws_.text(true);
+  ws_.async_accept(upgrade,
+                   beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+}
+
+void websocket_session::on_accept(beast::error_code ec) {
+  if (ec) {
+    return;  // the handshake failed or timed out; the destructor cleans up
+  }
+  ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
+  connection_ = ctx_.hub.connect(weak_from_this(), ctx_.settings.seed_channel);
+  if (ctx_.draining.load()) {
+    begin_shutdown();
+  }
+  do_read();
+}
+
+void websocket_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read,
+                                                     shared_from_this()));
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    // Closed by the peer, by us, by a timeout, or failed by Beast, which has
+    // then already sent the close code the failure calls for (1009 for an
+    // oversized message, 1007 for invalid UTF-8, 1002 for protocol errors).
+    finish();
+    return;
+  }
+  if (closing_) {
+    buffer_.consume(buffer_.size());
+    do_read();
+    return;
+  }
+  if (ws_.got_binary()) {
+    buffer_.consume(buffer_.size());
+    start_close(core::close_code::unsupported_data, "binary frames are not supported");
+    do_read();
+    return;
+  }
+  const auto data = buffer_.cdata();
+  auto decoded = core::decode_seed_frame(
+      std::string_view{static_cast<const char*>(data.data()), data.size()});
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > idle_buffer_capacity) {
+    buffer_.shrink_to_fit();
+  }
+  if (!decoded.ok) {
+    start_close(core::close_code::invalid_payload, decoded.reason);
+  } else {
+    ctx_.counters.publications_in.fetch_add(1, std::memory_order_relaxed);
+    connection_.publish(ctx_.settings.seed_channel,
+                        core::make_frame(core::encode_seed_message(decoded.message)));
+  }
+  do_read();
+}
+
+void websocket_session::deliver(core::frame_ptr frame) {
+  boost::asio::post(ws_.get_executor(),
+                    [self = shared_from_this(), frame = std::move(frame)]() mutable {
+                      self->enqueue(std::move(frame));
+                    });
+}
+
+void websocket_session::enqueue(core::frame_ptr frame) {
+  if (closing_) {
+    return;
+  }
+  if (!queue_.push(std::move(frame))) {
+    ctx_.counters.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
+    start_close(core::close_code::policy_violation, "slow consumer");
+    return;
+  }
+  if (queue_.ready()) {
+    do_write();
+  }
+}
+
+void websocket_session::do_write() {
+  const auto& frame = queue_.begin_write();
+  ws_.async_write(boost::asio::buffer(*frame), beast::bind_front_handler(
+                                                   &websocket_session::on_write,
+                                                   shared_from_this()));
+}
+
+void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  queue_.end_write();
+  if (ec) {
+    queue_.drop_pending();
+    return;  // the pending read fails too and finishes the session
+  }
+  if (queue_.ready()) {
+    do_write();
+  } else if (shutting_down_ && !closing_) {
+    start_close(core::close_code::going_away, "shutdown");
+  }
+}
+
+void websocket_session::begin_shutdown() {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->shutting_down_ = true;
+    if (!self->connection_) {
+      return;  // still in the handshake: on_accept checks `draining`
+    }
+    if (!self->queue_.writing() && !self->closing_) {
+      self->start_close(core::close_code::going_away, "shutdown");
+    }
+  });
+}
+
+void websocket_session::abort() {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
+
+void websocket_session::start_close(core::close_code code, std::string_view reason) {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  queue_.drop_pending();
+  // A client that does not read may never let the close frame out; cut the
+  // socket if the closing handshake has not finished in time.
+  close_deadline_.expires_after(ctx_.settings.handshake_timeout);
+  close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec && !self->finished_) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    }
+  });
+  websocket::close_reason close{static_cast<websocket::close_code>(code),
+                                reason.substr(0, websocket::reason_string::static_capacity)};
+  ws_.async_close(close, [self = shared_from_this()](beast::error_code) {});
+}
+
+void websocket_session::finish() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  close_deadline_.cancel();
+  connection_.close();
+  ctx_.sessions.remove(this);
+}
+
+}  // namespace herald::net

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "herald/actors/hub.hpp"
+#include "herald/actors/session_sink.hpp"
+#include "herald/core/outbound_queue.hpp"
+#include "herald/core/seed_codec.hpp"
+#include "http_responses.hpp"
+#include "server_context.hpp"
+
+namespace herald::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+// One /ws connection: the tutorial's protocol. Reads client messages and
+// hands them to its connection actor; writes what the actor delivers, one
+// write in flight, behind a queue bounded by client-queue-max-bytes. Runs
+// on one I/O thread; deliver() and begin_shutdown() may be called from any.
+class websocket_session : public std::enable_shared_from_this<websocket_session>,
+                          public actors::session_sink {
+ public:
+  // The caller has reserved a slot in ctx.sessions for this session.
+  websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  ~websocket_session() override;
+
+  // Completes the upgrade that `upgrade` asked for.
+  void run(request upgrade);
+
+  void deliver(core::frame_ptr frame) override;
+
+  // Flush what is queued, then close with 1001.
+  void begin_shutdown();
+
+  // Cut the connection now (shutdown-timeout passed).
+  void abort();
+
+ private:
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void enqueue(core::frame_ptr frame);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t bytes);
+  void start_close(core::close_code code, std::string_view reason);
+  void finish();
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  server_context& ctx_;
+  core::outbound_queue queue_;
+  actors::connection_handle connection_;
+  boost::asio::steady_timer close_deadline_;
+  bool closing_ = false;
+  bool shutting_down_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace herald::net
