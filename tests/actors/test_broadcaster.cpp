@@ -20,8 +20,18 @@ actors::broadcaster_stats stats_of(deterministic_system& sys, const actors::broa
   auto pending = self->request(b, caf::infinite, actors::stats_atom::value);
   sys.run();
   pending.receive([&](const actors::broadcaster_stats& s) { result = s; },
-               [&](const caf::error& err) { FAIL(sys.system.render(err)); });
+                  [&](const caf::error& err) { FAIL(sys.system.render(err)); });
   return result;
+}
+
+// What hub::connect does: spawn, then subscribe from the caller.
+actors::connection_actor spawn_subscribed(deterministic_system& sys,
+                                          const actors::broadcaster_actor& broadcaster,
+                                          std::weak_ptr<actors::session_sink> sink,
+                                          const std::string& channel) {
+  auto conn = sys.system.spawn(actors::connection, broadcaster, std::move(sink));
+  caf::anon_send(broadcaster, actors::subscribe_atom::value, channel, conn);
+  return conn;
 }
 
 }  // namespace
@@ -30,8 +40,8 @@ TEST_CASE("a connection actor joins its channel and receives publications") {
   deterministic_system sys;
   auto broadcaster = sys.system.spawn(actors::broadcaster);
   auto sink = std::make_shared<recording_sink>();
-  auto conn = sys.system.spawn(actors::connection, broadcaster,
-                               std::weak_ptr<actors::session_sink>{sink}, std::string{"news"});
+  auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
+                               std::string{"news"});
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
                  core::make_frame("hello"));
@@ -54,7 +64,7 @@ TEST_CASE("a publication fans out to N subscribers as one shared frame") {
   std::vector<actors::connection_actor> conns;
   for (int i = 0; i < subscriber_count; ++i) {
     sinks.push_back(std::make_shared<recording_sink>());
-    conns.push_back(sys.system.spawn(actors::connection, broadcaster,
+    conns.push_back(spawn_subscribed(sys, broadcaster,
                                      std::weak_ptr<actors::session_sink>{sinks.back()},
                                      std::string{"broadcast"}));
   }
@@ -84,15 +94,13 @@ TEST_CASE("a client's publications go through its connection actor in order") {
   auto broadcaster = sys.system.spawn(actors::broadcaster);
   auto publisher_sink = std::make_shared<recording_sink>();
   auto reader_sink = std::make_shared<recording_sink>();
-  auto reader = sys.system.spawn(actors::connection, broadcaster,
-                                 std::weak_ptr<actors::session_sink>{reader_sink},
+  auto reader = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{reader_sink},
                                  std::string{"c"});
   sys.run();
-  auto publisher = sys.system.spawn(actors::connection, broadcaster,
-                                    std::weak_ptr<actors::session_sink>{publisher_sink},
-                                    std::string{"c"});
-  // No run() before publishing: the publisher's subscription, sent when it
-  // starts, precedes its publications, so it sees its own first message.
+  auto publisher = spawn_subscribed(
+      sys, broadcaster, std::weak_ptr<actors::session_sink>{publisher_sink}, std::string{"c"});
+  // No run() before publishing: the publisher's subscription was queued at
+  // the broadcaster first, so it sees its own first message.
   for (int i = 0; i < 20; ++i) {
     caf::anon_send(publisher, actors::publish_atom::value, std::string{"c"},
                    core::make_frame(std::to_string(i)));
@@ -115,10 +123,10 @@ TEST_CASE("the broadcaster forgets a connection on its down message") {
   auto broadcaster = sys.system.spawn(actors::broadcaster);
   auto staying = std::make_shared<recording_sink>();
   auto leaving = std::make_shared<recording_sink>();
-  auto stay = sys.system.spawn(actors::connection, broadcaster,
-                               std::weak_ptr<actors::session_sink>{staying}, std::string{"c"});
-  auto leave = sys.system.spawn(actors::connection, broadcaster,
-                                std::weak_ptr<actors::session_sink>{leaving}, std::string{"c"});
+  auto stay = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{staying},
+                               std::string{"c"});
+  auto leave = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{leaving},
+                                std::string{"c"});
   sys.run();
   CHECK(stats_of(sys, broadcaster).subscribers == 2);
   // A crash-like exit, not a polite unsubscribe: only the monitor sees it.
@@ -141,8 +149,8 @@ TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
   deterministic_system sys;
   auto broadcaster = sys.system.spawn(actors::broadcaster);
   auto sink = std::make_shared<recording_sink>();
-  auto conn = sys.system.spawn(actors::connection, broadcaster,
-                               std::weak_ptr<actors::session_sink>{sink}, std::string{"a"});
+  auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
+                               std::string{"a"});
   sys.run();
   caf::anon_send(broadcaster, actors::subscribe_atom::value, std::string{"b"}, conn);
   sys.run();
@@ -165,8 +173,8 @@ TEST_CASE("a connection whose session is gone drops deliveries") {
   deterministic_system sys;
   auto broadcaster = sys.system.spawn(actors::broadcaster);
   auto sink = std::make_shared<recording_sink>();
-  auto conn = sys.system.spawn(actors::connection, broadcaster,
-                               std::weak_ptr<actors::session_sink>{sink}, std::string{"c"});
+  auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
+                               std::string{"c"});
   sys.run();
   sink.reset();  // the session was freed by its I/O handlers
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},

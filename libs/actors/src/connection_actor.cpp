@@ -6,9 +6,7 @@ namespace herald::actors {
 
 connection_actor::behavior_type connection(connection_actor::pointer self,
                                            broadcaster_actor broadcaster,
-                                           std::weak_ptr<session_sink> sink,
-                                           std::string channel) {
-  self->send(broadcaster, subscribe_atom::value, channel, connection_actor{self});
+                                           std::weak_ptr<session_sink> sink) {
   return {
       [sink = std::move(sink)](deliver_atom, const core::frame_ptr& frame) {
         if (auto session = sink.lock()) {

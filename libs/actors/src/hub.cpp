@@ -53,8 +53,12 @@ hub::hub(caf::actor_system& system)
 hub::~hub() { stop(); }
 
 connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::string& channel) {
-  connection_actor actor =
-      impl_->system.spawn(connection, impl_->broadcaster, std::move(sink), channel);
+  connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
+  // Subscribe from the caller's thread, not from the actor's start: the
+  // request is in the broadcaster's mailbox before this returns, so anything
+  // published after the caller goes on (after the 101 reaches the client)
+  // is queued behind it and reaches the new client.
+  caf::anon_send(impl_->broadcaster, subscribe_atom::value, channel, actor);
   // Transfer one strong reference into the handle.
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};

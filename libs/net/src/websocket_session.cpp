@@ -36,6 +36,9 @@ void websocket_session::run(request upgrade) {
   ws_.read_message_max(settings.max_message_bytes);
   ws_.auto_fragment(false);
   ws_.text(true);
+  // Subscribe before the 101 goes out: once the client sees the handshake
+  // complete, every later publication is queued behind its subscription.
+  connection_ = ctx_.hub.connect(weak_from_this(), ctx_.settings.seed_channel);
   ws_.async_accept(upgrade,
                    beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
 }
@@ -45,7 +48,10 @@ void websocket_session::on_accept(beast::error_code ec) {
     return;  // the handshake failed or timed out; the destructor cleans up
   }
   ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
-  connection_ = ctx_.hub.connect(weak_from_this(), ctx_.settings.seed_channel);
+  accepted_ = true;
+  if (queue_.ready()) {
+    do_write();
+  }
   if (ctx_.draining.load()) {
     begin_shutdown();
   }
@@ -109,7 +115,9 @@ void websocket_session::enqueue(core::frame_ptr frame) {
     start_close(core::close_code::policy_violation, "slow consumer");
     return;
   }
-  if (queue_.ready()) {
+  // Frames can arrive while the 101 is still being written (the session
+  // subscribes before it); they wait for on_accept.
+  if (accepted_ && queue_.ready()) {
     do_write();
   }
 }
@@ -137,7 +145,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
 void websocket_session::begin_shutdown() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
     self->shutting_down_ = true;
-    if (!self->connection_) {
+    if (!self->accepted_) {
       return;  // still in the handshake: on_accept checks `draining`
     }
     if (!self->queue_.writing() && !self->closing_) {
@@ -159,6 +167,12 @@ void websocket_session::start_close(core::close_code code, std::string_view reas
   }
   closing_ = true;
   queue_.drop_pending();
+  if (!accepted_) {
+    // No close frame may precede the 101: drop the connection instead.
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    return;
+  }
   // A client that does not read may never let the close frame out; cut the
   // socket if the closing handshake has not finished in time.
   close_deadline_.expires_after(ctx_.settings.handshake_timeout);

@@ -58,6 +58,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   core::outbound_queue queue_;
   actors::connection_handle connection_;
   boost::asio::steady_timer close_deadline_;
+  bool accepted_ = false;
   bool closing_ = false;
   bool shutting_down_ = false;
   bool finished_ = false;

@@ -10,12 +10,11 @@
 
 namespace herald::actors {
 
-// Spawn with `system.spawn(connection, broadcaster, sink, channel)`: the
-// actor subscribes to `channel` before it handles any message, so a client's
-// own first publication already reaches it.
+// Spawn with `system.spawn(connection, broadcaster, sink)`; whoever spawns
+// it subscribes it (hub::connect does, before the client's handshake
+// completes).
 connection_actor::behavior_type connection(connection_actor::pointer self,
                                            broadcaster_actor broadcaster,
-                                           std::weak_ptr<session_sink> sink,
-                                           std::string channel);
+                                           std::weak_ptr<session_sink> sink);
 
 }  // namespace herald::actors

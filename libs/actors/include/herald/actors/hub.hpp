@@ -50,7 +50,8 @@ class hub {
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
 
-  // Spawns a connection actor for `sink`, subscribed to `channel`.
+  // Spawns a connection actor for `sink` and subscribes it to `channel`;
+  // the subscription is queued at the broadcaster when this returns.
   connection_handle connect(std::weak_ptr<session_sink> sink, const std::string& channel);
 
   // Stops the broadcaster; call once every session is gone.
