@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything Herald needs to build and run (and, with --test, to run
+# its tests) from Debian 12's packages. Idempotent: apt skips what is there.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build ccache pkg-config
+  libcaf-dev libboost1.81-dev libboost-json1.81-dev
+)
+test_packages=(
+  catch2 python3 python3-websockets python3-pytest curl procps
+)
+
+want=("${packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_packages[@]}")
+fi
+
+missing=()
+for package in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
