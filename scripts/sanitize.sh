@@ -13,7 +13,4 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_retu
 export LSAN_OPTIONS="suppressions=$suppressions/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$suppressions/ubsan.supp"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$suppressions/tsan.supp"
-# Sanitized code runs several times slower; the integration tests read this
-# to scale their time limits.
-export HERALD_SLOWDOWN=4
 ctest --test-dir "build-$name" --output-on-failure
