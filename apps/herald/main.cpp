@@ -22,7 +22,8 @@ namespace {
 constexpr int exit_config_error = 2;
 
 void print_usage() {
-  std::cout << "herald " HERALD_VERSION " - real-time push server\n\n"
+  std::cout << "herald " HERALD_VERSION
+               " - real-time push server\n\n"
                "Usage: herald [--config-file=PATH] [--KEY=VALUE ...]\n\n"
                "  --config-file=PATH  CAF INI file (HERALD_CONFIG_FILE); see config/herald.ini\n"
                "  --check-config      validate the configuration and exit\n"
@@ -130,8 +131,8 @@ int main(int argc, char** argv) {
   std::cout << "herald: listening on " << server.local_endpoint() << std::endl;
 
   const int signal_number = wait_for_stop_signal(stop_signals);
-  std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
+  std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
+            << std::endl;
   server.shutdown();
   hub.stop();
   std::cout << "herald: stopped" << std::endl;

@@ -10,6 +10,7 @@ clients that never read or never answer pings).
 
 import base64
 import hashlib
+import asyncio
 import os
 import re
 import signal
@@ -512,3 +513,19 @@ def make_static_tree(root):
     # a symlink that stays inside is fine to serve (or to refuse), but must not crash
     os.symlink("style.css", os.path.join(static, "inner-link.css"))
     return static
+
+
+def run(coro, timeout=60):
+    """Runs one test's coroutine with a hard time limit."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def connect(server, **kwargs):
+    """A python3-websockets client on the server's /ws, with test defaults:
+    no client pings, large frames allowed, bounded open and close."""
+    import websockets
+    kwargs.setdefault("ping_interval", None)
+    kwargs.setdefault("max_size", 2 ** 24)
+    kwargs.setdefault("close_timeout", 2)
+    kwargs.setdefault("open_timeout", 10)
+    return await websockets.connect(server.ws_url, **kwargs)

@@ -29,17 +29,9 @@ def still_alive(request):
                                                      srv.stderr_text())
 
 
-def run(coro, timeout=60):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+run = hh.run
 
-
-async def connect(server, **kwargs):
-    kwargs.setdefault("ping_interval", None)
-    kwargs.setdefault("max_size", 2 ** 24)
-    kwargs.setdefault("close_timeout", 2)
-    kwargs.setdefault("open_timeout", 10)
-    ws = await websockets.connect(server.ws_url, **kwargs)
-    return ws
+connect = hh.connect
 
 
 async def recv_json(ws, timeout=5):

@@ -135,8 +135,7 @@ TEST_CASE("channel_registry: a channel disappears when its last subscriber leave
   REQUIRE(reg.subscribers("other").empty());
 }
 
-TEST_CASE("channel_registry remove drops a subscriber from every channel",
-          "[channel_registry]") {
+TEST_CASE("channel_registry remove drops a subscriber from every channel", "[channel_registry]") {
   registry reg;
   for (const char* channel : {"a", "b", "c"}) {
     REQUIRE(reg.subscribe(channel, 1));
@@ -296,8 +295,8 @@ TEST_CASE("channel_registry matches a std::set model under random operations",
           expected += members.erase(victim);
         }
         const auto& again = reg.subscribers(channel);
-        const auto position = static_cast<std::size_t>(
-            std::find(again.begin(), again.end(), victim) - again.begin());
+        const auto position =
+            static_cast<std::size_t>(std::find(again.begin(), again.end(), victim) - again.begin());
         REQUIRE(reg.remove(again[position]) == expected);
         ++removes;
       }

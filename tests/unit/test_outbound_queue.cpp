@@ -12,7 +12,9 @@ using herald::core::outbound_queue;
 
 namespace {
 
-frame_ptr frame_of(std::size_t size, char fill = 'x') { return make_frame(std::string(size, fill)); }
+frame_ptr frame_of(std::size_t size, char fill = 'x') {
+  return make_frame(std::string(size, fill));
+}
 
 // Writes the front frame completely; returns it.
 frame_ptr write_one(outbound_queue& queue) {
@@ -222,8 +224,7 @@ TEST_CASE("outbound_queue drop_pending of only the in-flight frame changes nothi
   REQUIRE(queue.empty());
 }
 
-TEST_CASE("outbound_queue byte count matches its frames over many operations",
-          "[outbound_queue]") {
+TEST_CASE("outbound_queue byte count matches its frames over many operations", "[outbound_queue]") {
   outbound_queue queue{1000};
   std::size_t expected = 0;
   std::size_t refused = 0;

@@ -103,21 +103,15 @@ TEST_CASE("decode_seed_frame rejects invalid JSON", "[seed_codec]") {
 
 TEST_CASE("decode_seed_frame rejects invalid UTF-8 and raw control characters", "[seed_codec]") {
   require_rejected(bytes("{\"message\":\"\xff\"}"), "invalid JSON");
-  require_rejected(bytes("{\"message\":\"\xc3\"}"), "invalid JSON");   // truncated sequence
+  require_rejected(bytes("{\"message\":\"\xc3\"}"), "invalid JSON");      // truncated sequence
   require_rejected(bytes("{\"message\":\"\xc0\xaf\"}"), "invalid JSON");  // overlong '/'
-  require_rejected(bytes("{\"message\":\"a\nb\"}"), "invalid JSON");  // raw newline
-  require_rejected(bytes("{\"message\":\"a\0b\"}"), "invalid JSON");  // raw NUL
+  require_rejected(bytes("{\"message\":\"a\nb\"}"), "invalid JSON");      // raw newline
+  require_rejected(bytes("{\"message\":\"a\0b\"}"), "invalid JSON");      // raw NUL
 }
 
 TEST_CASE("decode_seed_frame rejects JSON that is not an object", "[seed_codec]") {
   const char* const frames[] = {
-      "[]",
-      R"([{"message":"in an array"}])",
-      "42",
-      "-1.5e3",
-      R"("message")",
-      "true",
-      "false",
+      "[]",   R"([{"message":"in an array"}])", "42", "-1.5e3", R"("message")", "true", "false",
       "null",
   };
   for (const char* frame : frames) {
@@ -134,16 +128,11 @@ TEST_CASE("decode_seed_frame requires a message member", "[seed_codec]") {
 
 TEST_CASE("decode_seed_frame requires message to be a string", "[seed_codec]") {
   const char* const frames[] = {
-      R"({"message":1})",
-      R"({"message":-3})",
-      R"({"message":1.25})",
-      R"({"message":null})",
-      R"({"message":true})",
-      R"({"message":false})",
-      R"({"message":{}})",
-      R"({"message":{"message":"x"}})",
-      R"({"message":[]})",
-      R"({"message":["x"]})",
+      R"({"message":1})",    R"({"message":-3})",
+      R"({"message":1.25})", R"({"message":null})",
+      R"({"message":true})", R"({"message":false})",
+      R"({"message":{}})",   R"({"message":{"message":"x"}})",
+      R"({"message":[]})",   R"({"message":["x"]})",
   };
   for (const char* frame : frames) {
     require_rejected(frame, "\"message\" must be a string");
@@ -166,8 +155,9 @@ TEST_CASE("decode_seed_frame decodes escapes and unicode", "[seed_codec]") {
   SECTION("\\u escapes, including a surrogate pair") {
     const auto result = decode_seed_frame(R"({"message":"\u00e9\u20ac\ud83d\ude00\u0041"})");
     REQUIRE(result.ok);
-    REQUIRE(result.message == "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
-                              "A");
+    REQUIRE(result.message ==
+            "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+            "A");
   }
   SECTION("escaped NUL survives") {
     const auto result = decode_seed_frame(R"({"message":"a\u0000b"})");

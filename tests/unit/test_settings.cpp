@@ -16,6 +16,7 @@
 
 #include "herald/core/settings.hpp"
 #include "herald/core/settings_sources.hpp"
+#include "herald/core/text.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -155,9 +156,9 @@ class temp_dir {
   temp_dir() {
     static std::atomic<unsigned> counter{0};
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("herald_settings_test_" + std::to_string(::getpid()) + "_" + std::to_string(stamp) +
-             "_" + std::to_string(counter++));
+    path_ =
+        fs::temp_directory_path() / ("herald_settings_test_" + std::to_string(::getpid()) + "_" +
+                                     std::to_string(stamp) + "_" + std::to_string(counter++));
     fs::create_directories(path_);
   }
   ~temp_dir() {
@@ -199,11 +200,11 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
     names.emplace_back(option.name);
     REQUIRE_FALSE(option.help.empty());
   }
-  REQUIRE(names == std::vector<std::string>{
-                       "port", "address", "static-dir", "workers", "seed-channel",
-                       "allowed-origins", "max-connections", "max-message-bytes",
-                       "client-queue-max-bytes", "ping-interval", "pong-timeout", "idle-timeout",
-                       "handshake-timeout", "shutdown-timeout"});
+  REQUIRE(names == std::vector<std::string>{"port", "address", "static-dir", "workers",
+                                            "seed-channel", "allowed-origins", "max-connections",
+                                            "max-message-bytes", "client-queue-max-bytes",
+                                            "ping-interval", "pong-timeout", "idle-timeout",
+                                            "handshake-timeout", "shutdown-timeout"});
   REQUIRE(table[0].kind == option_kind::unsigned_integer);
   REQUIRE(table[1].kind == option_kind::string);
   REQUIRE(table[5].kind == option_kind::string_list);
@@ -238,8 +239,8 @@ TEST_CASE("apply_setting: port", "[settings]") {
 
 TEST_CASE("apply_setting: address", "[settings]") {
   settings s;
-  for (const char* good : {"127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1", "192.168.1.20",
-                           "2001:db8::42"}) {
+  for (const char* good :
+       {"127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1", "192.168.1.20", "2001:db8::42"}) {
     set_ok(s, "address", good);
     REQUIRE(s.address == good);
   }
@@ -331,8 +332,7 @@ TEST_CASE("apply_setting: max-message-bytes", "[settings]") {
   REQUIRE(s.max_message_bytes == 16);
   set_ok(s, "max-message-bytes", "67108864");
   REQUIRE(s.max_message_bytes == 67108864);
-  REQUIRE(set_bad(s, "max-message-bytes", "15") ==
-          "expected an integer in 16..67108864, got '15'");
+  REQUIRE(set_bad(s, "max-message-bytes", "15") == "expected an integer in 16..67108864, got '15'");
   set_bad(s, "max-message-bytes", "67108865");
   set_bad(s, "max-message-bytes", "0");
   set_bad(s, "max-message-bytes", "64k");
@@ -363,8 +363,8 @@ TEST_CASE("apply_setting: durations", "[settings]") {
   set_ok(s, "shutdown-timeout", "1h");
   REQUIRE(s.shutdown_timeout == 1h);
 
-  for (const char* key : {"ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
-                          "shutdown-timeout"}) {
+  for (const char* key :
+       {"ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout", "shutdown-timeout"}) {
     for (const char* bad : {"", "s", "5 s", "-5s", "1.5s", "5m", "5S", "5sec", "ten"}) {
       const auto message = set_bad(s, key, bad);
       REQUIRE(message ==
@@ -376,8 +376,8 @@ TEST_CASE("apply_setting: durations", "[settings]") {
 
 TEST_CASE("apply_setting: unknown keys", "[settings]") {
   settings s;
-  for (const char* key : {"", "prot", "Port", "PORT", "static_dir", "--port", "port ",
-                          "config-file"}) {
+  for (const char* key :
+       {"", "prot", "Port", "PORT", "static_dir", "--port", "port ", "config-file"}) {
     INFO("key: '" << key << "'");
     const auto error = apply_setting(s, key, "1");
     REQUIRE(error.has_value());
@@ -403,14 +403,33 @@ TEST_CASE("parse_duration units", "[settings]") {
   REQUIRE(parse_duration("2000000ns") == 2ms);
   // The largest accepted number, in the largest unit, does not overflow.
   REQUIRE(parse_duration("1099511627776") == std::chrono::milliseconds{1099511627776});
-  REQUIRE(parse_duration("1099511627776h") ==
-          std::chrono::milliseconds{1099511627776 * 3'600'000});
+  REQUIRE(parse_duration("1099511627776h") == std::chrono::milliseconds{1099511627776 * 3'600'000});
 }
 
 TEST_CASE("parse_duration rejects malformed text", "[settings]") {
-  for (const char* bad : {"", "ms", "s", "h", "-1", "-1s", "+1s", "1.5s", "1,5s", " 1s", "1s ",
-                          "1 s", "1m", "1sec", "1hr", "1S", "1MS", "1d", "1s1", "1msx", "s1",
-                          "1099511627777", "99999999999999999999s"}) {
+  for (const char* bad : {"",
+                          "ms",
+                          "s",
+                          "h",
+                          "-1",
+                          "-1s",
+                          "+1s",
+                          "1.5s",
+                          "1,5s",
+                          " 1s",
+                          "1s ",
+                          "1 s",
+                          "1m",
+                          "1sec",
+                          "1hr",
+                          "1S",
+                          "1MS",
+                          "1d",
+                          "1s1",
+                          "1msx",
+                          "s1",
+                          "1099511627777",
+                          "99999999999999999999s"}) {
     INFO("text: '" << bad << "'");
     REQUIRE_FALSE(parse_duration(bad).has_value());
   }
@@ -426,9 +445,9 @@ TEST_CASE("valid_origin_pattern", "[settings]") {
   }
   for (const char* bad :
        {"", "**", "example.com", "*.example.com", "://example.com", "https://",
-        "https://example.com/", "https://example.com/path", "https://exa mple.com",
-        "ht tp://x", "*://x", "http*://x", "https://user@host", "https:/example.com",
-        "https://host?q", "https://host#f", "https://ex_ample.com"}) {
+        "https://example.com/", "https://example.com/path", "https://exa mple.com", "ht tp://x",
+        "*://x", "http*://x", "https://user@host", "https:/example.com", "https://host?q",
+        "https://host#f", "https://ex_ample.com"}) {
     INFO("pattern: " << bad);
     REQUIRE_FALSE(valid_origin_pattern(bad));
   }
@@ -664,7 +683,8 @@ TEST_CASE("options_help lists every key with its default", "[settings]") {
 }
 
 TEST_CASE("key_from_environment_name", "[settings]") {
-  REQUIRE(key_from_environment_name("HERALD_STATIC_DIR") == std::optional<std::string>{"static-dir"});
+  REQUIRE(key_from_environment_name("HERALD_STATIC_DIR") ==
+          std::optional<std::string>{"static-dir"});
   REQUIRE(key_from_environment_name("HERALD_PORT") == std::optional<std::string>{"port"});
   REQUIRE(key_from_environment_name("HERALD_CLIENT_QUEUE_MAX_BYTES") ==
           std::optional<std::string>{"client-queue-max-bytes"});
@@ -696,7 +716,8 @@ TEST_CASE("parse_command_line: --key=value and --key value", "[settings]") {
 }
 
 TEST_CASE("parse_command_line: empty values and values with spaces", "[settings]") {
-  const auto cl = parse_command_line({"--allowed-origins=", "--static-dir", "dir with space", "--seed-channel", ""});
+  const auto cl = parse_command_line(
+      {"--allowed-origins=", "--static-dir", "dir with space", "--seed-channel", ""});
   REQUIRE(cl.errors.empty());
   REQUIRE(cl.overrides == key_values{{"allowed-origins", ""},
                                      {"static-dir", "dir with space"},
@@ -783,12 +804,11 @@ TEST_CASE("read_environment picks HERALD_ variables", "[settings]") {
   };
   const auto env = read_environment(envp);
   REQUIRE(env.config_file == std::optional<std::string>{"/etc/herald.ini"});
-  REQUIRE(env.overrides ==
-          key_values{{"port", "9000"},
-                     {"static-dir", "/srv/www"},
-                     {"allowed-origins", "https://a.example,https://b.example"},
-                     {"seed-channel", "a=b"},
-                     {"max-connections", ""}});
+  REQUIRE(env.overrides == key_values{{"port", "9000"},
+                                      {"static-dir", "/srv/www"},
+                                      {"allowed-origins", "https://a.example,https://b.example"},
+                                      {"seed-channel", "a=b"},
+                                      {"max-connections", ""}});
 }
 
 TEST_CASE("read_environment with nothing relevant", "[settings]") {
@@ -822,14 +842,11 @@ TEST_CASE("read_environment overrides apply to settings", "[settings]") {
 TEST_CASE("apply_settings applies in order and collects every error", "[settings]") {
   settings s;
   const key_values values{
-      {"port", "9000"},
-      {"port", "70000"},         // bad: port stays 9000
-      {"workers", "2"},
-      {"no-such-key", "1"},      // bad
-      {"address", "localhost"},  // bad
-      {"ping-interval", "3s"},
-      {"idle-timeout", "soon"},  // bad
-      {"workers", "5"},          // later values win
+      {"port", "9000"},         {"port", "70000"},         // bad: port stays 9000
+      {"workers", "2"},         {"no-such-key", "1"},      // bad
+      {"address", "localhost"},                            // bad
+      {"ping-interval", "3s"},  {"idle-timeout", "soon"},  // bad
+      {"workers", "5"},                                    // later values win
   };
   const auto errors = apply_settings(s, values);
   REQUIRE(errors.size() == 4);
@@ -856,4 +873,13 @@ TEST_CASE("command line overrides flow into settings", "[settings]") {
   REQUIRE(s.port == 8443);
   REQUIRE(s.workers == 8);
   REQUIRE(s.shutdown_timeout == 30s);
+}
+
+TEST_CASE("split_comma_list trims items and drops empty ones", "[text]") {
+  using herald::core::split_comma_list;
+  CHECK(split_comma_list("").empty());
+  CHECK(split_comma_list(" , ,").empty());
+  CHECK(split_comma_list("a") == std::vector<std::string_view>{"a"});
+  CHECK(split_comma_list(" a ,\tb,,c ") == std::vector<std::string_view>{"a", "b", "c"});
+  CHECK(split_comma_list("W/\"x\", \"y\"") == std::vector<std::string_view>{"W/\"x\"", "\"y\""});
 }

@@ -77,9 +77,9 @@ class scratch_tree {
   scratch_tree() {
     static std::atomic<unsigned> counter{0};
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    base_ = fs::temp_directory_path() /
-            ("herald_static_path_test_" + std::to_string(::getpid()) + "_" +
-             std::to_string(stamp) + "_" + std::to_string(counter++));
+    base_ =
+        fs::temp_directory_path() / ("herald_static_path_test_" + std::to_string(::getpid()) + "_" +
+                                     std::to_string(stamp) + "_" + std::to_string(counter++));
     fs::create_directories(base_ / "root");
     fs::create_directories(base_ / "outside");
     fs::create_directories(base_ / "root2");
@@ -174,8 +174,8 @@ TEST_CASE("percent_decode replaces previous output", "[static_path]") {
 }
 
 TEST_CASE("percent_decode rejects malformed escapes", "[static_path]") {
-  const char* const inputs[] = {"%", "%4", "a%", "a%4", "100%", "%zz", "%g0", "%0g",
-                                "%%41", "%-1", "% 1", "%4\xff", "ok%2", "%0x41"};
+  const char* const inputs[] = {"%",   "%4",   "a%",  "a%4", "100%",   "%zz",  "%g0",
+                                "%0g", "%%41", "%-1", "% 1", "%4\xff", "ok%2", "%0x41"};
   for (const char* input : inputs) {
     INFO("input: " << input);
     std::string out;
@@ -287,8 +287,7 @@ TEST_CASE("parse_static_target rejects targets that are not origin-form", "[stat
   require_bad_target("\\index.html");
 }
 
-TEST_CASE("parse_static_target never yields an empty path or a leading slash",
-          "[static_path]") {
+TEST_CASE("parse_static_target never yields an empty path or a leading slash", "[static_path]") {
   const char* const targets[] = {"/", "//", "/.", "/./", "/?", "/#", "///././/", "/a", "/a/"};
   for (const char* target : targets) {
     INFO("target: " << target);

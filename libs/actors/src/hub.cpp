@@ -7,8 +7,7 @@
 
 namespace herald::actors {
 
-connection_handle::connection_handle(connection_handle&& other) noexcept
-    : actor_(other.actor_) {
+connection_handle::connection_handle(connection_handle&& other) noexcept : actor_(other.actor_) {
   other.actor_ = nullptr;
 }
 
@@ -21,7 +20,9 @@ connection_handle& connection_handle::operator=(connection_handle&& other) noexc
   return *this;
 }
 
-connection_handle::~connection_handle() { close(); }
+connection_handle::~connection_handle() {
+  close();
+}
 
 void connection_handle::publish(std::string channel, core::frame_ptr frame) const {
   if (actor_ == nullptr) {
@@ -36,8 +37,7 @@ void connection_handle::close() {
     return;
   }
   // Adopt the reference this handle owned, so it is released on return.
-  connection_actor handle = caf::actor_cast<connection_actor>(
-      caf::strong_actor_ptr{actor_, false});
+  connection_actor handle = caf::actor_cast<connection_actor>(caf::strong_actor_ptr{actor_, false});
   actor_ = nullptr;
   caf::anon_send(handle, close_atom::value);
 }
@@ -50,7 +50,9 @@ struct hub::impl {
 hub::hub(caf::actor_system& system)
     : impl_(std::make_unique<impl>(impl{system, system.spawn(broadcaster)})) {}
 
-hub::~hub() { stop(); }
+hub::~hub() {
+  stop();
+}
 
 connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::string& channel) {
   connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));

@@ -1,12 +1,14 @@
 #include "herald/core/settings.hpp"
 
+#include "herald/core/text.hpp"
+
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <charconv>
 #include <filesystem>
 #include <limits>
 #include <sstream>
 #include <system_error>
-#include <unistd.h>
 
 namespace herald::core {
 namespace {
@@ -94,7 +96,9 @@ option_entry duration_option(std::string_view name, std::chrono::milliseconds se
           [member](const settings& s) { return format_duration(s.*member); }};
 }
 
-std::optional<std::string> any_string(std::string_view) { return std::nullopt; }
+std::optional<std::string> any_string(std::string_view) {
+  return std::nullopt;
+}
 
 std::optional<std::string> ip_address(std::string_view text) {
   const std::string address{text};
@@ -113,35 +117,15 @@ std::optional<std::string> channel_name(std::string_view text) {
   return std::nullopt;
 }
 
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    auto item = text.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && item.back() == ' ') {
-      item.remove_suffix(1);
-    }
-    if (!item.empty()) {
-      items.emplace_back(item);
-    }
-    start = end + 1;
-  }
-  return items;
-}
-
 option_entry origins_option() {
   return {{"allowed-origins", option_kind::string_list,
            "Origin patterns allowed to upgrade, comma-separated (e.g. https://*.example.com); "
            "empty allows any"},
           [](settings& s, std::string_view text) -> std::optional<std::string> {
-            auto patterns = split_list(text);
+            std::vector<std::string> patterns;
+            for (auto item : split_comma_list(text)) {
+              patterns.emplace_back(item);
+            }
             for (const auto& pattern : patterns) {
               if (!valid_origin_pattern(pattern)) {
                 return "bad origin pattern '" + pattern +
@@ -217,7 +201,9 @@ bool wildcard_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
@@ -254,9 +240,8 @@ std::vector<config_error> check_settings(const settings& s) {
     errors.push_back({"static-dir", "'" + s.static_dir + "' is not readable"});
   }
   if (s.client_queue_max_bytes < s.max_message_bytes) {
-    errors.push_back({"client-queue-max-bytes",
-                      "must be at least max-message-bytes (" +
-                          std::to_string(s.max_message_bytes) + ")"});
+    errors.push_back({"client-queue-max-bytes", "must be at least max-message-bytes (" +
+                                                    std::to_string(s.max_message_bytes) + ")"});
   }
   if (s.idle_timeout < std::chrono::seconds{1}) {
     errors.push_back({"idle-timeout", "must be at least 1s"});

@@ -33,7 +33,8 @@ command_line parse_command_line(const std::vector<std::string_view>& args) {
         result.overrides.emplace_back(std::string{key}, std::move(value));
       }
     } else {
-      result.errors.push_back({std::string{arg}, "unexpected argument (flags look like --key=value)"});
+      result.errors.push_back(
+          {std::string{arg}, "unexpected argument (flags look like --key=value)"});
     }
   }
   return result;

@@ -114,8 +114,7 @@ resolved_path resolve_static_file(const std::filesystem::path& canonical_root,
     return result;
   }
   std::error_code ec;
-  std::filesystem::path candidate =
-      std::filesystem::canonical(canonical_root / relative.path, ec);
+  std::filesystem::path candidate = std::filesystem::canonical(canonical_root / relative.path, ec);
   if (ec || !is_inside(canonical_root, candidate)) {
     result.error = path_error::not_found;
     return result;

@@ -28,9 +28,8 @@ http_session::http_session(boost::asio::ip::tcp::socket&& socket, server_context
     : stream_(std::move(socket)), ctx_(ctx) {}
 
 void http_session::run() {
-  boost::asio::dispatch(stream_.get_executor(),
-                        boost::beast::bind_front_handler(&http_session::do_read,
-                                                         shared_from_this()));
+  boost::asio::dispatch(stream_.get_executor(), boost::beast::bind_front_handler(
+                                                    &http_session::do_read, shared_from_this()));
 }
 
 void http_session::do_read() {
@@ -109,8 +108,7 @@ void http_session::route(request&& req) {
 
 void http_session::upgrade(request&& req) {
   if (ctx_.draining.load()) {
-    send(make_response(http::status::service_unavailable, req.version(), false,
-                       "shutting down\n"),
+    send(make_response(http::status::service_unavailable, req.version(), false, "shutting down\n"),
          false);
     return;
   }
@@ -157,15 +155,14 @@ void http_session::do_close() {
 
 void http_session::drain_input() {
   buffer_.clear();
-  stream_.async_read_some(
-      buffer_.prepare(4096),
-      [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
-        if (ec) {
-          self->stream_.close();  // end of stream, reset or the deadline
-          return;
-        }
-        self->drain_input();
-      });
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
+                            if (ec) {
+                              self->stream_.close();  // end of stream, reset or the deadline
+                              return;
+                            }
+                            self->drain_input();
+                          });
 }
 
 }  // namespace herald::net

@@ -60,8 +60,8 @@ void listener::do_accept() {
   }
   auto& target = *worker_contexts_[next_worker_];
   next_worker_ = (next_worker_ + 1) % worker_contexts_.size();
-  acceptor_.async_accept(target, boost::beast::bind_front_handler(&listener::on_accept,
-                                                                  shared_from_this()));
+  acceptor_.async_accept(
+      target, boost::beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket) {

@@ -99,7 +99,9 @@ std::string server::start() {
   return {};
 }
 
-std::string server::local_endpoint() const { return impl_->endpoint_text; }
+std::string server::local_endpoint() const {
+  return impl_->endpoint_text;
+}
 
 void server::shutdown() {
   auto& self = *impl_;

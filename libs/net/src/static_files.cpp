@@ -11,6 +11,7 @@
 
 #include "herald/core/mime_types.hpp"
 #include "herald/core/static_path.hpp"
+#include "herald/core/text.hpp"
 
 namespace herald::net {
 namespace {
@@ -35,35 +36,21 @@ std::time_t parse_http_date(std::string_view text) {
 }
 
 bool etag_matches(std::string_view header, std::string_view etag) {
-  // If-None-Match is a comma-separated list, or "*"; weak comparison.
-  std::size_t start = 0;
-  while (start < header.size()) {
-    auto end = header.find(',', start);
-    if (end == std::string_view::npos) {
-      end = header.size();
-    }
-    auto item = header.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && item.back() == ' ') {
-      item.remove_suffix(1);
-    }
+  // If-None-Match is a list of entity tags, or "*"; weak comparison.
+  for (auto item : core::split_comma_list(header)) {
     if (item.substr(0, 2) == "W/") {
       item.remove_prefix(2);
     }
     if (item == "*" || item == etag) {
       return true;
     }
-    start = end + 1;
   }
   return false;
 }
 
 }  // namespace
 
-http::message_generator serve_static_file(const request& req,
-                                          const std::filesystem::path& root) {
+http::message_generator serve_static_file(const request& req, const std::filesystem::path& root) {
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     return method_not_allowed(req, "GET, HEAD");
   }
@@ -73,8 +60,7 @@ http::message_generator serve_static_file(const request& req,
                          "bad request\n");
   }
   if (resolved.error == core::path_error::not_found) {
-    return make_response(http::status::not_found, req.version(), req.keep_alive(),
-                         "not found\n");
+    return make_response(http::status::not_found, req.version(), req.keep_alive(), "not found\n");
   }
 
   http::file_body::value_type body;
@@ -82,8 +68,7 @@ http::message_generator serve_static_file(const request& req,
   body.open(resolved.file.c_str(), boost::beast::file_mode::scan, ec);
   struct stat info {};
   if (ec || ::fstat(body.file().native_handle(), &info) != 0) {
-    return make_response(http::status::not_found, req.version(), req.keep_alive(),
-                         "not found\n");
+    return make_response(http::status::not_found, req.version(), req.keep_alive(), "not found\n");
   }
 
   char etag_buffer[64];

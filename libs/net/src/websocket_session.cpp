@@ -19,7 +19,9 @@ websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, serv
       queue_(ctx.settings.client_queue_max_bytes),
       close_deadline_(ws_.get_executor()) {}
 
-websocket_session::~websocket_session() { finish(); }
+websocket_session::~websocket_session() {
+  finish();
+}
 
 void websocket_session::run(request upgrade) {
   ctx_.sessions.add(shared_from_this());
@@ -59,8 +61,8 @@ void websocket_session::on_accept(beast::error_code ec) {
 }
 
 void websocket_session::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read,
-                                                     shared_from_this()));
+  ws_.async_read(buffer_,
+                 beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
 }
 
 void websocket_session::on_read(beast::error_code ec, std::size_t) {
@@ -83,8 +85,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   const auto data = buffer_.cdata();
-  auto decoded = core::decode_seed_frame(
-      std::string_view{static_cast<const char*>(data.data()), data.size()});
+  auto decoded =
+      core::decode_seed_frame(std::string_view{static_cast<const char*>(data.data()), data.size()});
   buffer_.consume(buffer_.size());
   if (buffer_.capacity() > idle_buffer_capacity) {
     buffer_.shrink_to_fit();
@@ -124,9 +126,8 @@ void websocket_session::enqueue(core::frame_ptr frame) {
 
 void websocket_session::do_write() {
   const auto& frame = queue_.begin_write();
-  ws_.async_write(boost::asio::buffer(*frame), beast::bind_front_handler(
-                                                   &websocket_session::on_write,
-                                                   shared_from_this()));
+  ws_.async_write(boost::asio::buffer(*frame),
+                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include <caf/atom.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -29,10 +29,10 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 // One per WebSocket connection. The broadcaster delivers frames to it; its
 // session hands it the client's publications and tells it when the socket
 // is gone.
-using connection_actor = caf::typed_actor<
-    caf::reacts_to<deliver_atom, core::frame_ptr>,
-    caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
-    caf::reacts_to<close_atom>>;
+using connection_actor =
+    caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_ptr>,
+                     caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
+                     caf::reacts_to<close_atom>>;
 
 // Counters the broadcaster keeps; read by tests and, later, /metrics.
 struct broadcaster_stats {
@@ -49,10 +49,10 @@ typename Inspector::result_type inspect(Inspector& f, broadcaster_stats& x) {
 }
 
 // Holds channel -> subscribers and fans each publication out to them.
-using broadcaster_actor = caf::typed_actor<
-    caf::reacts_to<subscribe_atom, std::string, connection_actor>,
-    caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
-    caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
-    caf::replies_to<stats_atom>::with<broadcaster_stats>>;
+using broadcaster_actor =
+    caf::typed_actor<caf::reacts_to<subscribe_atom, std::string, connection_actor>,
+                     caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
+                     caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
+                     caf::replies_to<stats_atom>::with<broadcaster_stats>>;
 
 }  // namespace herald::actors

@@ -50,8 +50,7 @@ const std::vector<option_info>& option_table();
 // Sets `key` from its textual form (INI value, environment variable or
 // command-line flag). Unknown keys and values of the wrong type or out of
 // range are errors; `settings` is unchanged then.
-std::optional<config_error> apply_setting(settings& s, std::string_view key,
-                                          std::string_view text);
+std::optional<config_error> apply_setting(settings& s, std::string_view key, std::string_view text);
 
 // Checks that need the whole picture or the file system: the static
 // directory must be a readable folder, limits must be consistent.
