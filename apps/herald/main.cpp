@@ -134,7 +134,10 @@ int main(int argc, char** argv) {
   std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
             << std::endl;
   server.shutdown();
+  // The I/O threads are gone; end every actor before the server's I/O
+  // contexts (and the sessions in them) are destroyed at scope exit.
   hub.stop();
+  system.await_all_actors_done();
   std::cout << "herald: stopped" << std::endl;
   return 0;
 }

@@ -200,3 +200,20 @@ TEST_CASE("a hub's connection handle closes its actor when dropped") {
   hub.stop();
   sys.run();
 }
+
+TEST_CASE("closing the broadcaster ends every connection actor with it") {
+  deterministic_system sys;
+  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  std::vector<std::shared_ptr<recording_sink>> sinks;
+  for (int i = 0; i < 3; ++i) {
+    sinks.push_back(std::make_shared<recording_sink>());
+    spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sinks.back()},
+                     "c" + std::to_string(i % 2));
+  }
+  sys.run();
+  CHECK(sys.system.registry().running() == 4);
+  // At shutdown the sessions cannot close their actors any more.
+  caf::anon_send(broadcaster, actors::close_atom::value);
+  sys.run();
+  CHECK(sys.system.registry().running() == 0);
+}

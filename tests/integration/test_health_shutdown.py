@@ -203,3 +203,60 @@ def test_sigterm_with_a_dead_client_still_exits_in_time(start_herald):
     finally:
         dead.close()
     assert code == 0, "%s after %.1fs\n%s" % (hh.describe_exit(code), elapsed, srv.stderr_text())
+
+
+def test_head_responses_carry_no_body_so_keep_alive_stays_in_step(start_herald):
+    # A HEAD answer states the GET's Content-Length but sends no body; a body
+    # would be read as the start of the next response on the connection.
+    srv = start_herald()
+    for target in ("/health", "/ws", "/missing.txt"):
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
+            sock.sendall(("HEAD %s HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                          % target).encode())
+            raw = hh.recv_all(sock, 5)
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        assert b"Content-Length: " in head, head
+        assert rest.startswith(b"HTTP/1.1 200 OK"), (target, raw[:300])
+        assert rest.endswith(b"\r\n\r\n{}"), (target, rest[-100:])
+
+
+def test_sigterm_under_steady_traffic_still_closes_with_1001_promptly(start_herald):
+    # Publications that keep arriving during shutdown must not hold off the
+    # close until shutdown-timeout: what was queued is flushed, then 1001.
+    srv = start_herald(options={"shutdown-timeout": "20s"})
+    srv.expect_exit = True
+
+    async def main():
+        publisher = await connect(srv)
+        readers = [await connect(srv) for _ in range(3)]
+        stop = asyncio.Event()
+
+        async def publish_forever():
+            i = 0
+            try:
+                while not stop.is_set():
+                    await publisher.send('{"message": "tick %d"}' % i)
+                    i += 1
+                    await asyncio.sleep(0.001)
+            except ConnectionClosed:
+                pass
+
+        task = asyncio.create_task(publish_forever())
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        for ws in readers:
+            with pytest.raises(ConnectionClosed) as info:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            assert info.value.code == 1001, info.value
+        elapsed = time.monotonic() - started
+        stop.set()
+        await task
+        return elapsed
+
+    elapsed = run(main())
+    assert elapsed < 5, "1001 took %.1f s under traffic (shutdown-timeout is 20 s)" % elapsed
+    code = srv.wait_exit(10)
+    assert code == 0, hh.describe_exit(code) + "\n" + srv.stderr_text()

@@ -13,6 +13,14 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self) {
     }
   });
   return {
+      [self](close_atom) {
+        // At shutdown, after the I/O threads have stopped: sessions can no
+        // longer close their actors themselves.
+        self->state.registry.for_each_subscriber([self](const connection_actor& subscriber) {
+          self->send(subscriber, close_atom::value);
+        });
+        self->quit();
+      },
       [self](subscribe_atom, const std::string& channel, const connection_actor& subscriber) {
         auto& registry = self->state.registry;
         if (!registry.contains(subscriber)) {

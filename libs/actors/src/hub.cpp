@@ -68,7 +68,7 @@ connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::stri
 
 void hub::stop() {
   if (impl_ && impl_->broadcaster) {
-    caf::anon_send_exit(impl_->broadcaster, caf::exit_reason::user_shutdown);
+    caf::anon_send(impl_->broadcaster, close_atom::value);
     impl_->broadcaster = nullptr;
   }
 }

@@ -19,6 +19,12 @@ string_response make_response(http::status status, unsigned version, bool keep_a
                               std::string_view body,
                               std::string_view content_type = "text/plain; charset=utf-8");
 
+// The response to `req`: its version and keep-alive, and for HEAD the
+// Content-Length of `body` without the body itself (a body after a HEAD
+// response would be read as the start of the next response).
+string_response make_response(http::status status, const request& req, std::string_view body,
+                              std::string_view content_type = "text/plain; charset=utf-8");
+
 // 405 with the Allow header listing `allowed` methods.
 string_response method_not_allowed(const request& req, std::string_view allowed);
 

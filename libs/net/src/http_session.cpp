@@ -81,11 +81,11 @@ void http_session::route(request&& req) {
   const bool keep_alive = req.keep_alive();
   if (path == "/ws") {
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      send(method_not_allowed(req, "GET"), keep_alive);
+      send(method_not_allowed(req, "GET, HEAD"), keep_alive);
       return;
     }
-    auto res = make_response(http::status::upgrade_required, req.version(), keep_alive,
-                             "this endpoint speaks WebSocket only\n");
+    auto res =
+        make_response(http::status::upgrade_required, req, "this endpoint speaks WebSocket only\n");
     res.set(http::field::upgrade, "websocket");
     res.set(http::field::connection, keep_alive ? "Upgrade, keep-alive" : "Upgrade, close");
     res.set(http::field::sec_websocket_version, "13");
@@ -97,9 +97,8 @@ void http_session::route(request&& req) {
       send(method_not_allowed(req, "GET, HEAD"), keep_alive);
       return;
     }
-    auto res = make_response(draining ? http::status::service_unavailable : http::status::ok,
-                             req.version(), keep_alive, draining ? "{\"draining\":true}" : "{}",
-                             "application/json");
+    auto res = make_response(draining ? http::status::service_unavailable : http::status::ok, req,
+                             draining ? "{\"draining\":true}" : "{}", "application/json");
     send(std::move(res), keep_alive);
     return;
   }

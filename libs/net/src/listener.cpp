@@ -68,10 +68,10 @@ void listener::on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::sock
   if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) {
     return;
   }
-  if (ec == boost::asio::error::no_descriptors || ec == boost::asio::error::no_buffer_space ||
-      ec == boost::asio::error::no_memory) {
-    // Out of file descriptors: back off instead of spinning; connections
-    // wait in the kernel's backlog meanwhile.
+  if (ec && ec != boost::asio::error::connection_aborted) {
+    // Out of file descriptors (process or system) or another persistent
+    // failure: back off instead of spinning; connections wait in the
+    // kernel's backlog meanwhile.
     backoff_.expires_after(std::chrono::milliseconds{50});
     backoff_.async_wait([self = shared_from_this()](boost::beast::error_code wait_ec) {
       if (!wait_ec) {

@@ -41,16 +41,14 @@ struct server::impl {
       thread.join();
     }
     threads.clear();
-    // Sessions still referenced by pending handlers are destroyed with
-    // their io_context, before the context they point to.
-    acceptor.reset();
-    contexts.clear();
   }
 
   ~impl() {
-    if (!threads.empty()) {
-      stop_threads();
-    }
+    stop_threads();
+    // Sessions still referenced by pending handlers are destroyed with
+    // their io_context, before the server_context they point to.
+    acceptor.reset();
+    contexts.clear();
   }
 };
 

@@ -56,11 +56,10 @@ http::message_generator serve_static_file(const request& req, const std::filesys
   }
   const auto resolved = core::resolve_static_file(root, req.target());
   if (resolved.error == core::path_error::bad_request) {
-    return make_response(http::status::bad_request, req.version(), req.keep_alive(),
-                         "bad request\n");
+    return make_response(http::status::bad_request, req, "bad request\n");
   }
   if (resolved.error == core::path_error::not_found) {
-    return make_response(http::status::not_found, req.version(), req.keep_alive(), "not found\n");
+    return make_response(http::status::not_found, req, "not found\n");
   }
 
   http::file_body::value_type body;
@@ -68,7 +67,7 @@ http::message_generator serve_static_file(const request& req, const std::filesys
   body.open(resolved.file.c_str(), boost::beast::file_mode::scan, ec);
   struct stat info {};
   if (ec || ::fstat(body.file().native_handle(), &info) != 0) {
-    return make_response(http::status::not_found, req.version(), req.keep_alive(), "not found\n");
+    return make_response(http::status::not_found, req, "not found\n");
   }
 
   char etag_buffer[64];

@@ -93,7 +93,7 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   }
   if (!decoded.ok) {
     start_close(core::close_code::invalid_payload, decoded.reason);
-  } else {
+  } else if (!shutting_down_) {
     ctx_.counters.publications_in.fetch_add(1, std::memory_order_relaxed);
     connection_.publish(ctx_.settings.seed_channel,
                         core::make_frame(core::encode_seed_message(decoded.message)));
@@ -109,7 +109,9 @@ void websocket_session::deliver(core::frame_ptr frame) {
 }
 
 void websocket_session::enqueue(core::frame_ptr frame) {
-  if (closing_) {
+  // Once shutdown began, only what was queued before is flushed: a busy
+  // channel must not hold off the 1001 until shutdown-timeout.
+  if (closing_ || shutting_down_) {
     return;
   }
   if (!queue_.push(std::move(frame))) {
@@ -146,7 +148,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
 void websocket_session::begin_shutdown() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
     self->shutting_down_ = true;
-    if (!self->accepted_) {
+    if (!self->accepted_ || self->finished_) {
       return;  // still in the handshake: on_accept checks `draining`
     }
     if (!self->queue_.writing() && !self->closing_) {
@@ -163,7 +165,7 @@ void websocket_session::abort() {
 }
 
 void websocket_session::start_close(core::close_code code, std::string_view reason) {
-  if (closing_) {
+  if (closing_ || finished_) {
     return;
   }
   closing_ = true;
@@ -193,6 +195,7 @@ void websocket_session::finish() {
     return;
   }
   finished_ = true;
+  closing_ = true;  // late deliveries are dropped, nothing new is written
   close_deadline_.cancel();
   connection_.close();
   ctx_.sessions.remove(this);

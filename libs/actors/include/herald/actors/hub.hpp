@@ -54,7 +54,9 @@ class hub {
   // the subscription is queued at the broadcaster when this returns.
   connection_handle connect(std::weak_ptr<session_sink> sink, const std::string& channel);
 
-  // Stops the broadcaster; call once every session is gone.
+  // Stops the broadcaster, which first tells every connection actor to
+  // quit; call once the I/O threads have stopped. Then
+  // actor_system::await_all_actors_done() returns.
   void stop();
 
  private:

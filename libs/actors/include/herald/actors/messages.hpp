@@ -49,8 +49,10 @@ typename Inspector::result_type inspect(Inspector& f, broadcaster_stats& x) {
 }
 
 // Holds channel -> subscribers and fans each publication out to them.
+// close_atom ends it: it first tells every subscriber to quit.
 using broadcaster_actor =
-    caf::typed_actor<caf::reacts_to<subscribe_atom, std::string, connection_actor>,
+    caf::typed_actor<caf::reacts_to<close_atom>,
+                     caf::reacts_to<subscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
                      caf::replies_to<stats_atom>::with<broadcaster_stats>>;

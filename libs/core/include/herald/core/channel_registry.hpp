@@ -75,6 +75,14 @@ class channel_registry {
     return it == channels_.end() ? empty_ : it->second.list;
   }
 
+  // Calls `f(subscriber)` once for every subscriber of any channel.
+  template <class F>
+  void for_each_subscriber(F&& f) const {
+    for (const auto& entry : subscriptions_) {
+      f(entry.first);
+    }
+  }
+
   // Whether `subscriber` is in at least one channel.
   bool contains(const Subscriber& subscriber) const {
     return subscriptions_.count(subscriber) != 0;
