@@ -85,26 +85,8 @@ def static_dir(tmp_path):
     return hh.make_static_tree(str(tmp_path))
 
 
-@pytest.fixture
-def start_herald(herald_binary, tmp_path):
-    """Factory: start_herald(options={...}, env=..., static_dir=...) -> HeraldProcess."""
-    counter = [0]
-
-    def make_static():
-        counter[0] += 1
-        root = tmp_path / ("tree%d" % counter[0])
-        root.mkdir()
-        return hh.make_static_tree(str(root))
-
-    pool = ServerPool(str(tmp_path), make_static)
-    yield pool.start
-    pool.finish()
-
-
-@pytest.fixture(scope="module")
-def module_start_herald(herald_binary, tmp_path_factory):
-    """Like start_herald, for servers shared by the tests of one module."""
-    base = tmp_path_factory.mktemp("module")
+def _server_pool(base):
+    """A ServerPool whose servers each get a fresh static tree under `base`."""
     counter = [0]
 
     def make_static():
@@ -113,6 +95,20 @@ def module_start_herald(herald_binary, tmp_path_factory):
         root.mkdir()
         return hh.make_static_tree(str(root))
 
-    pool = ServerPool(str(base), make_static)
+    return ServerPool(str(base), make_static)
+
+
+@pytest.fixture
+def start_herald(herald_binary, tmp_path):
+    """Factory: start_herald(options={...}, env=..., static_dir=...) -> HeraldProcess."""
+    pool = _server_pool(tmp_path)
+    yield pool.start
+    pool.finish()
+
+
+@pytest.fixture(scope="module")
+def module_start_herald(herald_binary, tmp_path_factory):
+    """Like start_herald, for servers shared by the tests of one module."""
+    pool = _server_pool(tmp_path_factory.mktemp("module"))
     yield pool.start
     pool.finish()
