@@ -38,7 +38,8 @@ actors::connection_actor spawn_subscribed(deterministic_system& sys,
 
 TEST_CASE("a connection actor joins its channel and receives publications") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"news"});
@@ -58,7 +59,8 @@ TEST_CASE("a connection actor joins its channel and receives publications") {
 
 TEST_CASE("a publication fans out to N subscribers as one shared frame") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   constexpr int subscriber_count = 50;
   std::vector<std::shared_ptr<recording_sink>> sinks;
   std::vector<actors::connection_actor> conns;
@@ -91,7 +93,8 @@ TEST_CASE("a publication fans out to N subscribers as one shared frame") {
 
 TEST_CASE("a client's publications go through its connection actor in order") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   auto publisher_sink = std::make_shared<recording_sink>();
   auto reader_sink = std::make_shared<recording_sink>();
   auto reader = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{reader_sink},
@@ -120,7 +123,8 @@ TEST_CASE("a client's publications go through its connection actor in order") {
 
 TEST_CASE("the broadcaster forgets a connection on its down message") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   auto staying = std::make_shared<recording_sink>();
   auto leaving = std::make_shared<recording_sink>();
   auto stay = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{staying},
@@ -147,7 +151,8 @@ TEST_CASE("the broadcaster forgets a connection on its down message") {
 
 TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"a"});
@@ -171,7 +176,8 @@ TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
 
 TEST_CASE("a connection whose session is gone drops deliveries") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"c"});
@@ -203,7 +209,8 @@ TEST_CASE("a hub's connection handle closes its actor when dropped") {
 
 TEST_CASE("closing the broadcaster ends every connection actor with it") {
   deterministic_system sys;
-  auto broadcaster = sys.system.spawn(actors::broadcaster);
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
   std::vector<std::shared_ptr<recording_sink>> sinks;
   for (int i = 0; i < 3; ++i) {
     sinks.push_back(std::make_shared<recording_sink>());

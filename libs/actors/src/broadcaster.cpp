@@ -4,12 +4,24 @@
 
 namespace herald::actors {
 
-broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self) {
+namespace {
+
+void publish_channel_count(broadcaster_pointer self) {
+  self->state.published->channels.store(self->state.registry.channel_count(),
+                                        std::memory_order_relaxed);
+}
+
+}  // namespace
+
+broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
+                                             std::shared_ptr<broadcast_counters> counters) {
+  self->state.published = std::move(counters);
   self->set_down_handler([self](caf::down_msg& msg) {
     // The registry holds strong handles, so the departed actor's handle can
     // still be rebuilt from its address to find its subscriptions.
     if (auto departed = caf::actor_cast<connection_actor>(msg.source)) {
       self->state.registry.remove(departed);
+      publish_channel_count(self);
     }
   });
   return {
@@ -27,9 +39,11 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self) {
           self->monitor(subscriber);
         }
         registry.subscribe(channel, subscriber);
+        publish_channel_count(self);
       },
       [self](unsubscribe_atom, const std::string& channel, const connection_actor& subscriber) {
         self->state.registry.unsubscribe(channel, subscriber);
+        publish_channel_count(self);
       },
       [self](publish_atom, const std::string& channel, const core::frame_ptr& frame) {
         auto& stats = self->state.stats;
@@ -38,6 +52,9 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self) {
           self->send(subscriber, deliver_atom::value, frame);
           ++stats.deliveries;
         }
+        auto& published = *self->state.published;
+        published.publications.store(stats.publications, std::memory_order_relaxed);
+        published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
       },
       [self](stats_atom) {
         auto stats = self->state.stats;

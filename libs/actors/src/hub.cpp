@@ -44,11 +44,19 @@ void connection_handle::close() {
 
 struct hub::impl {
   caf::actor_system& system;
+  std::shared_ptr<broadcast_counters> counters;
   broadcaster_actor broadcaster;
 };
 
-hub::hub(caf::actor_system& system)
-    : impl_(std::make_unique<impl>(impl{system, system.spawn(broadcaster)})) {}
+hub::hub(caf::actor_system& system) {
+  auto counters = std::make_shared<broadcast_counters>();
+  auto actor = system.spawn(broadcaster, counters);
+  impl_ = std::make_unique<impl>(impl{system, std::move(counters), std::move(actor)});
+}
+
+const broadcast_counters& hub::counters() const {
+  return *impl_->counters;
+}
 
 hub::~hub() {
   stop();

@@ -6,6 +6,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "static_files.hpp"
 #include "websocket_session.hpp"
@@ -17,6 +18,27 @@ namespace {
 constexpr std::uint32_t max_header_bytes = 8 * 1024;
 // No endpoint here takes a body; anything larger is refused.
 constexpr std::uint64_t max_body_bytes = 64 * 1024;
+
+std::string render_metrics(const server_context& ctx) {
+  core::metrics_snapshot m;
+  const auto& counters = ctx.counters;
+  constexpr auto relaxed = std::memory_order_relaxed;
+  m.websocket_connections = ctx.sessions.size();
+  m.websocket_accepted = counters.accepted_websocket.load(relaxed);
+  m.tcp_accepted = counters.accepted_tcp.load(relaxed);
+  m.slow_disconnects = counters.slow_disconnects.load(relaxed);
+  for (std::size_t i = 0; i < m.disconnects.size(); ++i) {
+    m.disconnects[i] = counters.disconnects[i].load(relaxed);
+  }
+  m.bytes_in = counters.bytes_in.load(relaxed);
+  m.bytes_out = counters.bytes_out.load(relaxed);
+  const auto& published = ctx.hub.counters();
+  m.publications = published.publications.load(relaxed);
+  m.deliveries = published.deliveries.load(relaxed);
+  m.channels = published.channels.load(relaxed);
+  core::read_process_stats(m);
+  return core::render_prometheus(m);
+}
 
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
@@ -100,6 +122,16 @@ void http_session::route(request&& req) {
     auto res = make_response(draining ? http::status::service_unavailable : http::status::ok, req,
                              draining ? "{\"draining\":true}" : "{}", "application/json");
     send(std::move(res), keep_alive);
+    return;
+  }
+  if (path == "/metrics") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      send(method_not_allowed(req, "GET, HEAD"), keep_alive);
+      return;
+    }
+    send(make_response(http::status::ok, req, render_metrics(ctx_),
+                       "text/plain; version=0.0.4; charset=utf-8"),
+         keep_alive);
     return;
   }
   send(serve_static_file(req, ctx_.static_root), keep_alive);

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 
 #include "herald/actors/hub.hpp"
+#include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "session_registry.hpp"
 
@@ -17,6 +19,9 @@ struct server_counters {
   std::atomic<std::uint64_t> accepted_websocket{0};
   std::atomic<std::uint64_t> slow_disconnects{0};
   std::atomic<std::uint64_t> publications_in{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::array<std::atomic<std::uint64_t>, core::close_code_slots> disconnects{};
 };
 
 // What every session needs to know about the server; outlives all of them.

@@ -65,14 +65,24 @@ void websocket_session::do_read() {
                  beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t) {
+void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
+    if (!closing_) {
+      if (ec == websocket::error::closed) {
+        close_code_ = ws_.reason().code;
+      } else if (ec == websocket::error::message_too_big) {
+        close_code_ = static_cast<std::uint16_t>(core::close_code::message_too_big);
+      } else if (ec == websocket::error::bad_frame_payload) {
+        close_code_ = static_cast<std::uint16_t>(core::close_code::invalid_payload);
+      }
+    }
     // Closed by the peer, by us, by a timeout, or failed by Beast, which has
     // then already sent the close code the failure calls for (1009 for an
     // oversized message, 1007 for invalid UTF-8, 1002 for protocol errors).
     finish();
     return;
   }
+  ctx_.counters.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
   if (closing_) {
     buffer_.consume(buffer_.size());
     do_read();
@@ -132,8 +142,9 @@ void websocket_session::do_write() {
                   beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
 }
 
-void websocket_session::on_write(beast::error_code ec, std::size_t) {
+void websocket_session::on_write(beast::error_code ec, std::size_t bytes) {
   queue_.end_write();
+  ctx_.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
   if (ec) {
     queue_.drop_pending();
     return;  // the pending read fails too and finishes the session
@@ -169,6 +180,7 @@ void websocket_session::start_close(core::close_code code, std::string_view reas
     return;
   }
   closing_ = true;
+  close_code_ = static_cast<std::uint16_t>(code);
   queue_.drop_pending();
   if (!accepted_) {
     // No close frame may precede the 101: drop the connection instead.
@@ -196,6 +208,10 @@ void websocket_session::finish() {
   }
   finished_ = true;
   closing_ = true;  // late deliveries are dropped, nothing new is written
+  if (accepted_) {
+    ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
   close_deadline_.cancel();
   connection_.close();
   ctx_.sessions.remove(this);

@@ -58,6 +58,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   core::outbound_queue queue_;
   actors::connection_handle connection_;
   boost::asio::steady_timer close_deadline_;
+  // The close code this connection ends with, for /metrics: ours when we
+  // close, the peer's when it does, 1006 when the socket just went away.
+  std::uint16_t close_code_ = 1006;
   bool accepted_ = false;
   bool closing_ = false;
   bool shutting_down_ = false;

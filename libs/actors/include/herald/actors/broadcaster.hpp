@@ -2,11 +2,13 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include <caf/actor_cast.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/messages.hpp"
 #include "herald/core/channel_registry.hpp"
 
@@ -21,14 +23,16 @@ struct connection_hash {
 struct broadcaster_state {
   core::channel_registry<connection_actor, connection_hash> registry;
   broadcaster_stats stats;
+  std::shared_ptr<broadcast_counters> published;  // stats, for other threads
   static inline const char* name = "herald.broadcaster";
 };
 
 using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_state>;
 
-// Spawn with `system.spawn(broadcaster)`. Monitors every subscriber and
+// Spawn with `system.spawn(broadcaster, counters)`. Monitors every subscriber and
 // forgets it on its down message, so a connection that dies without saying
 // goodbye never leaks a subscription.
-broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self);
+broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
+                                             std::shared_ptr<broadcast_counters> counters);
 
 }  // namespace herald::actors

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/session_sink.hpp"
 #include "herald/core/frame.hpp"
 
@@ -53,6 +54,9 @@ class hub {
   // Spawns a connection actor for `sink` and subscribes it to `channel`;
   // the subscription is queued at the broadcaster when this returns.
   connection_handle connect(std::weak_ptr<session_sink> sink, const std::string& channel);
+
+  // The broadcaster's figures, for /metrics; readable from any thread.
+  const broadcast_counters& counters() const;
 
   // Stops the broadcaster, which first tells every connection actor to
   // quit; call once the I/O threads have stopped. Then

@@ -1,0 +1,90 @@
+#include "herald/core/metrics.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace herald::core {
+namespace {
+
+void family(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+std::size_t close_code_slot(std::uint16_t code) {
+  for (std::size_t i = 0; i < counted_close_codes.size(); ++i) {
+    if (counted_close_codes[i] == code) {
+      return i;
+    }
+  }
+  return counted_close_codes.size();
+}
+
+void read_process_stats(metrics_snapshot& out) {
+  // /proc/self/stat: fields 14 and 15 are utime and stime in clock ticks;
+  // the command name (field 2) may hold spaces, so skip past its ')'.
+  std::ifstream stat{"/proc/self/stat"};
+  std::string text{std::istreambuf_iterator<char>{stat}, std::istreambuf_iterator<char>{}};
+  const auto paren = text.rfind(')');
+  if (paren != std::string::npos) {
+    std::istringstream fields{text.substr(paren + 2)};
+    std::string skip;
+    for (int field = 3; field < 14; ++field) {
+      fields >> skip;
+    }
+    unsigned long long utime = 0, stime = 0;
+    fields >> utime >> stime;
+    out.cpu_seconds =
+        static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  std::ifstream statm{"/proc/self/statm"};
+  unsigned long long size_pages = 0, resident_pages = 0;
+  if (statm >> size_pages >> resident_pages) {
+    out.resident_bytes = resident_pages * static_cast<unsigned long long>(sysconf(_SC_PAGESIZE));
+  }
+}
+
+std::string render_prometheus(const metrics_snapshot& m) {
+  std::ostringstream out;
+  family(out, "herald_connections", "gauge", "WebSocket connections open now, by protocol.");
+  out << "herald_connections{protocol=\"ws\"} " << m.websocket_connections << '\n';
+  family(out, "herald_connections_accepted_total", "counter",
+         "WebSocket handshakes completed, by protocol.");
+  out << "herald_connections_accepted_total{protocol=\"ws\"} " << m.websocket_accepted << '\n';
+  family(out, "herald_tcp_connections_accepted_total", "counter", "TCP connections accepted.");
+  out << "herald_tcp_connections_accepted_total " << m.tcp_accepted << '\n';
+  family(out, "herald_publications_total", "counter", "Publications fanned out.");
+  out << "herald_publications_total " << m.publications << '\n';
+  family(out, "herald_deliveries_total", "counter", "Publications handed to subscribers.");
+  out << "herald_deliveries_total " << m.deliveries << '\n';
+  family(out, "herald_slow_disconnects_total", "counter",
+         "Clients disconnected for falling client-queue-max-bytes behind.");
+  out << "herald_slow_disconnects_total " << m.slow_disconnects << '\n';
+  family(out, "herald_disconnects_total", "counter",
+         "WebSocket connections ended, by close code (1006: no close frame).");
+  for (std::size_t i = 0; i < close_code_slots; ++i) {
+    out << "herald_disconnects_total{code=\"";
+    if (i < counted_close_codes.size()) {
+      out << counted_close_codes[i];
+    } else {
+      out << "other";
+    }
+    out << "\"} " << m.disconnects[i] << '\n';
+  }
+  family(out, "herald_received_bytes_total", "counter", "WebSocket message bytes received.");
+  out << "herald_received_bytes_total " << m.bytes_in << '\n';
+  family(out, "herald_sent_bytes_total", "counter", "WebSocket message bytes sent.");
+  out << "herald_sent_bytes_total " << m.bytes_out << '\n';
+  family(out, "herald_channels", "gauge", "Channels with at least one subscriber.");
+  out << "herald_channels " << m.channels << '\n';
+  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
+  out << "process_cpu_seconds_total " << m.cpu_seconds << '\n';
+  family(out, "process_resident_memory_bytes", "gauge", "Resident memory size.");
+  out << "process_resident_memory_bytes " << m.resident_bytes << '\n';
+  return out.str();
+}
+
+}  // namespace herald::core
