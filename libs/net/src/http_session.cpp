@@ -40,6 +40,10 @@ std::string render_metrics(const server_context& ctx) {
   return core::render_prometheus(m);
 }
 
+bool is_get_or_head(const request& req) {
+  return req.method() == http::verb::get || req.method() == http::verb::head;
+}
+
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
@@ -101,11 +105,12 @@ void http_session::route(request&& req) {
     return;
   }
   const bool keep_alive = req.keep_alive();
+  const bool endpoint = path == "/ws" || path == "/health" || path == "/metrics";
+  if (endpoint && !is_get_or_head(req)) {
+    send(method_not_allowed(req, "GET, HEAD"), keep_alive);
+    return;
+  }
   if (path == "/ws") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      send(method_not_allowed(req, "GET, HEAD"), keep_alive);
-      return;
-    }
     auto res =
         make_response(http::status::upgrade_required, req, "this endpoint speaks WebSocket only\n");
     res.set(http::field::upgrade, "websocket");
@@ -115,20 +120,12 @@ void http_session::route(request&& req) {
     return;
   }
   if (path == "/health") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      send(method_not_allowed(req, "GET, HEAD"), keep_alive);
-      return;
-    }
     auto res = make_response(draining ? http::status::service_unavailable : http::status::ok, req,
                              draining ? "{\"draining\":true}" : "{}", "application/json");
     send(std::move(res), keep_alive);
     return;
   }
   if (path == "/metrics") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      send(method_not_allowed(req, "GET, HEAD"), keep_alive);
-      return;
-    }
     send(make_response(http::status::ok, req, render_metrics(ctx_),
                        "text/plain; version=0.0.4; charset=utf-8"),
          keep_alive);
