@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <iostream>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -115,10 +114,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const unsigned workers =
-      settings.workers != 0 ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
   caf::actor_system_config actor_config;
-  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(workers));
+  actor_config.set("scheduler.max-threads",
+                   static_cast<std::size_t>(herald::core::effective_workers(settings)));
   caf::actor_system system{actor_config};
   herald::actors::hub hub{system};
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -882,4 +884,12 @@ TEST_CASE("split_comma_list trims items and drops empty ones", "[text]") {
   CHECK(split_comma_list("a") == std::vector<std::string_view>{"a"});
   CHECK(split_comma_list(" a ,\tb,,c ") == std::vector<std::string_view>{"a", "b", "c"});
   CHECK(split_comma_list("W/\"x\", \"y\"") == std::vector<std::string_view>{"W/\"x\"", "\"y\""});
+}
+
+TEST_CASE("effective_workers resolves 0 to one per core", "[settings]") {
+  herald::core::settings s;
+  s.workers = 3;
+  CHECK(herald::core::effective_workers(s) == 3);
+  s.workers = 0;
+  CHECK(herald::core::effective_workers(s) == std::max(1u, std::thread::hardware_concurrency()));
 }

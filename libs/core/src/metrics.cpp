@@ -12,6 +12,14 @@ void family(std::ostringstream& out, const char* name, const char* type, const c
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
 }
 
+// A family with one unlabelled sample.
+template <class Value>
+void single(std::ostringstream& out, const char* name, const char* type, const char* help,
+            Value value) {
+  family(out, name, type, help);
+  out << name << ' ' << value << '\n';
+}
+
 }  // namespace
 
 std::size_t close_code_slot(std::uint16_t code) {
@@ -54,15 +62,13 @@ std::string render_prometheus(const metrics_snapshot& m) {
   family(out, "herald_connections_accepted_total", "counter",
          "WebSocket handshakes completed, by protocol.");
   out << "herald_connections_accepted_total{protocol=\"ws\"} " << m.websocket_accepted << '\n';
-  family(out, "herald_tcp_connections_accepted_total", "counter", "TCP connections accepted.");
-  out << "herald_tcp_connections_accepted_total " << m.tcp_accepted << '\n';
-  family(out, "herald_publications_total", "counter", "Publications fanned out.");
-  out << "herald_publications_total " << m.publications << '\n';
-  family(out, "herald_deliveries_total", "counter", "Publications handed to subscribers.");
-  out << "herald_deliveries_total " << m.deliveries << '\n';
-  family(out, "herald_slow_disconnects_total", "counter",
-         "Clients disconnected for falling client-queue-max-bytes behind.");
-  out << "herald_slow_disconnects_total " << m.slow_disconnects << '\n';
+  single(out, "herald_tcp_connections_accepted_total", "counter", "TCP connections accepted.",
+         m.tcp_accepted);
+  single(out, "herald_publications_total", "counter", "Publications fanned out.", m.publications);
+  single(out, "herald_deliveries_total", "counter", "Publications handed to subscribers.",
+         m.deliveries);
+  single(out, "herald_slow_disconnects_total", "counter",
+         "Clients disconnected for falling client-queue-max-bytes behind.", m.slow_disconnects);
   family(out, "herald_disconnects_total", "counter",
          "WebSocket connections ended, by close code (1006: no close frame).");
   for (std::size_t i = 0; i < close_code_slots; ++i) {
@@ -74,16 +80,13 @@ std::string render_prometheus(const metrics_snapshot& m) {
     }
     out << "\"} " << m.disconnects[i] << '\n';
   }
-  family(out, "herald_received_bytes_total", "counter", "WebSocket message bytes received.");
-  out << "herald_received_bytes_total " << m.bytes_in << '\n';
-  family(out, "herald_sent_bytes_total", "counter", "WebSocket message bytes sent.");
-  out << "herald_sent_bytes_total " << m.bytes_out << '\n';
-  family(out, "herald_channels", "gauge", "Channels with at least one subscriber.");
-  out << "herald_channels " << m.channels << '\n';
-  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
-  out << "process_cpu_seconds_total " << m.cpu_seconds << '\n';
-  family(out, "process_resident_memory_bytes", "gauge", "Resident memory size.");
-  out << "process_resident_memory_bytes " << m.resident_bytes << '\n';
+  single(out, "herald_received_bytes_total", "counter", "WebSocket message bytes received.",
+         m.bytes_in);
+  single(out, "herald_sent_bytes_total", "counter", "WebSocket message bytes sent.", m.bytes_out);
+  single(out, "herald_channels", "gauge", "Channels with at least one subscriber.", m.channels);
+  single(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.",
+         m.cpu_seconds);
+  single(out, "process_resident_memory_bytes", "gauge", "Resident memory size.", m.resident_bytes);
   return out.str();
 }
 

@@ -4,11 +4,13 @@
 
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <limits>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 namespace herald::core {
 namespace {
@@ -229,6 +231,13 @@ std::optional<config_error> apply_setting(settings& s, std::string_view key,
     }
   }
   return config_error{std::string{key}, "unknown key"};
+}
+
+unsigned effective_workers(const settings& s) {
+  if (s.workers != 0) {
+    return s.workers;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::vector<config_error> check_settings(const settings& s) {

@@ -66,10 +66,7 @@ std::string server::start() {
   }
   self.ctx.reset(new server_context{self.settings, root, self.hub, {}, {}, {}});
 
-  unsigned workers = self.settings.workers;
-  if (workers == 0) {
-    workers = std::max(1u, std::thread::hardware_concurrency());
-  }
+  const unsigned workers = core::effective_workers(self.settings);
   std::vector<asio::io_context*> raw_contexts;
   for (unsigned i = 0; i < workers; ++i) {
     self.contexts.push_back(std::make_unique<asio::io_context>(1));

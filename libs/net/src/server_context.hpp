@@ -18,7 +18,6 @@ struct server_counters {
   std::atomic<std::uint64_t> accepted_tcp{0};
   std::atomic<std::uint64_t> accepted_websocket{0};
   std::atomic<std::uint64_t> slow_disconnects{0};
-  std::atomic<std::uint64_t> publications_in{0};
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> bytes_out{0};
   std::array<std::atomic<std::uint64_t>, core::close_code_slots> disconnects{};

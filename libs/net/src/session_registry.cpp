@@ -11,14 +11,6 @@ bool session_registry::try_reserve(std::uint64_t limit) {
   return true;
 }
 
-void session_registry::cancel_reservation() {
-  std::lock_guard lock{mutex_};
-  --slots_;
-  if (slots_ == 0) {
-    emptied_.notify_all();
-  }
-}
-
 void session_registry::add(const std::shared_ptr<websocket_session>& session) {
   std::lock_guard lock{mutex_};
   sessions_.emplace(session.get(), session);

@@ -20,8 +20,6 @@ class session_registry {
  public:
   // Reserves a slot; false when `limit` (0: none) sessions already exist.
   bool try_reserve(std::uint64_t limit);
-  // Gives back a slot reserved by try_reserve that never became a session.
-  void cancel_reservation();
 
   // Turns a reservation into a registered session.
   void add(const std::shared_ptr<websocket_session>& session);

@@ -104,7 +104,6 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (!decoded.ok) {
     start_close(core::close_code::invalid_payload, decoded.reason);
   } else if (!shutting_down_) {
-    ctx_.counters.publications_in.fetch_add(1, std::memory_order_relaxed);
     connection_.publish(ctx_.settings.seed_channel,
                         core::make_frame(core::encode_seed_message(decoded.message)));
   }

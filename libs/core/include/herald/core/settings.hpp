@@ -29,6 +29,10 @@ struct settings {
   std::chrono::milliseconds shutdown_timeout{10000};
 };
 
+// `workers` with 0 resolved to one per core (at least 1): the count of I/O
+// threads and of actor scheduler threads alike.
+unsigned effective_workers(const settings& s);
+
 // A bad value, reported as one line naming the key.
 struct config_error {
   std::string key;
