@@ -260,3 +260,24 @@ def test_sigterm_under_steady_traffic_still_closes_with_1001_promptly(start_hera
     assert elapsed < 5, "1001 took %.1f s under traffic (shutdown-timeout is 20 s)" % elapsed
     code = srv.wait_exit(10)
     assert code == 0, hh.describe_exit(code) + "\n" + srv.stderr_text()
+
+
+@pytest.mark.parametrize("target", ["/ws", "/health", "/metrics"])
+def test_endpoints_answer_other_methods_with_405_and_allow(start_herald, target):
+    srv = start_herald()
+    for method in ("POST", "PUT", "DELETE"):
+        r = hh.http_get(srv.port, target, method=method)
+        assert r.status == 405, (target, method, r)
+        assert r.headers.get("allow") == "GET, HEAD", (target, method, r.headers)
+    assert hh.http_get(srv.port, "/health").status == 200
+
+
+def test_request_body_over_64k_gets_413_and_server_keeps_serving(start_herald):
+    srv = start_herald()
+    body = b"x" * (64 * 1024 + 1)
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
+        sock.sendall(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                     % len(body) + body)
+        raw = hh.recv_all(sock, 5)
+    assert raw.startswith(b"HTTP/1.1 413 "), raw[:200]
+    assert hh.http_get(srv.port, "/health").status == 200
