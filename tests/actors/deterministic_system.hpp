@@ -35,10 +35,13 @@ struct deterministic_system {
 
 // A session stand-in that records what its connection actor delivers.
 struct recording_sink : actors::session_sink {
-  void deliver(core::frame_ptr frame) override {
+  void deliver(core::frame_batch_ptr batch) override {
     std::lock_guard lock{mutex};
-    frames.push_back(*frame);
-    pointers.push_back(frame);
+    batches.push_back(batch);
+    for (const auto& frame : batch->frames) {
+      frames.push_back(*frame);
+      pointers.push_back(frame);
+    }
   }
   std::vector<std::string> received() {
     std::lock_guard lock{mutex};
@@ -47,6 +50,7 @@ struct recording_sink : actors::session_sink {
   std::mutex mutex;
   std::vector<std::string> frames;
   std::vector<core::frame_ptr> pointers;
+  std::vector<core::frame_batch_ptr> batches;
 };
 
 }  // namespace herald::test

@@ -224,3 +224,95 @@ TEST_CASE("closing the broadcaster ends every connection actor with it") {
   sys.run();
   CHECK(sys.system.registry().running() == 0);
 }
+
+TEST_CASE("publications that arrive in one round reach each subscriber as one shared batch") {
+  deterministic_system sys;
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+  std::vector<std::shared_ptr<recording_sink>> sinks;
+  std::vector<actors::connection_actor> conns;
+  for (int i = 0; i < 3; ++i) {
+    sinks.push_back(std::make_shared<recording_sink>());
+    conns.push_back(spawn_subscribed(
+        sys, broadcaster, std::weak_ptr<actors::session_sink>{sinks.back()}, std::string{"c"}));
+  }
+  sys.run();
+  // All five are in the mailbox before the broadcaster runs: the flush it
+  // schedules on the first lands behind the fifth.
+  for (int i = 0; i < 5; ++i) {
+    caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
+                   core::make_frame(std::to_string(i)));
+  }
+  sys.run();
+  const std::vector<std::string> expected{"0", "1", "2", "3", "4"};
+  for (auto& sink : sinks) {
+    REQUIRE(sink->batches.size() == 1);
+    CHECK(sink->received() == expected);
+    CHECK(sink->batches.front().get() == sinks.front()->batches.front().get());
+    CHECK(sink->batches.front()->bytes == 5);
+  }
+  // A later round is a new batch.
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
+                 core::make_frame("5"));
+  sys.run();
+  CHECK(sinks.front()->batches.size() == 2);
+  auto stats = stats_of(sys, broadcaster);
+  CHECK(stats.publications == 6);
+  CHECK(stats.deliveries == 18);
+  for (auto& conn : conns) {
+    caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  }
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a round's channels are batched separately and only to their subscribers") {
+  deterministic_system sys;
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+  auto only_a = std::make_shared<recording_sink>();
+  auto only_b = std::make_shared<recording_sink>();
+  auto a = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{only_a},
+                            std::string{"a"});
+  auto b = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{only_b},
+                            std::string{"b"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
+                 core::make_frame("a1"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"b"},
+                 core::make_frame("b1"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
+                 core::make_frame("a2"));
+  sys.run();
+  CHECK(only_a->received() == std::vector<std::string>{"a1", "a2"});
+  CHECK(only_a->batches.size() == 1);
+  CHECK(only_b->received() == std::vector<std::string>{"b1"});
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined") {
+  deterministic_system sys;
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+  auto early = std::make_shared<recording_sink>();
+  auto late = std::make_shared<recording_sink>();
+  auto first = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{early},
+                                std::string{"c"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
+                 core::make_frame("before"));
+  auto second = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{late},
+                                 std::string{"c"});
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
+                 core::make_frame("after"));
+  sys.run();
+  CHECK(early->received() == std::vector<std::string>{"before", "after"});
+  CHECK(late->received() == std::vector<std::string>{"after"});
+  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(second, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}

@@ -11,6 +11,38 @@ void publish_channel_count(broadcaster_pointer self) {
                                         std::memory_order_relaxed);
 }
 
+void add_to_pending(broadcaster_pointer self, const std::string& channel, core::frame_ptr frame) {
+  auto& state = self->state;
+  auto [slot, inserted] = state.pending_index.emplace(channel, state.pending.size());
+  if (inserted) {
+    state.pending.push_back({channel, std::make_shared<core::frame_batch>()});
+  }
+  state.pending[slot->second].batch->append(std::move(frame));
+  if (!state.flush_scheduled) {
+    state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+// Forwards every pending batch to its channel's subscribers.
+void flush_pending(broadcaster_pointer self) {
+  auto& state = self->state;
+  auto& stats = state.stats;
+  for (auto& entry : state.pending) {
+    const core::frame_batch_ptr batch = std::move(entry.batch);
+    const auto& subscribers = state.registry.subscribers(entry.channel);
+    for (const auto& subscriber : subscribers) {
+      self->send(subscriber, deliver_atom::value, batch);
+    }
+    stats.deliveries += batch->frames.size() * subscribers.size();
+  }
+  state.pending.clear();
+  state.pending_index.clear();
+  auto& published = *state.published;
+  published.publications.store(stats.publications, std::memory_order_relaxed);
+  published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
@@ -20,6 +52,7 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
     // The registry holds strong handles, so the departed actor's handle can
     // still be rebuilt from its address to find its subscriptions.
     if (auto departed = caf::actor_cast<connection_actor>(msg.source)) {
+      flush_pending(self);
       self->state.registry.remove(departed);
       publish_channel_count(self);
     }
@@ -34,6 +67,7 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
         self->quit();
       },
       [self](subscribe_atom, const std::string& channel, const connection_actor& subscriber) {
+        flush_pending(self);
         auto& registry = self->state.registry;
         if (!registry.contains(subscriber)) {
           self->monitor(subscriber);
@@ -42,19 +76,17 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
         publish_channel_count(self);
       },
       [self](unsubscribe_atom, const std::string& channel, const connection_actor& subscriber) {
+        flush_pending(self);
         self->state.registry.unsubscribe(channel, subscriber);
         publish_channel_count(self);
       },
-      [self](publish_atom, const std::string& channel, const core::frame_ptr& frame) {
-        auto& stats = self->state.stats;
-        ++stats.publications;
-        for (const auto& subscriber : self->state.registry.subscribers(channel)) {
-          self->send(subscriber, deliver_atom::value, frame);
-          ++stats.deliveries;
-        }
-        auto& published = *self->state.published;
-        published.publications.store(stats.publications, std::memory_order_relaxed);
-        published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
+      [self](publish_atom, const std::string& channel, core::frame_ptr& frame) {
+        ++self->state.stats.publications;
+        add_to_pending(self, channel, std::move(frame));
+      },
+      [self](flush_atom) {
+        self->state.flush_scheduled = false;
+        flush_pending(self);
       },
       [self](stats_atom) {
         auto stats = self->state.stats;

@@ -8,9 +8,9 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
                                            broadcaster_actor broadcaster,
                                            std::weak_ptr<session_sink> sink) {
   return {
-      [sink = std::move(sink)](deliver_atom, const core::frame_ptr& frame) {
+      [sink = std::move(sink)](deliver_atom, core::frame_batch_ptr& batch) {
         if (auto session = sink.lock()) {
-          session->deliver(frame);
+          session->deliver(std::move(batch));
         }
       },
       [self, broadcaster](publish_atom, std::string& target, core::frame_ptr& frame) {

@@ -4,6 +4,8 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "herald/core/websocket_frame.hpp"
+
 namespace herald::net {
 namespace {
 
@@ -14,9 +16,8 @@ constexpr std::size_t idle_buffer_capacity = 16 * 1024;
 }  // namespace
 
 websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : ws_(std::move(socket)),
+    : ws_(std::move(socket), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
       ctx_(ctx),
-      queue_(ctx.settings.client_queue_max_bytes),
       close_deadline_(ws_.get_executor()) {}
 
 websocket_session::~websocket_session() {
@@ -25,8 +26,8 @@ websocket_session::~websocket_session() {
 
 void websocket_session::run(request upgrade) {
   ctx_.sessions.add(shared_from_this());
-  // Beast's own timer takes over from the HTTP read deadline.
-  beast::get_lowest_layer(ws_).expires_never();
+  // Beast's own timer takes over from the HTTP read deadline (which went
+  // with the HTTP session's tcp_stream).
   const auto& settings = ctx_.settings;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = settings.handshake_timeout;
@@ -51,9 +52,7 @@ void websocket_session::on_accept(beast::error_code ec) {
   }
   ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
   accepted_ = true;
-  if (queue_.ready()) {
-    do_write();
-  }
+  ws_.next_layer().flush();
   if (ctx_.draining.load()) {
     begin_shutdown();
   }
@@ -105,53 +104,35 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
     start_close(core::close_code::invalid_payload, decoded.reason);
   } else if (!shutting_down_) {
     connection_.publish(ctx_.settings.seed_channel,
-                        core::make_frame(core::encode_seed_message(decoded.message)));
+                        core::make_frame(core::encode_text_frame(
+                            core::encode_seed_message(decoded.message))));
   }
   do_read();
 }
 
-void websocket_session::deliver(core::frame_ptr frame) {
+void websocket_session::deliver(core::frame_batch_ptr batch) {
   boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), frame = std::move(frame)]() mutable {
-                      self->enqueue(std::move(frame));
+                    [self = shared_from_this(), batch = std::move(batch)]() mutable {
+                      self->enqueue(std::move(batch));
                     });
 }
 
-void websocket_session::enqueue(core::frame_ptr frame) {
+void websocket_session::enqueue(core::frame_batch_ptr batch) {
   // Once shutdown began, only what was queued before is flushed: a busy
   // channel must not hold off the 1001 until shutdown-timeout.
   if (closing_ || shutting_down_) {
     return;
   }
-  if (!queue_.push(std::move(frame))) {
+  auto& socket = ws_.next_layer();
+  if (!socket.queue().push(std::move(batch))) {
     ctx_.counters.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
     start_close(core::close_code::policy_violation, "slow consumer");
     return;
   }
   // Frames can arrive while the 101 is still being written (the session
   // subscribes before it); they wait for on_accept.
-  if (accepted_ && queue_.ready()) {
-    do_write();
-  }
-}
-
-void websocket_session::do_write() {
-  const auto& frame = queue_.begin_write();
-  ws_.async_write(boost::asio::buffer(*frame),
-                  beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
-}
-
-void websocket_session::on_write(beast::error_code ec, std::size_t bytes) {
-  queue_.end_write();
-  ctx_.counters.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-  if (ec) {
-    queue_.drop_pending();
-    return;  // the pending read fails too and finishes the session
-  }
-  if (queue_.ready()) {
-    do_write();
-  } else if (shutting_down_ && !closing_) {
-    start_close(core::close_code::going_away, "shutdown");
+  if (accepted_) {
+    socket.flush();
   }
 }
 
@@ -161,7 +142,9 @@ void websocket_session::begin_shutdown() {
     if (!self->accepted_ || self->finished_) {
       return;  // still in the handshake: on_accept checks `draining`
     }
-    if (!self->queue_.writing() && !self->closing_) {
+    if (!self->closing_) {
+      // The close frame leaves after everything already queued.
+      self->ws_.next_layer().drain_before_close();
       self->start_close(core::close_code::going_away, "shutdown");
     }
   });
@@ -170,7 +153,7 @@ void websocket_session::begin_shutdown() {
 void websocket_session::abort() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
     beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    beast::get_lowest_layer(self->ws_).close(ignored);
   });
 }
 
@@ -180,11 +163,14 @@ void websocket_session::start_close(core::close_code code, std::string_view reas
   }
   closing_ = true;
   close_code_ = static_cast<std::uint16_t>(code);
-  queue_.drop_pending();
+  if (code != core::close_code::going_away) {
+    // An error close: what was not started is never sent.
+    ws_.next_layer().queue().drop_pending();
+  }
   if (!accepted_) {
     // No close frame may precede the 101: drop the connection instead.
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    beast::get_lowest_layer(ws_).close(ignored);
     return;
   }
   // A client that does not read may never let the close frame out; cut the
@@ -193,7 +179,7 @@ void websocket_session::start_close(core::close_code code, std::string_view reas
   close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (!ec && !self->finished_) {
       beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      beast::get_lowest_layer(self->ws_).close(ignored);
     }
   });
   websocket::close_reason close{static_cast<websocket::close_code>(code),

@@ -5,12 +5,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "herald/actors/hub.hpp"
 #include "herald/actors/session_sink.hpp"
-#include "herald/core/outbound_queue.hpp"
+#include "corked_socket.hpp"
 #include "herald/core/seed_codec.hpp"
 #include "http_responses.hpp"
 #include "server_context.hpp"
@@ -21,8 +20,8 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
 // One /ws connection: the tutorial's protocol. Reads client messages and
-// hands them to its connection actor; writes what the actor delivers, one
-// write in flight, behind a queue bounded by client-queue-max-bytes. Runs
+// hands them to its connection actor; writes what the actor delivers through
+// its corked_socket, behind a queue bounded by client-queue-max-bytes. Runs
 // on one I/O thread; deliver() and begin_shutdown() may be called from any.
 class websocket_session : public std::enable_shared_from_this<websocket_session>,
                           public actors::session_sink {
@@ -34,7 +33,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   // Completes the upgrade that `upgrade` asked for.
   void run(request upgrade);
 
-  void deliver(core::frame_ptr frame) override;
+  void deliver(core::frame_batch_ptr batch) override;
 
   // Flush what is queued, then close with 1001.
   void begin_shutdown();
@@ -46,16 +45,13 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   void on_accept(beast::error_code ec);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
-  void enqueue(core::frame_ptr frame);
-  void do_write();
-  void on_write(beast::error_code ec, std::size_t bytes);
+  void enqueue(core::frame_batch_ptr batch);
   void start_close(core::close_code code, std::string_view reason);
   void finish();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<corked_socket> ws_;
   beast::flat_buffer buffer_;
   server_context& ctx_;
-  core::outbound_queue queue_;
   actors::connection_handle connection_;
   boost::asio::steady_timer close_deadline_;
   // The close code this connection ends with, for /metrics: ours when we

@@ -3,6 +3,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <caf/actor_cast.hpp>
 #include <caf/stateful_actor.hpp>
@@ -20,8 +23,17 @@ struct connection_hash {
   }
 };
 
+// A channel's publications not yet forwarded, in arrival order.
+struct pending_channel {
+  std::string channel;
+  std::shared_ptr<core::frame_batch> batch;
+};
+
 struct broadcaster_state {
   core::channel_registry<connection_actor, connection_hash> registry;
+  std::vector<pending_channel> pending;
+  std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
+  bool flush_scheduled = false;
   broadcaster_stats stats;
   std::shared_ptr<broadcast_counters> published;  // stats, for other threads
   static inline const char* name = "herald.broadcaster";
@@ -32,6 +44,14 @@ using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_stat
 // Spawn with `system.spawn(broadcaster, counters)`. Monitors every subscriber and
 // forgets it on its down message, so a connection that dies without saying
 // goodbye never leaks a subscription.
+//
+// Publications are not forwarded one by one: the first of a round schedules a
+// flush_atom to itself, which lands behind every publication already in the
+// mailbox; the flush then sends each subscriber one message holding all of
+// its channel's new frames. Under load a message, a post and a write carry
+// many publications; at low rates the batch holds one and adds no delay.
+// Subscription changes flush first, so a subscriber gets exactly the
+// publications that arrive after it joined.
 broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
                                              std::shared_ptr<broadcast_counters> counters);
 

@@ -14,6 +14,7 @@
 // shared, so the message never copies or serializes it (it never leaves the
 // process).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::frame_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::frame_batch_ptr)
 
 namespace herald::actors {
 
@@ -25,12 +26,13 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
-// One per WebSocket connection. The broadcaster delivers frames to it; its
+// One per WebSocket connection. The broadcaster delivers batches of frames to it; its
 // session hands it the client's publications and tells it when the socket
 // is gone.
 using connection_actor =
-    caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_ptr>,
+    caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr>,
                      caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
                      caf::reacts_to<close_atom>>;
 
@@ -48,13 +50,16 @@ typename Inspector::result_type inspect(Inspector& f, broadcaster_stats& x) {
            x.deliveries);
 }
 
-// Holds channel -> subscribers and fans each publication out to them.
-// close_atom ends it: it first tells every subscriber to quit.
+// Holds channel -> subscribers and fans publications out to them, one
+// message per subscriber for all of a channel's publications that arrived in
+// one round (closed by the flush_atom it sends itself). close_atom ends it:
+// it first tells every subscriber to quit.
 using broadcaster_actor =
     caf::typed_actor<caf::reacts_to<close_atom>,
                      caf::reacts_to<subscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
+                     caf::reacts_to<flush_atom>,
                      caf::replies_to<stats_atom>::with<broadcaster_stats>>;
 
 }  // namespace herald::actors

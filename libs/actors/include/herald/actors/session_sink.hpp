@@ -11,9 +11,9 @@ class session_sink {
  public:
   virtual ~session_sink() = default;
 
-  // Called from an actor's thread; implementations hand the frame over to
+  // Called from an actor's thread; implementations hand the batch over to
   // their own I/O thread and never block.
-  virtual void deliver(core::frame_ptr frame) = 0;
+  virtual void deliver(core::frame_batch_ptr batch) = 0;
 };
 
 }  // namespace herald::actors

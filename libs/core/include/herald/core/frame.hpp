@@ -1,16 +1,44 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace herald::core {
 
-// One encoded outgoing message, serialized once per publication and shared by
-// every subscriber: copies of the payload per delivery are zero.
+// One outgoing WebSocket frame, header included, exactly as it goes on the
+// wire. Serialized and framed once per publication and shared by every
+// subscriber: copies of the payload per delivery are zero.
 using frame_ptr = std::shared_ptr<const std::string>;
 
 inline frame_ptr make_frame(std::string bytes) {
   return std::make_shared<const std::string>(std::move(bytes));
+}
+
+// The frames of one channel that the broadcaster forwards to each subscriber
+// in one message: the publications that reached it in one scheduling round.
+// Subscribers share the batch, so a delivery costs one reference count per
+// subscriber and batch, not one per frame.
+struct frame_batch {
+  std::vector<frame_ptr> frames;
+  std::size_t bytes = 0;  // sum of the frames' sizes
+
+  void append(frame_ptr frame) {
+    bytes += frame->size();
+    frames.push_back(std::move(frame));
+  }
+};
+
+using frame_batch_ptr = std::shared_ptr<const frame_batch>;
+
+inline frame_batch_ptr make_batch(std::vector<frame_ptr> frames) {
+  auto batch = std::make_shared<frame_batch>();
+  batch->frames.reserve(frames.size());
+  for (auto& frame : frames) {
+    batch->append(std::move(frame));
+  }
+  return batch;
 }
 
 }  // namespace herald::core

@@ -1,0 +1,48 @@
+#include "herald/core/websocket_frame.hpp"
+
+#include <cstdint>
+
+namespace herald::core {
+namespace {
+
+constexpr unsigned char fin_text = 0x81;
+constexpr std::size_t max_7bit_length = 125;
+constexpr std::size_t max_16bit_length = 0xffff;
+constexpr unsigned char length_16bit = 126;
+constexpr unsigned char length_64bit = 127;
+
+}  // namespace
+
+std::size_t text_frame_header_size(std::size_t payload_size) {
+  if (payload_size <= max_7bit_length) {
+    return 2;
+  }
+  if (payload_size <= max_16bit_length) {
+    return 4;
+  }
+  return 10;
+}
+
+std::string encode_text_frame(std::string_view payload) {
+  const std::size_t size = payload.size();
+  std::string frame;
+  frame.reserve(text_frame_header_size(size) + size);
+  frame.push_back(static_cast<char>(fin_text));
+  if (size <= max_7bit_length) {
+    frame.push_back(static_cast<char>(size));
+  } else if (size <= max_16bit_length) {
+    frame.push_back(static_cast<char>(length_16bit));
+    frame.push_back(static_cast<char>((size >> 8) & 0xff));
+    frame.push_back(static_cast<char>(size & 0xff));
+  } else {
+    frame.push_back(static_cast<char>(length_64bit));
+    const auto wide = static_cast<std::uint64_t>(size);
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      frame.push_back(static_cast<char>((wide >> shift) & 0xff));
+    }
+  }
+  frame.append(payload);
+  return frame;
+}
+
+}  // namespace herald::core

@@ -1,0 +1,129 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include <boost/asio/compose.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include "herald/core/outbound_queue.hpp"
+
+namespace herald::net {
+
+// The next layer under each session's websocket::stream, and the session's
+// write path.
+//
+// Delivered frames do not go through Beast's async_write: they were framed
+// once per publication (a server never masks, so the bytes are the same for
+// every subscriber) and wait in this layer's outbound_queue, shared with the
+// other subscribers. flush() hands everything queued to one sendmsg, so a
+// socket costs one system call per turn however many frames it gets
+// (corking). Beast still writes its own frames through async_write_some: the
+// 101, pongs, keep-alive pings and the close frame.
+//
+// The two writers never interleave inside a frame: Beast's write waits while
+// a delivered frame is partly written (and, once drain_before_close() was
+// called, until the queue is empty), and deliveries wait while Beast writes.
+class corked_socket {
+ public:
+  using socket_type = boost::asio::ip::tcp::socket;
+  using executor_type = socket_type::executor_type;
+  using next_layer_type = socket_type;
+
+  corked_socket(socket_type&& socket, std::size_t max_queue_bytes,
+                std::atomic<std::uint64_t>& bytes_out)
+      : socket_(std::move(socket)), queue_(max_queue_bytes), bytes_out_(bytes_out) {}
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+  socket_type& next_layer() noexcept { return socket_; }
+
+  core::outbound_queue& queue() noexcept { return queue_; }
+
+  // Writes what is queued as far as the socket takes it now; if the socket
+  // is full, waits until it drains and goes on by itself. Call on the
+  // socket's thread after pushing to queue().
+  void flush();
+
+  // Beast's close frame waits until every queued frame is written.
+  void drain_before_close() noexcept { drain_first_ = true; }
+
+  template <class ConstBuffers, class Handler>
+  auto async_read_some(const ConstBuffers& buffers, Handler&& handler) {
+    return socket_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    return boost::asio::async_compose<Handler, void(boost::system::error_code, std::size_t)>(
+        beast_write_op<ConstBuffers>{*this, buffers}, handler, socket_);
+  }
+
+ private:
+  // One of Beast's writes: waits for a frame boundary, then writes all of
+  // Beast's bytes before completing, so Beast never stops inside a frame
+  // either. After an error the layer may be gone and is not touched.
+  template <class ConstBuffers>
+  struct beast_write_op {
+    corked_socket& layer;
+    ConstBuffers buffers;
+    enum class step { start, waiting, writing } state = step::start;
+
+    template <class Self>
+    void operator()(Self& self, boost::system::error_code ec = {}, std::size_t written = 0) {
+      if (ec) {
+        self.complete(ec, 0);
+        return;
+      }
+      if (state == step::writing) {
+        layer.beast_writing_ = false;
+        layer.bytes_out_.fetch_add(written, std::memory_order_relaxed);
+        layer.flush();
+        self.complete(ec, written);
+        return;
+      }
+      if (layer.beast_must_wait()) {
+        layer.beast_waiting_ = true;
+        state = step::waiting;
+        layer.socket_.async_wait(socket_type::wait_write, std::move(self));
+        return;
+      }
+      layer.beast_waiting_ = false;
+      layer.beast_writing_ = true;
+      state = step::writing;
+      boost::asio::async_write(layer.socket_, buffers, std::move(self));
+    }
+  };
+
+  bool beast_must_wait() const {
+    return queue_.mid_frame() || (drain_first_ && !queue_.empty());
+  }
+  void wait_until_writable();
+
+  socket_type socket_;
+  core::outbound_queue queue_;
+  std::atomic<std::uint64_t>& bytes_out_;
+  bool beast_waiting_ = false;
+  bool beast_writing_ = false;
+  bool waiting_writable_ = false;
+  bool drain_first_ = false;
+  bool failed_ = false;
+};
+
+// Beast tears a WebSocket connection down through its next layer's
+// teardown, found by argument-dependent lookup: the socket's does the work.
+void teardown(boost::beast::role_type role, corked_socket& socket,
+              boost::system::error_code& ec);
+
+template <class TeardownHandler>
+void async_teardown(boost::beast::role_type role, corked_socket& socket,
+                    TeardownHandler&& handler) {
+  using boost::beast::websocket::async_teardown;
+  async_teardown(role, socket.next_layer(), std::forward<TeardownHandler>(handler));
+}
+
+}  // namespace herald::net

@@ -1,0 +1,54 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "herald/core/websocket_frame.hpp"
+
+using herald::core::encode_text_frame;
+using herald::core::text_frame_header_size;
+
+namespace {
+
+unsigned byte_at(const std::string& frame, std::size_t index) {
+  return static_cast<unsigned char>(frame.at(index));
+}
+
+}  // namespace
+
+TEST_CASE("encode_text_frame: short payloads use the 7-bit length", "[websocket_frame]") {
+  const std::string frame = encode_text_frame("hi");
+  REQUIRE(frame.size() == 4);
+  REQUIRE(byte_at(frame, 0) == 0x81);  // FIN, text
+  REQUIRE(byte_at(frame, 1) == 2);     // no mask bit: a server never masks
+  REQUIRE(frame.substr(2) == "hi");
+  REQUIRE(encode_text_frame("") == std::string("\x81\x00", 2));
+  REQUIRE(byte_at(encode_text_frame(std::string(125, 'x')), 1) == 125);
+  REQUIRE(text_frame_header_size(125) == 2);
+}
+
+TEST_CASE("encode_text_frame: 126 to 65535 bytes use the 16-bit length", "[websocket_frame]") {
+  const std::string frame = encode_text_frame(std::string(126, 'x'));
+  REQUIRE(frame.size() == 4 + 126);
+  REQUIRE(byte_at(frame, 1) == 126);
+  REQUIRE(byte_at(frame, 2) == 0);
+  REQUIRE(byte_at(frame, 3) == 126);
+  const std::string largest = encode_text_frame(std::string(65535, 'y'));
+  REQUIRE(byte_at(largest, 1) == 126);
+  REQUIRE(byte_at(largest, 2) == 0xff);
+  REQUIRE(byte_at(largest, 3) == 0xff);
+  REQUIRE(largest.size() == 4 + 65535);
+  REQUIRE(text_frame_header_size(65535) == 4);
+}
+
+TEST_CASE("encode_text_frame: larger payloads use the 64-bit length", "[websocket_frame]") {
+  const std::string frame = encode_text_frame(std::string(65536, 'z'));
+  REQUIRE(byte_at(frame, 1) == 127);
+  for (std::size_t i = 2; i < 7; ++i) {
+    REQUIRE(byte_at(frame, i) == 0);
+  }
+  REQUIRE(byte_at(frame, 7) == 1);  // 65536 = 0x00 00 00 00 00 01 00 00
+  REQUIRE(byte_at(frame, 8) == 0);
+  REQUIRE(byte_at(frame, 9) == 0);
+  REQUIRE(frame.size() == 10 + 65536);
+  REQUIRE(text_frame_header_size(65536) == 10);
+}
