@@ -117,6 +117,12 @@ int main(int argc, char** argv) {
   caf::actor_system_config actor_config;
   actor_config.set("scheduler.max-threads",
                    static_cast<std::size_t>(herald::core::effective_workers(settings)));
+  // CAF's idle workers poll, then sleep 50 us at a time for 500 rounds
+  // before they wait on a condition variable that an enqueue signals. The
+  // workers share their cores with the I/O threads, and every one of those
+  // short sleeps costs two context switches, so go to the signalled wait
+  // after a short spin.
+  actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   caf::actor_system system{actor_config};
   herald::actors::hub hub{system};
 

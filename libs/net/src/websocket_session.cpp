@@ -56,41 +56,68 @@ void websocket_session::on_accept(beast::error_code ec) {
   if (ctx_.draining.load()) {
     begin_shutdown();
   }
-  do_read();
+  await_message();
 }
 
-void websocket_session::do_read() {
+void websocket_session::await_message() {
+  // A read of one byte: Beast answers pings, runs its keep-alive and idle
+  // timers and handles a close while it waits, and completes once a data
+  // frame begins. Until then the connection holds no message buffer, and
+  // most push clients never send one. (Not zero bytes: Beast's UTF-8
+  // checker dereferences the empty buffer.)
+  ws_.async_read_some(boost::asio::buffer(&first_byte_, 1),
+                      beast::bind_front_handler(&websocket_session::on_message_start,
+                                                shared_from_this()));
+}
+
+void websocket_session::on_message_start(beast::error_code ec, std::size_t bytes) {
+  if (ec) {
+    read_failed(ec);
+    return;
+  }
+  if (bytes > 0) {
+    buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(bytes),
+                                            boost::asio::buffer(&first_byte_, bytes)));
+  }
+  if (ws_.is_message_done()) {
+    on_read(ec, bytes);  // a message of at most one byte, read whole
+    return;
+  }
   ws_.async_read(buffer_,
                  beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
 }
 
-void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
-  if (ec) {
-    if (!closing_) {
-      if (ec == websocket::error::closed) {
-        close_code_ = ws_.reason().code;
-      } else if (ec == websocket::error::message_too_big) {
-        close_code_ = static_cast<std::uint16_t>(core::close_code::message_too_big);
-      } else if (ec == websocket::error::bad_frame_payload) {
-        close_code_ = static_cast<std::uint16_t>(core::close_code::invalid_payload);
-      }
+void websocket_session::read_failed(beast::error_code ec) {
+  if (!closing_) {
+    if (ec == websocket::error::closed) {
+      close_code_ = ws_.reason().code;
+    } else if (ec == websocket::error::message_too_big) {
+      close_code_ = static_cast<std::uint16_t>(core::close_code::message_too_big);
+    } else if (ec == websocket::error::bad_frame_payload) {
+      close_code_ = static_cast<std::uint16_t>(core::close_code::invalid_payload);
     }
-    // Closed by the peer, by us, by a timeout, or failed by Beast, which has
-    // then already sent the close code the failure calls for (1009 for an
-    // oversized message, 1007 for invalid UTF-8, 1002 for protocol errors).
-    finish();
+  }
+  // Closed by the peer, by us, by a timeout, or failed by Beast, which has
+  // then already sent the close code the failure calls for (1009 for an
+  // oversized message, 1007 for invalid UTF-8, 1002 for protocol errors).
+  finish();
+}
+
+void websocket_session::on_read(beast::error_code ec, std::size_t /*bytes: the whole message is in buffer_*/) {
+  if (ec) {
+    read_failed(ec);
     return;
   }
-  ctx_.counters.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+  ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
   if (closing_) {
     buffer_.consume(buffer_.size());
-    do_read();
+    await_message();
     return;
   }
   if (ws_.got_binary()) {
     buffer_.consume(buffer_.size());
     start_close(core::close_code::unsupported_data, "binary frames are not supported");
-    do_read();
+    await_message();
     return;
   }
   const auto data = buffer_.cdata();
@@ -107,7 +134,7 @@ void websocket_session::on_read(beast::error_code ec, std::size_t bytes) {
                         core::make_frame(core::encode_text_frame(
                             core::encode_seed_message(decoded.message))));
   }
-  do_read();
+  await_message();
 }
 
 void websocket_session::deliver(core::frame_batch_ptr batch) {

@@ -43,14 +43,17 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
 
  private:
   void on_accept(beast::error_code ec);
-  void do_read();
+  void await_message();
+  void on_message_start(beast::error_code ec, std::size_t bytes);
   void on_read(beast::error_code ec, std::size_t bytes);
+  void read_failed(beast::error_code ec);
   void enqueue(core::frame_batch_ptr batch);
   void start_close(core::close_code code, std::string_view reason);
   void finish();
 
   websocket::stream<corked_socket> ws_;
   beast::flat_buffer buffer_;
+  char first_byte_ = 0;  // where a message's first byte lands; see await_message()
   server_context& ctx_;
   actors::connection_handle connection_;
   boost::asio::steady_timer close_deadline_;
