@@ -1,0 +1,243 @@
+#include "bench_options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+#include "protocol.hpp"
+
+namespace herald::bench {
+
+namespace {
+
+bool parse_int(std::string_view text, long long min, long long max, long long& value) {
+  auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+  return parsed.ec == std::errc() && parsed.ptr == text.data() + text.size() && value >= min &&
+         value <= max;
+}
+
+// Durations and the rate: a finite decimal number, 0 or more.
+bool parse_non_negative(std::string_view text, double& value) {
+  std::string copy(text);
+  char* end = nullptr;
+  value = std::strtod(copy.c_str(), &end);
+  return !copy.empty() && end == copy.c_str() + copy.size() && std::isfinite(value) && value >= 0;
+}
+
+// One flag: how it takes its value (none for switches) and where it goes.
+struct flag_spec {
+  std::string_view name;
+  bool takes_value;
+  std::function<bool(std::string_view)> apply;
+};
+
+std::vector<flag_spec> flag_specs(bench_options& o) {
+  auto int_flag = [](int& field, long long min, long long max) {
+    return [&field, min, max](std::string_view text) {
+      long long value = 0;
+      if (!parse_int(text, min, max, value)) {
+        return false;
+      }
+      field = static_cast<int>(value);
+      return true;
+    };
+  };
+  auto number_flag = [](double& field) {
+    return [&field](std::string_view text) { return parse_non_negative(text, field); };
+  };
+  auto string_flag = [](std::string& field) {
+    return [&field](std::string_view text) {
+      field = std::string(text);
+      return true;
+    };
+  };
+  auto switch_flag = [](bool& field) {
+    return [&field](std::string_view) {
+      field = true;
+      return true;
+    };
+  };
+  return {
+      {"url", true, string_flag(o.url)},
+      {"protocol", true, string_flag(o.protocol)},
+      {"label", true, string_flag(o.label)},
+      {"subscribers", true, int_flag(o.subscribers, 0, 10'000'000)},
+      {"publishers", true, int_flag(o.publishers, 0, 1'000'000)},
+      {"size", true,
+       [&o](std::string_view text) {
+         long long value = 0;
+         if (!parse_int(text, 0, 64LL << 20, value)) {
+           return false;
+         }
+         o.size = static_cast<std::size_t>(value);
+         return true;
+       }},
+      {"rate", true, number_flag(o.rate)},
+      {"inflight", true, int_flag(o.inflight, 1, 1'000'000)},
+      {"warmup", true, number_flag(o.warmup_s)},
+      {"duration", true, number_flag(o.duration_s)},
+      {"drain", true, number_flag(o.drain_s)},
+      {"settle", true, number_flag(o.settle_s)},
+      {"connect-concurrency", true, int_flag(o.connect_concurrency, 1, 1'000'000)},
+      {"connect-timeout", true, number_flag(o.connect_timeout_s)},
+      {"source-addrs", true, string_flag(o.source_addrs)},
+      {"server-pid", true,
+       [&o](std::string_view text) {
+         long long value = 0;
+         if (!parse_int(text, 1, std::numeric_limits<pid_t>::max(), value)) {
+           return false;
+         }
+         o.server_pid = static_cast<pid_t>(value);
+         return true;
+       }},
+      {"idle", false, switch_flag(o.idle)},
+      {"json", false, switch_flag(o.json_only)},
+      {"quiet", false, switch_flag(o.quiet)},
+      {"expect-no-loss", false, switch_flag(o.expect_no_loss)},
+      {"help", false, switch_flag(o.help)},
+  };
+}
+
+}  // namespace
+
+bool parse_options(int argc, char** argv, bench_options& options, std::string& error) {
+  std::vector<flag_spec> specs = flag_specs(options);
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h") {
+      arg = "--help";
+    }
+    if (arg.substr(0, 2) != "--") {
+      error = "unexpected argument: " + std::string(arg);
+      return false;
+    }
+    arg.remove_prefix(2);
+    std::string_view name = arg.substr(0, arg.find('='));
+    const flag_spec* spec = nullptr;
+    for (const flag_spec& candidate : specs) {
+      if (candidate.name == name) {
+        spec = &candidate;
+      }
+    }
+    if (spec == nullptr) {
+      error = "unknown flag --" + std::string(name) + " (see --help)";
+      return false;
+    }
+    std::string_view value;
+    if (name.size() < arg.size()) {
+      if (!spec->takes_value) {
+        error = "--" + std::string(name) + " takes no value";
+        return false;
+      }
+      value = arg.substr(name.size() + 1);
+    } else if (spec->takes_value) {
+      if (i + 1 >= argc) {
+        error = "--" + std::string(name) + " needs a value";
+        return false;
+      }
+      value = argv[++i];
+    }
+    if (!spec->apply(value)) {
+      error = "bad value for --" + std::string(name) + ": " + std::string(value);
+      return false;
+    }
+  }
+  if (options.help) {
+    return true;
+  }
+  if (!make_protocol(options.protocol)) {
+    error = "unknown --protocol " + options.protocol + " (known: " + std::string(protocol_names()) +
+            ")";
+    return false;
+  }
+  if (options.duration_s <= 0) {
+    error = "--duration must be above 0";
+    return false;
+  }
+  if (!options.idle && options.publishers == 0) {
+    error = "--publishers must be at least 1 (or use --idle)";
+    return false;
+  }
+  if (options.idle && options.subscribers == 0) {
+    error = "--idle needs --subscribers of at least 1";
+    return false;
+  }
+  return true;
+}
+
+std::string help_text() {
+  return R"(herald-bench - load generator for WebSocket push servers (Herald, and peers
+speaking the same protocol)
+
+Usage: herald-bench [--FLAG VALUE | --FLAG=VALUE ...]
+
+Publishers send stamped messages, every connection receives every message,
+and the bench reports deliveries per second, end-to-end latency, loss, and
+the CPU and memory the server (and the bench itself) spent on them.
+
+Target
+  --url URL                  ws://HOST[:PORT][/PATH] (no TLS)
+                             (default ws://127.0.0.1:8000/ws)
+  --protocol NAME            application protocol inside the frames: ws, the
+                             tutorial's {"message":"..."} JSON (default ws)
+  --label TEXT               scenario name copied into the report
+
+Load
+  --subscribers N            connections that only receive (default 100)
+  --publishers K             connections that send; they receive too, so
+                             receivers = N + K (default 1)
+  --size B                   bytes of the message string; it starts with
+                             "<publisher> <seq> <send time ns>" and is
+                             padded with 'x' (default 64)
+  --rate R                   publications per second over all publishers,
+                             paced by the clock; 0 = as fast as --inflight
+                             allows (default 0)
+  --inflight W               at --rate 0, messages a publisher may have sent
+                             but not yet received back itself (default 64)
+
+Phases (seconds, fractions allowed)
+  --settle S                 pause after the last connection is up, before
+                             publishing or sampling idle memory (default 1)
+  --warmup S                 publishing, not measured (default 1)
+  --duration S               the measured window; in --idle mode, how long
+                             the connections are held (default 10)
+  --drain S                  after the window, longest wait for messages
+                             still in flight; loss is counted after it
+                             (default 2; ends early once all arrived)
+
+Connections
+  --connect-concurrency C    TCP connects + upgrades in progress at once
+                             (default 100); failures are counted, never
+                             retried
+  --connect-timeout S        a connection not upgraded by then has failed
+                             (default 10)
+  --source-addrs A,B,...     bind client sockets round-robin to these local
+                             addresses (e.g. 127.0.0.1,127.0.0.2) to get past
+                             one address' ~28k ephemeral ports
+
+Server sampling
+  --server-pid PID           read /proc/PID/stat and /proc/PID/status at the
+                             window's start and end: server CPU seconds and
+                             CPU us per delivery, RSS; in --idle mode RSS per
+                             connection
+
+Modes and output
+  --idle                     open --subscribers connections, send nothing,
+                             report server RSS per connection, hold them for
+                             --duration, close
+  --json                     print only the JSON line on stdout
+  --quiet                    no progress line on stderr
+  --expect-no-loss           exit 1 if any message was lost
+  --help, -h                 this text
+
+Output: a summary, then one JSON line with every figure, on stdout; a
+progress line per second on stderr. Exit status 0, 1 if no connection could
+be made or (with --expect-no-loss) a message was lost, 2 for bad flags.
+)";
+}
+
+}  // namespace herald::bench

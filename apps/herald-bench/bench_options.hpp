@@ -1,0 +1,41 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+
+namespace herald::bench {
+
+// Everything a run is told on the command line; see help_text() for the
+// meaning and default of each.
+struct bench_options {
+  std::string url = "ws://127.0.0.1:8000/ws";
+  std::string protocol = "ws";
+  std::string label;
+  int subscribers = 100;
+  int publishers = 1;
+  std::size_t size = 64;
+  double rate = 0;  // publications per second over all publishers; 0 = max
+  int inflight = 64;
+  double warmup_s = 1;
+  double duration_s = 10;
+  double drain_s = 2;
+  double settle_s = 1;
+  int connect_concurrency = 100;
+  double connect_timeout_s = 10;
+  std::string source_addrs;
+  pid_t server_pid = 0;  // 0: no server sampling
+  bool idle = false;
+  bool json_only = false;
+  bool quiet = false;
+  bool expect_no_loss = false;
+  bool help = false;
+};
+
+// Parses argv; false with `error` set on an unknown flag or a bad value.
+bool parse_options(int argc, char** argv, bench_options& options, std::string& error);
+
+std::string help_text();
+
+}  // namespace herald::bench

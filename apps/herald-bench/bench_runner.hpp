@@ -1,0 +1,136 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench_options.hpp"
+#include "bench_results.hpp"
+#include "client_connection.hpp"
+#include "latency_histogram.hpp"
+#include "poller.hpp"
+#include "proc_sampler.hpp"
+#include "protocol.hpp"
+#include "socket_address.hpp"
+#include "ws_handshake.hpp"
+#include "ws_url.hpp"
+
+namespace herald::bench {
+
+// Where to connect, resolved before the run so that a bad URL fails fast.
+struct run_target {
+  ws_url url;
+  socket_address server;
+  std::vector<socket_address> sources;  // empty: the kernel picks
+};
+
+// One run on one thread: a level-triggered epoll loop over every
+// connection, driven through the phases
+//   connecting -> settling -> warmup -> window -> drain        (load)
+//   connecting -> settling -> holding                          (--idle)
+// Publishers are connections [0, publishers), subscribers the rest, so a
+// received stamp's publisher index is also the index of the connection
+// that sent it.
+class bench_runner final : private connection_events {
+ public:
+  bench_runner(const bench_options& options, const run_target& target, bench_protocol& protocol);
+  bench_runner(const bench_runner&) = delete;
+  bench_runner& operator=(const bench_runner&) = delete;
+
+  bench_results run();
+
+ private:
+  enum class phase { connecting, settling, warmup, window, drain, holding, done };
+
+  struct publisher_state {
+    std::uint64_t next_seq = 0;
+    std::uint32_t inflight = 0;  // sent, not yet received back by itself
+  };
+
+  // A reading taken at the window's edges.
+  struct window_mark {
+    std::int64_t ns = 0;
+    double bench_cpu_s = 0;
+    std::optional<process_sample> server;
+  };
+
+  void advance_phase(std::int64_t now_ns);
+  void enter(phase next, std::int64_t now_ns, double seconds);
+  window_mark mark(std::int64_t now_ns) const;
+  void open_connections(std::int64_t now_ns);
+  void expire_connects(std::int64_t now_ns);
+  bool publishing() const { return phase_ == phase::warmup || phase_ == phase::window; }
+  void publish_due(std::int64_t now_ns);
+  void publish_one(std::uint32_t publisher, std::int64_t now_ns);
+  void flush_queued();
+  int wait_timeout_ms(std::int64_t now_ns) const;
+  void report_progress(std::int64_t now_ns);
+  void collect_results(bench_results& results);
+
+  // connection_events
+  void on_ready(client_connection& connection) override;
+  void on_failed(client_connection& connection, std::string_view reason) override;
+  void on_closed(client_connection& connection, std::uint16_t code) override;
+  void on_publication(client_connection& connection, const publication_stamp& stamp,
+                      std::int64_t received_ns) override;
+  void on_ignored_frame(client_connection& connection) override;
+
+  const bench_options& options_;
+  const run_target& target_;
+  bench_protocol& protocol_;
+  ws_handshake handshake_;
+  poller poller_;
+  connection_shared shared_;
+  std::vector<client_connection> connections_;
+  std::vector<publisher_state> publishers_;
+  std::uint32_t publisher_count_ = 0;
+
+  phase phase_ = phase::connecting;
+  std::int64_t run_start_ns_ = 0;
+  std::int64_t phase_end_ns_ = 0;
+
+  // Connecting.
+  std::size_t next_to_open_ = 0;
+  std::uint64_t in_progress_ = 0;
+  std::int64_t next_expiry_check_ns_ = 0;
+  std::uint64_t connections_ok_ = 0;
+  std::uint64_t connections_failed_ = 0;
+  std::uint64_t connections_closed_ = 0;
+  std::uint64_t open_ = 0;
+  std::map<std::uint16_t, std::uint64_t> close_codes_;
+  std::map<std::string, std::uint64_t> failure_reasons_;
+  double connect_s_ = 0;
+
+  // Publishing.
+  std::uint64_t receivers_ = 0;
+  std::int64_t publish_start_ns_ = 0;
+  std::uint64_t rate_issued_ = 0;  // publications the --rate schedule has handed out
+  std::uint32_t next_rate_publisher_ = 0;
+  std::string payload_;  // scratch, reused: no allocation per publication
+  std::string text_;
+
+  // Figures.
+  std::uint64_t published_total_ = 0;
+  std::uint64_t published_window_ = 0;
+  std::uint64_t publish_skipped_ = 0;
+  std::uint64_t received_total_ = 0;
+  std::uint64_t deliveries_window_ = 0;
+  std::uint64_t ignored_frames_ = 0;
+  std::uint64_t foreign_publications_ = 0;
+  latency_histogram window_latency_;
+  window_mark window_start_;
+  window_mark window_end_;
+  std::optional<process_sample> server_before_connecting_;
+  std::optional<process_sample> server_after_settling_;
+  std::uint64_t open_when_sampled_ = 0;
+
+  // Progress line, once per second.
+  latency_histogram interval_latency_;
+  std::uint64_t interval_deliveries_ = 0;
+  std::uint64_t interval_published_ = 0;
+  std::int64_t last_progress_ns_ = 0;
+};
+
+}  // namespace herald::bench

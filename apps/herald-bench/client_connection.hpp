@@ -1,0 +1,123 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "payload.hpp"
+#include "protocol.hpp"
+#include "socket_address.hpp"
+#include "ws_frame.hpp"
+
+namespace herald::bench {
+
+class client_connection;
+class poller;
+class ws_handshake;
+
+// What a connection tells its owner (the runner). Called from inside the
+// connection's own methods; the connection is in its new state already.
+class connection_events {
+ public:
+  // Upgraded and, where the protocol needs it, set up: may publish.
+  virtual void on_ready(client_connection& connection) = 0;
+  // Never became ready (connect error, refused upgrade, timeout...).
+  virtual void on_failed(client_connection& connection, std::string_view reason) = 0;
+  // A ready connection ended: the server's close code, 1006 without one.
+  virtual void on_closed(client_connection& connection, std::uint16_t code) = 0;
+  // A publication of this run arrived, read at `received_ns`.
+  virtual void on_publication(client_connection& connection, const publication_stamp& stamp,
+                              std::int64_t received_ns) = 0;
+  // A frame that is no publication (another client's text, binary, a
+  // fragment...): counted, otherwise ignored.
+  virtual void on_ignored_frame(client_connection& connection) = 0;
+
+ protected:
+  ~connection_events() = default;
+};
+
+// What all connections of a run share. One receive buffer serves every
+// connection: a read lands in it, every complete frame is handled in place,
+// and only an incomplete frame's bytes are copied into the connection's own
+// tail. An idle connection therefore holds no buffer at all.
+struct connection_shared {
+  poller* poll = nullptr;
+  const ws_handshake* handshake = nullptr;
+  bench_protocol* protocol = nullptr;
+  connection_events* events = nullptr;
+  mask_key_source masks{0x2545F491u};
+  std::vector<char> receive_buffer;
+  // Connections with output waiting for the end of the event round: their
+  // frames of one round leave in one send() (see flush()).
+  std::vector<std::uint32_t> flush_queue;
+};
+
+// One client WebSocket over a non-blocking socket: connect, HTTP upgrade,
+// protocol setup, then frames both ways.
+class client_connection final : public text_message_sink {
+ public:
+  enum class state : std::uint8_t { unused, connecting, upgrading, setting_up, ready, closed };
+
+  client_connection(std::uint32_t index, connection_shared& shared)
+      : shared_(&shared), index_(index) {}
+
+  std::uint32_t index() const { return index_; }
+  state current_state() const { return state_; }
+  bool in_progress() const {
+    return state_ == state::connecting || state_ == state::upgrading || state_ == state::setting_up;
+  }
+  bool is_ready() const { return state_ == state::ready; }
+  std::size_t unsent_bytes() const { return out_.size() - out_sent_; }
+
+  // Starts a non-blocking connect; failures are reported through on_failed.
+  void start(const socket_address& server, const socket_address* source, std::int64_t deadline_ns);
+  std::int64_t deadline_ns() const { return deadline_ns_; }
+
+  // epoll readiness.
+  void on_readable();
+  void on_writable();
+
+  // Queues a masked text frame; it leaves with the next flush().
+  void send_text(std::string_view text) override;
+  // Sends what is queued; arms EPOLLOUT if the socket is full.
+  void flush();
+
+  // Gives up a connection still in progress (timeout).
+  void fail(std::string_view reason);
+  // End of run: a close frame (1000) if ready, then close(). No event.
+  void shut_down();
+
+ private:
+  void send_upgrade_request();
+  void handle_received(char* data, std::size_t size, std::int64_t now_ns);
+  // Returns false when the frame ended the connection.
+  bool handle_frame(const ws_frame_header& header, char* payload, std::int64_t now_ns);
+  void handle_text(std::string_view text, std::int64_t now_ns);
+  void become_ready();
+  // Tells the server why (1002) and hangs up.
+  void close_for_protocol_error(std::string_view reason);
+  void queue_frame(ws_opcode opcode, std::string_view payload);
+  void queue_for_flush();
+  void set_write_interest(bool want_write);
+  // Closes the socket and reports: on_closed if it was ready, else on_failed.
+  void finish(std::uint16_t code, std::string_view reason);
+
+  connection_shared* shared_;
+  std::vector<char> tail_;  // bytes of an incomplete frame or response head
+  std::vector<char> out_;   // frames not yet accepted by the kernel
+  std::size_t out_sent_ = 0;
+  // A frame that straddles reads: its full size, so that the next read asks
+  // for all of it at once (large messages are not re-copied per 64 KiB).
+  std::size_t pending_frame_bytes_ = 0;
+  std::int64_t deadline_ns_ = 0;
+  int fd_ = -1;
+  std::uint32_t index_;
+  state state_ = state::unused;
+  std::uint8_t protocol_state_ = 0;
+  bool write_interest_ = false;
+  bool flush_queued_ = false;
+};
+
+}  // namespace herald::bench

@@ -1,0 +1,60 @@
+#include "ws_url.hpp"
+
+#include <charconv>
+
+namespace herald::bench {
+
+bool parse_ws_url(std::string_view text, ws_url& url, std::string& error) {
+  constexpr std::string_view scheme = "ws://";
+  if (text.substr(0, scheme.size()) != scheme) {
+    error = "only ws:// URLs are supported (no TLS): " + std::string(text);
+    return false;
+  }
+  std::string_view rest = text.substr(scheme.size());
+  std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  url.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  url.host_header = std::string(authority);
+
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      error = "unterminated IPv6 address in " + std::string(text);
+      return false;
+    }
+    url.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        error = "bad authority in " + std::string(text);
+        return false;
+      }
+      port_text = after.substr(1);
+    }
+  } else {
+    std::size_t colon = authority.rfind(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+    }
+  }
+  if (url.host.empty()) {
+    error = "no host in " + std::string(text);
+    return false;
+  }
+  url.port = 80;
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto parsed = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (parsed.ec != std::errc() || parsed.ptr != port_text.data() + port_text.size() ||
+        port == 0 || port > 65535) {
+      error = "bad port in " + std::string(text);
+      return false;
+    }
+    url.port = static_cast<std::uint16_t>(port);
+  }
+  return true;
+}
+
+}  // namespace herald::bench

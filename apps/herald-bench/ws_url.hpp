@@ -1,0 +1,20 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace herald::bench {
+
+// A ws:// URL, split. wss:// is refused: the bench speaks plain TCP only.
+struct ws_url {
+  std::string host;         // without IPv6 brackets
+  std::uint16_t port = 80;  // ws:// default
+  std::string path = "/";   // request target, query included
+  std::string host_header;  // host[:port] as written, for the Host header
+};
+
+// False (and `error` set) for anything but ws://host[:port][/path].
+bool parse_ws_url(std::string_view text, ws_url& url, std::string& error);
+
+}  // namespace herald::bench
