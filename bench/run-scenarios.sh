@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Runs the benchmark scenarios S1-S5 against Herald and the peer servers,
+# side by side in one run, and writes every measurement as one JSON line to
+# OUT/results.jsonl plus a markdown summary (medians) to OUT/summary.md.
+#
+#   bench/run-scenarios.sh [--runs N] [--duration S] [--scenarios S1,S2,...]
+#                          [--servers herald,websocketpp,node-ws,go-tutorial]
+#                          [--out DIR]
+#
+# Scenarios (server pinned to CPU 0, herald-bench to CPU 1, unless stated):
+#   S1 fan-out:        1000 subscribers, 1 publisher, 64 B, max rate
+#   S2 publishers:     100 subscribers + 10 publishers, 512 B, max rate
+#   S3 latency:        1000 subscribers, 50 messages/s
+#   S4 idle memory:    10,000 idle connections, server RSS per connection
+#   S5 workers:        Herald only, S1's shape, workers=1 vs workers=2, no pinning
+# Max rate means each publisher keeps --inflight (default 64) of its own
+# messages in flight. Builds Herald and herald-bench (Release, build-release/)
+# and the peers (bench/setup-peers.sh) first. Loopback only; every run stops
+# by itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+runs=3
+duration=10
+scenarios=S1,S2,S3,S4,S5
+servers=herald,websocketpp,node-ws,go-tutorial
+out="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --scenarios) scenarios=$2; shift 2 ;;
+    --servers) servers=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "run-scenarios: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+results="$out/results.jsonl"
+: > "$results"
+
+BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh -DHERALD_BUILD_TESTS=OFF
+herald="$root/build-release/apps/herald/herald"
+bench="$root/build-release/apps/herald-bench/herald-bench"
+if [[ $servers != herald ]]; then
+  bench/setup-peers.sh >/dev/null
+fi
+ulimit -n "$(ulimit -Hn)"
+
+log() { printf 'run-scenarios: %s\n' "$*" >&2; }
+
+server_pid=
+server_port=
+stop_server() {
+  if [[ -n $server_pid ]]; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  fi
+}
+trap stop_server EXIT
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "server on port $1 did not come up"
+  return 1
+}
+
+# start_server NAME CPUS WORKERS: sets server_pid and server_port.
+start_server() {
+  local name=$1 cpus=$2 workers=$3
+  local pin=()
+  [[ -n $cpus ]] && pin=(taskset -c "$cpus")
+  server_port=$(free_port)
+  if [[ $name == herald ]]; then
+    "${pin[@]}" "$herald" --port "$server_port" --address 127.0.0.1 \
+      --static-dir "$root/public" --workers "$workers" --max-connections 19000 \
+      >"$out/server.log" 2>&1 &
+  else
+    "${pin[@]}" bench/start-peer.sh "$name" "$server_port" >"$out/server.log" 2>&1 &
+  fi
+  server_pid=$!
+  wait_for_port "$server_port"
+}
+
+# measure LABEL SERVER CPUS WORKERS BENCH_CPUS BENCH_ARGS...
+measure() {
+  local label=$1 name=$2 cpus=$3 workers=$4 bench_cpus=$5
+  shift 5
+  local pin=()
+  [[ -n $bench_cpus ]] && pin=(taskset -c "$bench_cpus")
+  for run in $(seq "$runs"); do
+    start_server "$name" "$cpus" "$workers"
+    log "$label $name run $run/$runs"
+    "${pin[@]}" "$bench" --url "ws://127.0.0.1:$server_port/ws" --server-pid "$server_pid" \
+      --label "$label" --json "$@" \
+      | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(server=sys.argv[1], workers=int(sys.argv[2]), run=int(sys.argv[3])); print(json.dumps(r))' \
+        "$name" "$workers" "$run" >>"$results" || log "$label $name run $run failed"
+    stop_server
+  done
+}
+
+IFS=, read -ra wanted_servers <<<"$servers"
+for scenario in ${scenarios//,/ }; do
+  case $scenario in
+    S1|S2|S3|S4)
+      for name in "${wanted_servers[@]}"; do
+        case $scenario in
+          S1) measure S1 "$name" 0 1 1 --subscribers 1000 --publishers 1 --size 64 --rate 0 \
+                --warmup 2 --duration "$duration" ;;
+          S2) measure S2 "$name" 0 1 1 --subscribers 100 --publishers 10 --size 512 --rate 0 \
+                --warmup 2 --duration "$duration" ;;
+          S3) measure S3 "$name" 0 1 1 --subscribers 1000 --publishers 1 --size 64 --rate 50 \
+                --warmup 2 --duration "$duration" ;;
+          S4) measure S4 "$name" 0 1 1 --idle --subscribers 10000 --settle 2 --duration 1 \
+                --connect-concurrency 200 ;;
+        esac
+      done ;;
+    S5)
+      for workers in 1 2; do
+        measure "S5 workers=$workers" herald "" "$workers" "" --subscribers 1000 --publishers 1 \
+          --size 64 --rate 0 --warmup 2 --duration "$duration"
+      done ;;
+    *) log "unknown scenario $scenario"; exit 2 ;;
+  esac
+done
+
+/usr/bin/python3 bench/summarize.py "$results" >"$out/summary.md"
+cat "$out/summary.md"
+log "results in $out"

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Summarizes bench/run-scenarios.sh's results.jsonl as markdown tables.
+
+Each figure is the median over a scenario's runs for one server; "x Herald"
+is the server's median CPU per delivery (or RSS per connection) divided by
+Herald's, from the same run of the script.
+"""
+import json
+import statistics
+import sys
+from collections import OrderedDict
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=2, scale=1.0):
+    if value is None:
+        return "-"
+    return f"{value * scale:,.{digits}f}"
+
+
+def load(path):
+    groups = OrderedDict()
+    with open(path) as lines:
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            record = json.loads(line)
+            groups.setdefault(record["label"], OrderedDict()).setdefault(
+                record["server"], []).append(record)
+    return groups
+
+
+def summarize_load(label, servers):
+    herald = servers.get("herald")
+    herald_cpu = median(r["server_cpu_us_per_delivery"] for r in herald) if herald else None
+    rows = [f"### {label}", "",
+            "| server | runs | deliveries/s | server CPU us/delivery | x Herald | "
+            "p50 ms | p99 ms | p99.9 ms | lost | bench CPU us/delivery |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, records in servers.items():
+        cpu = median(r["server_cpu_us_per_delivery"] for r in records)
+        ratio = cpu / herald_cpu if cpu and herald_cpu else None
+        rows.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            name, len(records),
+            fmt(median(r["deliveries_per_s"] for r in records), 0),
+            fmt(cpu, 3), fmt(ratio, 1),
+            fmt(median(r["latency_us"]["p50"] for r in records), 2, 1e-3),
+            fmt(median(r["latency_us"]["p99"] for r in records), 2, 1e-3),
+            fmt(median(r["latency_us"]["p999"] for r in records), 2, 1e-3),
+            max(r["lost"] for r in records),
+            fmt(median(r["bench_cpu_us_per_delivery"] for r in records), 3)))
+    return rows
+
+
+def summarize_idle(label, servers):
+    herald = servers.get("herald")
+    herald_rss = median(r["rss_per_connection_bytes"] for r in herald) if herald else None
+    rows = [f"### {label}", "",
+            "| server | runs | connections | RSS per connection KB | x Herald | server RSS MiB |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for name, records in servers.items():
+        per_conn = median(r["rss_per_connection_bytes"] for r in records)
+        ratio = per_conn / herald_rss if per_conn and herald_rss else None
+        rows.append("| {} | {} | {} | {} | {} | {} |".format(
+            name, len(records),
+            fmt(median(r["connections_ok"] for r in records), 0),
+            fmt(per_conn, 2, 1e-3), fmt(ratio, 1),
+            fmt(median(r["server_rss_bytes"] for r in records), 1, 1 / 1048576)))
+    return rows
+
+
+def main():
+    groups = load(sys.argv[1])
+    out = []
+    for label, servers in groups.items():
+        first = next(iter(servers.values()))[0]
+        if first.get("mode") == "idle":
+            out += summarize_idle(label, servers)
+        else:
+            out += summarize_load(label, servers)
+        out.append("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
