@@ -29,6 +29,9 @@ void corked_socket::flush() {
           gather_list[pieces++] = iovec{const_cast<char*>(data), size};
         },
         max_pieces, current_frame_only);
+    if (pieces == 0) {
+      return;  // cannot happen while bytes are queued; never spin on it
+    }
     msghdr message{};
     message.msg_iov = gather_list.data();
     message.msg_iovlen = pieces;
