@@ -136,7 +136,15 @@ TEST_CASE("outbound_queue ignores empty batches", "[outbound_queue]") {
   REQUIRE(queue.push(make_batch({})));
   REQUIRE(queue.push(make_batch({frame_of(0)})));
   REQUIRE(queue.empty());
+}
+
+TEST_CASE("outbound_queue takes a batch over the bound only when empty", "[outbound_queue]") {
+  outbound_queue queue{10};
+  REQUIRE(queue.push(make_batch({frame_of(8), frame_of(8)})));  // one round, 16 bytes
+  REQUIRE(queue.bytes() == 16);
   REQUIRE_FALSE(queue.push(make_batch({frame_of(1)})));
+  queue.consume(16);
+  REQUIRE(queue.push(make_batch({frame_of(1)})));
 }
 
 TEST_CASE("outbound_queue skips empty frames between others", "[outbound_queue]") {
@@ -221,6 +229,7 @@ TEST_CASE("outbound_queue writes exactly what was pushed over many random operat
         expected += bytes;
         REQUIRE(queue.bytes() == before + bytes.size());
       } else {
+        REQUIRE(before > 0);
         REQUIRE(before + bytes.size() > queue.max_bytes());
         REQUIRE(queue.bytes() == before);
       }

@@ -17,6 +17,9 @@ thread_local std::array<iovec, max_pieces> gather_list;
 }  // namespace
 
 void corked_socket::flush() {
+  if (!started_ || close_written_) {
+    return;
+  }
   while (!failed_ && !beast_writing_ && !waiting_writable_ && !queue_.empty()) {
     // While Beast waits to write, finish only the frame that is partly out.
     const bool current_frame_only = beast_waiting_ && !drain_first_;
@@ -60,9 +63,9 @@ void corked_socket::flush() {
 
 void corked_socket::wait_until_writable() {
   waiting_writable_ = true;
-  socket_.async_wait(socket_type::wait_write, [this](boost::system::error_code ec) {
-    if (ec) {
-      return;  // the socket was closed; this layer may be gone
+  socket_.async_wait(socket_type::wait_write, [this, owner = owner_](boost::system::error_code ec) {
+    if (ec || owner.expired()) {
+      return;  // the socket was closed or its session is gone: so may be this layer
     }
     waiting_writable_ = false;
     flush();

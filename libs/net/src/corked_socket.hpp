@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include <boost/asio/compose.hpp>
@@ -44,6 +45,15 @@ class corked_socket {
 
   core::outbound_queue& queue() noexcept { return queue_; }
 
+  // Ties the layer's handlers to its owner (the session, which holds the
+  // websocket::stream holding this layer): a completion that runs after the
+  // owner is gone touches nothing.
+  void set_owner(std::weak_ptr<void> owner) noexcept { owner_ = std::move(owner); }
+
+  // The handshake succeeded: delivered frames may go out from now on. Until
+  // then only Beast writes (the 101, or the error response to a bad upgrade).
+  void start() noexcept { started_ = true; }
+
   // Writes what is queued as far as the socket takes it now; if the socket
   // is full, waits until it drains and goes on by itself. Call on the
   // socket's thread after pushing to queue().
@@ -71,10 +81,17 @@ class corked_socket {
   struct beast_write_op {
     corked_socket& layer;
     ConstBuffers buffers;
+    std::weak_ptr<void> owner;
     enum class step { start, waiting, writing } state = step::start;
+
+    beast_write_op(corked_socket& layer, const ConstBuffers& buffers)
+        : layer(layer), buffers(buffers), owner(layer.owner_) {}
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t written = 0) {
+      if (!ec && state != step::start && owner.expired()) {
+        ec = boost::asio::error::operation_aborted;  // the layer is gone: stop here
+      }
       if (ec) {
         self.complete(ec, 0);
         return;
@@ -82,15 +99,28 @@ class corked_socket {
       if (state == step::writing) {
         layer.beast_writing_ = false;
         layer.bytes_out_.fetch_add(written, std::memory_order_relaxed);
-        layer.flush();
+        if (is_close_frame(buffers)) {
+          // Nothing may follow a close frame (RFC 6455 5.5.1).
+          layer.close_written_ = true;
+          layer.queue_.clear();
+        } else {
+          layer.flush();
+        }
         self.complete(ec, written);
         return;
       }
       if (layer.beast_must_wait()) {
         layer.beast_waiting_ = true;
-        state = step::waiting;
-        layer.socket_.async_wait(socket_type::wait_write, std::move(self));
-        return;
+        // Let the delivered frames move first; wait only behind a wait of
+        // theirs, which the socket's next writability wakes in order.
+        if (!layer.waiting_writable_) {
+          layer.flush();
+        }
+        if (layer.beast_must_wait() && layer.waiting_writable_) {
+          state = step::waiting;
+          layer.socket_.async_wait(socket_type::wait_write, std::move(self));
+          return;
+        }
       }
       layer.beast_waiting_ = false;
       layer.beast_writing_ = true;
@@ -98,6 +128,21 @@ class corked_socket {
       boost::asio::async_write(layer.socket_, buffers, std::move(self));
     }
   };
+
+  // Beast hands each of its frames over in one call (this layer never
+  // reports a partial write), so the first byte tells a close frame.
+  template <class ConstBuffers>
+  static bool is_close_frame(const ConstBuffers& buffers) {
+    constexpr unsigned char fin_close = 0x88;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      const boost::asio::const_buffer piece{*it};
+      if (piece.size() > 0) {
+        return *static_cast<const unsigned char*>(piece.data()) == fin_close;
+      }
+    }
+    return false;
+  }
 
   bool beast_must_wait() const {
     return queue_.mid_frame() || (drain_first_ && !queue_.empty());
@@ -107,6 +152,9 @@ class corked_socket {
   socket_type socket_;
   core::outbound_queue queue_;
   std::atomic<std::uint64_t>& bytes_out_;
+  std::weak_ptr<void> owner_;
+  bool started_ = false;
+  bool close_written_ = false;
   bool beast_waiting_ = false;
   bool beast_writing_ = false;
   bool waiting_writable_ = false;

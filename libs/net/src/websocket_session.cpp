@@ -26,6 +26,7 @@ websocket_session::~websocket_session() {
 
 void websocket_session::run(request upgrade) {
   ctx_.sessions.add(shared_from_this());
+  ws_.next_layer().set_owner(weak_from_this());
   // Beast's own timer takes over from the HTTP read deadline (which went
   // with the HTTP session's tcp_stream).
   const auto& settings = ctx_.settings;
@@ -52,6 +53,7 @@ void websocket_session::on_accept(beast::error_code ec) {
   }
   ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
   accepted_ = true;
+  ws_.next_layer().start();
   ws_.next_layer().flush();
   if (ctx_.draining.load()) {
     begin_shutdown();

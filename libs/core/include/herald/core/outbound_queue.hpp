@@ -18,7 +18,8 @@ class outbound_queue {
   explicit outbound_queue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
   // Appends `batch` unless the unsent bytes would exceed the bound; returns
-  // false (and keeps nothing) when the client is too slow to keep up.
+  // false (and keeps nothing) when the client is too slow to keep up. An
+  // empty queue takes any batch, however large.
   bool push(frame_batch_ptr batch);
 
   bool empty() const { return bytes_ == 0; }
