@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
-  libcaf-dev libboost1.81-dev libboost-json1.81-dev
+  libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev
 )
 test_packages=(
   catch2 python3 python3-websockets python3-pytest curl procps

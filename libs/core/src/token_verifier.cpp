@@ -1,0 +1,142 @@
+#include "herald/core/token_verifier.hpp"
+
+#include <jwt.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+
+#include <boost/json.hpp>
+
+namespace herald::core {
+namespace {
+
+struct jwt_deleter {
+  void operator()(jwt_t* token) const { jwt_free(token); }
+};
+using jwt_handle = std::unique_ptr<jwt_t, jwt_deleter>;
+
+struct json_text_deleter {
+  void operator()(char* text) const { std::free(text); }
+};
+
+// Decodes and checks the signature; null if the token is malformed, signed
+// with another key, or names any algorithm but HS256.
+jwt_handle decode_hs256(std::string_view token, const std::string& secret) {
+  if (secret.empty() || token.empty()) {
+    return {};
+  }
+  const std::string text{token};  // libjwt wants a terminated string
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size())) != 0) {
+    return {};
+  }
+  jwt_handle decoded{raw};
+  if (jwt_get_alg(decoded.get()) != JWT_ALG_HS256) {
+    return {};
+  }
+  return decoded;
+}
+
+std::string string_claim(jwt_t* token, const char* name) {
+  const char* value = jwt_get_grant(token, name);
+  return value == nullptr ? std::string{} : std::string{value};
+}
+
+// Raw JSON of a claim that may be any value (`info`), "" if absent.
+std::string json_claim(jwt_t* token, const char* name) {
+  std::unique_ptr<char, json_text_deleter> text{jwt_get_grants_json(token, name)};
+  return text == nullptr ? std::string{} : std::string{text.get()};
+}
+
+// `exp`: absent or 0 means no expiry (as Centrifugo); a non-integer is bad.
+bool read_expiry(jwt_t* token, std::optional<std::int64_t>& expires_at) {
+  const std::string raw = json_claim(token, "exp");
+  if (raw.empty()) {
+    return true;
+  }
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(raw, ec);
+  if (ec) {
+    return false;
+  }
+  if (const auto* number = value.if_int64()) {
+    if (*number != 0) {
+      expires_at = *number;
+    }
+    return true;
+  }
+  if (const auto* number = value.if_uint64()) {
+    expires_at = static_cast<std::int64_t>(*number);
+    return true;
+  }
+  return false;
+}
+
+bool read_channels(jwt_t* token, std::vector<std::string>& channels) {
+  const std::string raw = json_claim(token, "channels");
+  if (raw.empty()) {
+    return true;
+  }
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(raw, ec);
+  if (ec || !value.is_array()) {
+    return false;
+  }
+  for (const auto& item : value.get_array()) {
+    if (!item.is_string()) {
+      return false;
+    }
+    channels.emplace_back(item.get_string());
+  }
+  return true;
+}
+
+bool is_expired(const std::optional<std::int64_t>& expires_at, std::int64_t now_unix) {
+  return expires_at && *expires_at <= now_unix;
+}
+
+}  // namespace
+
+token_verifier::token_verifier(std::string hmac_secret) : secret_(std::move(hmac_secret)) {}
+
+token_result<connect_claims> token_verifier::verify_connect(std::string_view token,
+                                                            std::int64_t now_unix) const {
+  token_result<connect_claims> result;
+  const jwt_handle decoded = decode_hs256(token, secret_);
+  if (!decoded) {
+    return result;
+  }
+  auto& claims = result.claims;
+  claims.user = string_claim(decoded.get(), "sub");
+  claims.info_json = json_claim(decoded.get(), "info");
+  if (!read_expiry(decoded.get(), claims.expires_at) ||
+      !read_channels(decoded.get(), claims.channels)) {
+    return result;
+  }
+  result.problem =
+      is_expired(claims.expires_at, now_unix) ? token_problem::expired : token_problem::none;
+  return result;
+}
+
+token_result<channel_claims> token_verifier::verify_channel(std::string_view token,
+                                                            std::int64_t now_unix) const {
+  token_result<channel_claims> result;
+  const jwt_handle decoded = decode_hs256(token, secret_);
+  if (!decoded) {
+    return result;
+  }
+  auto& claims = result.claims;
+  claims.user = string_claim(decoded.get(), "sub");
+  claims.channel = string_claim(decoded.get(), "channel");
+  claims.info_json = json_claim(decoded.get(), "info");
+  if (claims.channel.empty() || !read_expiry(decoded.get(), claims.expires_at)) {
+    return result;
+  }
+  result.problem =
+      is_expired(claims.expires_at, now_unix) ? token_problem::expired : token_problem::none;
+  return result;
+}
+
+}  // namespace herald::core
