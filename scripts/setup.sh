@@ -8,7 +8,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev
 )
 test_packages=(
-  catch2 python3 python3-websockets python3-pytest curl procps
+  catch2 python3 python3-websockets python3-pytest curl procps clang
 )
 
 want=("${packages[@]}")
