@@ -14,6 +14,10 @@ test_packages=(
 want=("${packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${test_packages[@]}")
+  # The SDK tests run on Node; a machine that has node and npm already
+  # (e.g. from nodesource) keeps them.
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
 fi
 
 missing=()
@@ -28,4 +32,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  # The official centrifuge SDK for tests/sdk, at the versions in its lock file.
+  (cd "$(dirname "$0")/../tests/sdk" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -12,6 +12,13 @@ using herald::test::recording_sink;
 
 namespace {
 
+// A /ws client's publication: its data, and the frame its session built
+// (here the data itself, so that tests read plain text).
+core::publication_ptr publication_of(std::string data) {
+  auto frame = core::make_frame(data);
+  return core::make_publication(std::move(data), std::move(frame));
+}
+
 actors::broadcaster_stats stats_of(deterministic_system& sys, const actors::broadcaster_actor& b) {
   actors::broadcaster_stats result;
   caf::scoped_actor self{sys.system};
@@ -45,11 +52,11 @@ TEST_CASE("a connection actor joins its channel and receives publications") {
                                std::string{"news"});
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
-                 core::make_frame("hello"));
+                 publication_of("hello"));
   sys.run();
   CHECK(sink->received() == std::vector<std::string>{"hello"});
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"other"},
-                 core::make_frame("not for you"));
+                 publication_of("not for you"));
   sys.run();
   CHECK(sink->received().size() == 1);
   caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
@@ -72,7 +79,8 @@ TEST_CASE("a publication fans out to N subscribers as one shared frame") {
   }
   sys.run();
   auto frame = core::make_frame(R"({"message":"x"})");
-  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"broadcast"}, frame);
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"broadcast"},
+                 core::make_publication(R"({"message":"x"})", frame));
   sys.run();
   for (auto& sink : sinks) {
     REQUIRE(sink->pointers.size() == 1);
@@ -106,7 +114,7 @@ TEST_CASE("a client's publications go through its connection actor in order") {
   // the broadcaster first, so it sees its own first message.
   for (int i = 0; i < 20; ++i) {
     caf::anon_send(publisher, actors::publish_atom::value, std::string{"c"},
-                   core::make_frame(std::to_string(i)));
+                   publication_of(std::to_string(i)));
   }
   sys.run();
   std::vector<std::string> expected;
@@ -139,7 +147,7 @@ TEST_CASE("the broadcaster forgets a connection on its down message") {
   auto stats = stats_of(sys, broadcaster);
   CHECK(stats.subscribers == 1);
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                 core::make_frame("after"));
+                 publication_of("after"));
   sys.run();
   CHECK(staying->received() == std::vector<std::string>{"after"});
   CHECK(leaving->received().empty());
@@ -164,9 +172,9 @@ TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
   sys.run();
   CHECK(stats_of(sys, broadcaster).channels == 1);
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
-                 core::make_frame("to a"));
+                 publication_of("to a"));
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"b"},
-                 core::make_frame("to b"));
+                 publication_of("to b"));
   sys.run();
   CHECK(sink->received() == std::vector<std::string>{"to b"});
   caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
@@ -184,7 +192,7 @@ TEST_CASE("a connection whose session is gone drops deliveries") {
   sys.run();
   sink.reset();  // the session was freed by its I/O handlers
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                 core::make_frame("lost"));
+                 publication_of("lost"));
   CHECK(sys.run() > 0);  // delivered to the actor, dropped without a crash
   caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
@@ -198,7 +206,7 @@ TEST_CASE("a hub's connection handle closes its actor when dropped") {
   {
     auto handle = hub.connect(sink, "c");
     sys.run();
-    handle.publish("c", core::make_frame("self"));
+    handle.publish("c", publication_of("self"));
     sys.run();
     CHECK(sink->received() == std::vector<std::string>{"self"});
   }
@@ -241,7 +249,7 @@ TEST_CASE("publications that arrive in one round reach each subscriber as one sh
   // schedules on the first lands behind the fifth.
   for (int i = 0; i < 5; ++i) {
     caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                   core::make_frame(std::to_string(i)));
+                   publication_of(std::to_string(i)));
   }
   sys.run();
   const std::vector<std::string> expected{"0", "1", "2", "3", "4"};
@@ -253,7 +261,7 @@ TEST_CASE("publications that arrive in one round reach each subscriber as one sh
   }
   // A later round is a new batch.
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                 core::make_frame("5"));
+                 publication_of("5"));
   sys.run();
   CHECK(sinks.front()->batches.size() == 2);
   auto stats = stats_of(sys, broadcaster);
@@ -278,11 +286,11 @@ TEST_CASE("a round's channels are batched separately and only to their subscribe
                             std::string{"b"});
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
-                 core::make_frame("a1"));
+                 publication_of("a1"));
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"b"},
-                 core::make_frame("b1"));
+                 publication_of("b1"));
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
-                 core::make_frame("a2"));
+                 publication_of("a2"));
   sys.run();
   CHECK(only_a->received() == std::vector<std::string>{"a1", "a2"});
   CHECK(only_a->batches.size() == 1);
@@ -303,16 +311,89 @@ TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined
                                 std::string{"c"});
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                 core::make_frame("before"));
+                 publication_of("before"));
   auto second = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{late},
                                  std::string{"c"});
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                 core::make_frame("after"));
+                 publication_of("after"));
   sys.run();
   CHECK(early->received() == std::vector<std::string>{"before", "after"});
   CHECK(late->received() == std::vector<std::string>{"after"});
   caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(second, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+namespace {
+
+// The payload of a short server frame (under 126 bytes: a 2-byte header).
+std::string payload_of(const std::string& frame) {
+  REQUIRE(frame.size() >= 2);
+  REQUIRE(static_cast<unsigned char>(frame[0]) == 0x81);
+  REQUIRE(static_cast<unsigned char>(frame[1]) == frame.size() - 2);
+  return frame.substr(2);
+}
+
+}  // namespace
+
+TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in one frame") {
+  deterministic_system sys;
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+  auto sink = std::make_shared<recording_sink>();
+  auto conn = sys.system.spawn(actors::connection, broadcaster,
+                               std::weak_ptr<actors::session_sink>{sink});
+  caf::anon_send(conn, actors::join_atom::value, std::string{"news"}, std::uint32_t{7});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 core::make_publication(R"({"a":1})"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 core::make_publication(R"("b")"));
+  sys.run();
+  const auto frames = sink->received();
+  REQUIRE(frames.size() == 2);
+  CHECK(payload_of(frames[0]) == R"({"id":7,"subscribe":{}})");
+  CHECK(payload_of(frames[1]) ==
+        "{\"push\":{\"channel\":\"news\",\"pub\":{\"data\":{\"a\":1}}}}\n"
+        "{\"push\":{\"channel\":\"news\",\"pub\":{\"data\":\"b\"}}}");
+  // unsubscribe through the actor: nothing more arrives.
+  caf::anon_send(conn, actors::unsubscribe_atom::value, std::string{"news"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 core::make_publication("1"));
+  sys.run();
+  CHECK(sink->received().size() == 2);
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("one channel serves both protocols, each in its own form") {
+  deterministic_system sys;
+  auto broadcaster =
+      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+  auto seed_sink = std::make_shared<recording_sink>();
+  auto client_sink = std::make_shared<recording_sink>();
+  auto seed = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{seed_sink},
+                               std::string{"broadcast"});
+  auto client = sys.system.spawn(actors::connection, broadcaster,
+                                 std::weak_ptr<actors::session_sink>{client_sink});
+  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"}, std::uint32_t{2});
+  sys.run();
+  // From an API or client-protocol publisher: no /ws frame yet, the
+  // broadcaster frames the data for /ws itself.
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"broadcast"},
+                 core::make_publication(R"({"message":"x"})"));
+  sys.run();
+  REQUIRE(seed_sink->received().size() == 1);
+  CHECK(payload_of(seed_sink->received()[0]) == R"({"message":"x"})");
+  REQUIRE(client_sink->received().size() == 2);
+  CHECK(payload_of(client_sink->received()[1]) ==
+        R"({"push":{"channel":"broadcast","pub":{"data":{"message":"x"}}}})");
+  CHECK(stats_of(sys, broadcaster).deliveries == 2);
+  caf::anon_send_exit(seed, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
   sys.run();
 }

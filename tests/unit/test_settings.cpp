@@ -205,12 +205,15 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
   REQUIRE(names == std::vector<std::string>{"port", "address", "static-dir", "workers",
                                             "seed-channel", "allowed-origins", "max-connections",
                                             "max-message-bytes", "client-queue-max-bytes",
+                                            "token-hmac-secret", "allow-anonymous",
                                             "ping-interval", "pong-timeout", "idle-timeout",
                                             "handshake-timeout", "shutdown-timeout"});
   REQUIRE(table[0].kind == option_kind::unsigned_integer);
   REQUIRE(table[1].kind == option_kind::string);
   REQUIRE(table[5].kind == option_kind::string_list);
-  REQUIRE(table[9].kind == option_kind::duration);
+  REQUIRE(table[9].kind == option_kind::string);
+  REQUIRE(table[10].kind == option_kind::boolean);
+  REQUIRE(table[11].kind == option_kind::duration);
   // Stable storage: the same object every call.
   REQUIRE(&option_table() == &table);
 }
@@ -617,6 +620,8 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "max-connections = 0\n"
           "max-message-bytes = 65536\n"
           "client-queue-max-bytes = 1048576\n"
+          "token-hmac-secret = \"\"\n"
+          "allow-anonymous = false\n"
           "ping-interval = 25s\n"
           "pong-timeout = 8s\n"
           "idle-timeout = 60s\n"
@@ -892,4 +897,25 @@ TEST_CASE("effective_workers resolves 0 to one per core", "[settings]") {
   CHECK(herald::core::effective_workers(s) == 3);
   s.workers = 0;
   CHECK(herald::core::effective_workers(s) == std::max(1u, std::thread::hardware_concurrency()));
+}
+
+TEST_CASE("allow-anonymous takes true or false only", "[settings]") {
+  herald::core::settings s;
+  REQUIRE_FALSE(s.allow_anonymous);
+  REQUIRE_FALSE(herald::core::apply_setting(s, "allow-anonymous", "true"));
+  REQUIRE(s.allow_anonymous);
+  REQUIRE_FALSE(herald::core::apply_setting(s, "allow-anonymous", "false"));
+  REQUIRE_FALSE(s.allow_anonymous);
+  for (const char* bad : {"yes", "1", "", "TRUE"}) {
+    const auto error = herald::core::apply_setting(s, "allow-anonymous", bad);
+    REQUIRE(error);
+    REQUIRE(error->key == "allow-anonymous");
+  }
+}
+
+TEST_CASE("token-hmac-secret is any string, empty by default", "[settings]") {
+  herald::core::settings s;
+  REQUIRE(s.token_hmac_secret.empty());
+  REQUIRE_FALSE(herald::core::apply_setting(s, "token-hmac-secret", "s3cr\"et"));
+  REQUIRE(s.token_hmac_secret == "s3cr\"et");
 }

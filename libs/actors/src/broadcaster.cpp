@@ -2,45 +2,92 @@
 
 #include <caf/all.hpp>
 
+#include "herald/core/client_protocol.hpp"
+#include "herald/core/websocket_frame.hpp"
+
 namespace herald::actors {
 
 namespace {
+
+namespace cp = core::client_protocol;
 
 void publish_channel_count(broadcaster_pointer self) {
   self->state.published->channels.store(self->state.registry.channel_count(),
                                         std::memory_order_relaxed);
 }
 
-void add_to_pending(broadcaster_pointer self, const std::string& channel, core::frame_ptr frame) {
+void add_to_pending(broadcaster_pointer self, const std::string& channel,
+                    core::publication_ptr publication) {
   auto& state = self->state;
   auto [slot, inserted] = state.pending_index.emplace(channel, state.pending.size());
   if (inserted) {
-    state.pending.push_back({channel, std::make_shared<core::frame_batch>()});
+    state.pending.push_back({channel, {}});
   }
-  state.pending[slot->second].batch->append(std::move(frame));
+  state.pending[slot->second].publications.push_back(std::move(publication));
   if (!state.flush_scheduled) {
     state.flush_scheduled = true;
     self->send(self, flush_atom::value);
   }
 }
 
-// Forwards every pending batch to its channel's subscribers.
+// /ws: a frame per publication, the publisher's own when it built one.
+core::frame_batch_ptr seed_batch(const std::vector<core::publication_ptr>& publications) {
+  auto batch = std::make_shared<core::frame_batch>();
+  batch->frames.reserve(publications.size());
+  for (const auto& publication : publications) {
+    batch->append(publication->seed_frame ? publication->seed_frame
+                                          : core::make_frame(core::encode_text_frame(
+                                                publication->data)));
+  }
+  return batch;
+}
+
+// Client protocol: the round's pushes for the channel in one frame.
+core::frame_batch_ptr push_batch(const std::string& channel,
+                                 const std::vector<core::publication_ptr>& publications) {
+  std::string text;
+  for (const auto& publication : publications) {
+    cp::append_separator(text);
+    cp::append_publication_push(text, channel, cp::publication_view{publication->data, 0, nullptr});
+  }
+  auto batch = std::make_shared<core::frame_batch>();
+  batch->append(core::make_frame(core::encode_text_frame(text)));
+  return batch;
+}
+
+// Forwards every pending publication to its channel's subscribers.
 void flush_pending(broadcaster_pointer self) {
   auto& state = self->state;
   auto& stats = state.stats;
   for (auto& entry : state.pending) {
-    const core::frame_batch_ptr batch = std::move(entry.batch);
     const auto& subscribers = state.registry.subscribers(entry.channel);
+    core::frame_batch_ptr for_seed;
+    core::frame_batch_ptr for_clients;
     for (const auto& subscriber : subscribers) {
-      self->send(subscriber, deliver_atom::value, batch);
+      auto& batch = subscriber.client_protocol ? for_clients : for_seed;
+      if (!batch) {
+        batch = subscriber.client_protocol ? push_batch(entry.channel, entry.publications)
+                                           : seed_batch(entry.publications);
+      }
+      self->send(subscriber.actor, deliver_atom::value, batch);
     }
-    stats.deliveries += batch->frames.size() * subscribers.size();
+    stats.deliveries += entry.publications.size() * subscribers.size();
   }
   state.pending.clear();
   state.pending_index.clear();
   auto& published = *state.published;
   published.publications.store(stats.publications, std::memory_order_relaxed);
   published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
+}
+
+void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
+  flush_pending(self);
+  auto& registry = self->state.registry;
+  if (!registry.contains(entry)) {
+    self->monitor(entry.actor);
+  }
+  registry.subscribe(channel, entry);
+  publish_channel_count(self);
 }
 
 }  // namespace
@@ -53,7 +100,7 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
     // still be rebuilt from its address to find its subscriptions.
     if (auto departed = caf::actor_cast<connection_actor>(msg.source)) {
       flush_pending(self);
-      self->state.registry.remove(departed);
+      self->state.registry.remove(subscriber{departed});
       publish_channel_count(self);
     }
   });
@@ -61,28 +108,33 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
       [self](close_atom) {
         // At shutdown, after the I/O threads have stopped: sessions can no
         // longer close their actors themselves.
-        self->state.registry.for_each_subscriber([self](const connection_actor& subscriber) {
-          self->send(subscriber, close_atom::value);
+        self->state.registry.for_each_subscriber([self](const subscriber& entry) {
+          self->send(entry.actor, close_atom::value);
         });
         self->quit();
       },
-      [self](subscribe_atom, const std::string& channel, const connection_actor& subscriber) {
+      [self](subscribe_atom, const std::string& channel, const connection_actor& actor) {
+        add_subscriber(self, channel, subscriber{actor, false});
+      },
+      [self](join_atom, const std::string& channel, const connection_actor& actor,
+             std::uint32_t request_id) {
+        add_subscriber(self, channel, subscriber{actor, true});
+        // The reply travels the deliveries' path, so it reaches the client
+        // before any publication that follows the subscription.
+        std::string reply;
+        cp::append_subscribe_reply(reply, request_id, cp::subscribe_result{});
+        auto batch = std::make_shared<core::frame_batch>();
+        batch->append(core::make_frame(core::encode_text_frame(reply)));
+        self->send(actor, deliver_atom::value, core::frame_batch_ptr{std::move(batch)});
+      },
+      [self](unsubscribe_atom, const std::string& channel, const connection_actor& actor) {
         flush_pending(self);
-        auto& registry = self->state.registry;
-        if (!registry.contains(subscriber)) {
-          self->monitor(subscriber);
-        }
-        registry.subscribe(channel, subscriber);
+        self->state.registry.unsubscribe(channel, subscriber{actor});
         publish_channel_count(self);
       },
-      [self](unsubscribe_atom, const std::string& channel, const connection_actor& subscriber) {
-        flush_pending(self);
-        self->state.registry.unsubscribe(channel, subscriber);
-        publish_channel_count(self);
-      },
-      [self](publish_atom, const std::string& channel, core::frame_ptr& frame) {
+      [self](publish_atom, const std::string& channel, core::publication_ptr& publication) {
         ++self->state.stats.publications;
-        add_to_pending(self, channel, std::move(frame));
+        add_to_pending(self, channel, std::move(publication));
       },
       [self](flush_atom) {
         self->state.flush_scheduled = false;

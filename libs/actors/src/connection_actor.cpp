@@ -13,8 +13,16 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
           session->deliver(std::move(batch));
         }
       },
-      [self, broadcaster](publish_atom, std::string& target, core::frame_ptr& frame) {
-        self->send(broadcaster, publish_atom::value, std::move(target), std::move(frame));
+      [self, broadcaster](publish_atom, std::string& channel, core::publication_ptr& publication) {
+        self->send(broadcaster, publish_atom::value, std::move(channel), std::move(publication));
+      },
+      [self, broadcaster](join_atom, std::string& channel, std::uint32_t request_id) {
+        self->send(broadcaster, join_atom::value, std::move(channel),
+                   caf::actor_cast<connection_actor>(self), request_id);
+      },
+      [self, broadcaster](unsubscribe_atom, std::string& channel) {
+        self->send(broadcaster, unsubscribe_atom::value, std::move(channel),
+                   caf::actor_cast<connection_actor>(self));
       },
       [self](close_atom) { self->quit(); },
   };

@@ -24,12 +24,28 @@ connection_handle::~connection_handle() {
   close();
 }
 
-void connection_handle::publish(std::string channel, core::frame_ptr frame) const {
+void connection_handle::publish(std::string channel, core::publication_ptr publication) const {
   if (actor_ == nullptr) {
     return;
   }
   auto handle = caf::actor_cast<connection_actor>(actor_);
-  caf::anon_send(handle, publish_atom::value, std::move(channel), std::move(frame));
+  caf::anon_send(handle, publish_atom::value, std::move(channel), std::move(publication));
+}
+
+void connection_handle::join(std::string channel, std::uint32_t request_id) const {
+  if (actor_ == nullptr) {
+    return;
+  }
+  caf::anon_send(caf::actor_cast<connection_actor>(actor_), join_atom::value, std::move(channel),
+                 request_id);
+}
+
+void connection_handle::leave(std::string channel) const {
+  if (actor_ == nullptr) {
+    return;
+  }
+  caf::anon_send(caf::actor_cast<connection_actor>(actor_), unsubscribe_atom::value,
+                 std::move(channel));
 }
 
 void connection_handle::close() {
@@ -70,6 +86,12 @@ connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::stri
   // is queued behind it and reaches the new client.
   caf::anon_send(impl_->broadcaster, subscribe_atom::value, channel, actor);
   // Transfer one strong reference into the handle.
+  caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
+  return connection_handle{strong.release()};
+}
+
+connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
+  connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
 }

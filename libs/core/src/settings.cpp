@@ -83,6 +83,21 @@ option_entry string_option(std::string_view name, std::string settings::*member,
           [member](const settings& s) { return quote(s.*member); }};
 }
 
+option_entry bool_option(std::string_view name, bool settings::*member, std::string_view help) {
+  return {{name, option_kind::boolean, help},
+          [member](settings& s, std::string_view text) -> std::optional<std::string> {
+            if (text == "true") {
+              s.*member = true;
+            } else if (text == "false") {
+              s.*member = false;
+            } else {
+              return "expected true or false, got '" + std::string{text} + "'";
+            }
+            return std::nullopt;
+          },
+          [member](const settings& s) { return std::string{s.*member ? "true" : "false"}; }};
+}
+
 option_entry duration_option(std::string_view name, std::chrono::milliseconds settings::*member,
                              std::string_view help) {
   return {{name, option_kind::duration, help},
@@ -165,6 +180,11 @@ const std::vector<option_entry>& entries() {
                       "Largest message a client may send; larger closes with 1009"),
       unsigned_option("client-queue-max-bytes", &settings::client_queue_max_bytes, 1024, 1u << 30,
                       "Unsent bytes held per client before it is disconnected as slow"),
+      string_option("token-hmac-secret", &settings::token_hmac_secret, any_string,
+                    "Client protocol: HMAC secret of HS256 connection and channel tokens "
+                    "(empty: no token is valid)"),
+      bool_option("allow-anonymous", &settings::allow_anonymous,
+                  "Client protocol: let connections without a token in, as user \"\""),
       duration_option("ping-interval", &settings::ping_interval,
                       "Client protocol: server ping period, announced in the connect reply"),
       duration_option("pong-timeout", &settings::pong_timeout,

@@ -9,6 +9,7 @@
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "static_files.hpp"
+#include "client_session.hpp"
 #include "websocket_session.hpp"
 
 namespace herald::net {
@@ -97,20 +98,21 @@ void http_session::route(request&& req) {
     req.keep_alive(false);
   }
   if (boost::beast::websocket::is_upgrade(req)) {
-    if (path == "/ws") {
-      upgrade(std::move(req));
+    if (path == "/ws" || path == "/connection/websocket") {
+      upgrade(std::move(req), path == "/connection/websocket");
       return;
     }
     send(make_response(http::status::not_found, req.version(), false, "not found\n"), false);
     return;
   }
   const bool keep_alive = req.keep_alive();
-  const bool endpoint = path == "/ws" || path == "/health" || path == "/metrics";
+  const bool websocket_only = path == "/ws" || path == "/connection/websocket";
+  const bool endpoint = websocket_only || path == "/health" || path == "/metrics";
   if (endpoint && !is_get_or_head(req)) {
     send(method_not_allowed(req, "GET, HEAD"), keep_alive);
     return;
   }
-  if (path == "/ws") {
+  if (websocket_only) {
     auto res =
         make_response(http::status::upgrade_required, req, "this endpoint speaks WebSocket only\n");
     res.set(http::field::upgrade, "websocket");
@@ -134,7 +136,7 @@ void http_session::route(request&& req) {
   send(serve_static_file(req, ctx_.static_root), keep_alive);
 }
 
-void http_session::upgrade(request&& req) {
+void http_session::upgrade(request&& req, bool client_protocol) {
   if (ctx_.draining.load()) {
     send(make_response(http::status::service_unavailable, req.version(), false, "shutting down\n"),
          false);
@@ -153,7 +155,11 @@ void http_session::upgrade(request&& req) {
          false);
     return;
   }
-  std::make_shared<websocket_session>(stream_.release_socket(), ctx_)->run(std::move(req));
+  if (client_protocol) {
+    std::make_shared<client_session>(stream_.release_socket(), ctx_)->run(std::move(req));
+  } else {
+    std::make_shared<websocket_session>(stream_.release_socket(), ctx_)->run(std::move(req));
+  }
 }
 
 void http_session::send(http::message_generator&& response, bool keep_alive) {

@@ -27,7 +27,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void route(request&& req);
-  void upgrade(request&& req);
+  void upgrade(request&& req, bool client_protocol);
   void send(http::message_generator&& response, bool keep_alive);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void do_close();

@@ -8,6 +8,7 @@
 #include "herald/actors/hub.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
+#include "herald/core/token_verifier.hpp"
 #include "session_registry.hpp"
 
 namespace herald::net {
@@ -31,6 +32,7 @@ struct server_context {
   session_registry sessions;
   server_counters counters;
   std::atomic<bool> draining{false};
+  core::token_verifier tokens{settings.token_hmac_secret};
 };
 
 }  // namespace herald::net

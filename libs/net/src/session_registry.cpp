@@ -11,12 +11,12 @@ bool session_registry::try_reserve(std::uint64_t limit) {
   return true;
 }
 
-void session_registry::add(const std::shared_ptr<websocket_session>& session) {
+void session_registry::add(const std::shared_ptr<live_session>& session) {
   std::lock_guard lock{mutex_};
   sessions_.emplace(session.get(), session);
 }
 
-void session_registry::remove(const websocket_session* session) {
+void session_registry::remove(const live_session* session) {
   std::lock_guard lock{mutex_};
   sessions_.erase(session);
   --slots_;
@@ -25,9 +25,9 @@ void session_registry::remove(const websocket_session* session) {
   }
 }
 
-std::vector<std::shared_ptr<websocket_session>> session_registry::snapshot() const {
+std::vector<std::shared_ptr<live_session>> session_registry::snapshot() const {
   std::lock_guard lock{mutex_};
-  std::vector<std::shared_ptr<websocket_session>> live;
+  std::vector<std::shared_ptr<live_session>> live;
   live.reserve(sessions_.size());
   for (const auto& [key, weak] : sessions_) {
     if (auto session = weak.lock()) {

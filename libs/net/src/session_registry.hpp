@@ -10,7 +10,16 @@
 
 namespace herald::net {
 
-class websocket_session;
+// What the registry needs of a WebSocket session, whatever its protocol.
+class live_session {
+ public:
+  virtual ~live_session() = default;
+  // Flush what is queued, then close (1001 on /ws, 3001 on the client
+  // protocol). Callable from any thread.
+  virtual void begin_shutdown() = 0;
+  // Cut the connection now (shutdown-timeout passed). Any thread.
+  virtual void abort() = 0;
+};
 
 // Live WebSocket sessions, for two jobs only: the max-connections bound and
 // reaching every session at shutdown. Touched once per connect and
@@ -22,11 +31,11 @@ class session_registry {
   bool try_reserve(std::uint64_t limit);
 
   // Turns a reservation into a registered session.
-  void add(const std::shared_ptr<websocket_session>& session);
+  void add(const std::shared_ptr<live_session>& session);
   // Drops a session and its slot.
-  void remove(const websocket_session* session);
+  void remove(const live_session* session);
 
-  std::vector<std::shared_ptr<websocket_session>> snapshot() const;
+  std::vector<std::shared_ptr<live_session>> snapshot() const;
   std::size_t size() const;
 
   // Waits until no session is left or `deadline` passes; true if none left.
@@ -40,7 +49,7 @@ class session_registry {
   mutable std::mutex mutex_;
   std::condition_variable emptied_;
   std::uint64_t slots_ = 0;
-  std::unordered_map<const websocket_session*, std::weak_ptr<websocket_session>> sessions_;
+  std::unordered_map<const live_session*, std::weak_ptr<live_session>> sessions_;
 };
 
 }  // namespace herald::net

@@ -132,9 +132,12 @@ void websocket_session::on_read(beast::error_code ec, std::size_t /*bytes: the w
   if (!decoded.ok) {
     start_close(core::close_code::invalid_payload, decoded.reason);
   } else if (!shutting_down_) {
+    // The message is the publication's data for every protocol; /ws
+    // subscribers get it framed here, once, off the broadcaster's thread.
+    std::string data = core::encode_seed_message(decoded.message);
+    auto frame = core::make_frame(core::encode_text_frame(data));
     connection_.publish(ctx_.settings.seed_channel,
-                        core::make_frame(core::encode_text_frame(
-                            core::encode_seed_message(decoded.message))));
+                        core::make_publication(std::move(data), std::move(frame)));
   }
   await_message();
 }

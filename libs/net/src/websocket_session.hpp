@@ -24,7 +24,8 @@ namespace websocket = beast::websocket;
 // its corked_socket, behind a queue bounded by client-queue-max-bytes. Runs
 // on one I/O thread; deliver() and begin_shutdown() may be called from any.
 class websocket_session : public std::enable_shared_from_this<websocket_session>,
-                          public actors::session_sink {
+                          public actors::session_sink,
+                          public live_session {
  public:
   // The caller has reserved a slot in ctx.sessions for this session.
   websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
@@ -36,10 +37,10 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   void deliver(core::frame_batch_ptr batch) override;
 
   // Flush what is queued, then close with 1001.
-  void begin_shutdown();
+  void begin_shutdown() override;
 
   // Cut the connection now (shutdown-timeout passed).
-  void abort();
+  void abort() override;
 
  private:
   void on_accept(beast::error_code ec);

@@ -17,20 +17,33 @@
 
 namespace herald::actors {
 
-struct connection_hash {
-  std::size_t operator()(const connection_actor& handle) const noexcept {
-    return std::hash<const void*>{}(caf::actor_cast<caf::actor_control_block*>(handle));
+// A subscribed connection and the protocol it speaks: a /ws session gets a
+// publication as its data in a frame of its own; a client-protocol session
+// gets pushes. Equality and hash look at the actor only, so the down handler
+// can remove a connection without knowing its protocol.
+struct subscriber {
+  connection_actor actor;
+  bool client_protocol = false;
+};
+
+inline bool operator==(const subscriber& a, const subscriber& b) {
+  return a.actor == b.actor;
+}
+
+struct subscriber_hash {
+  std::size_t operator()(const subscriber& entry) const noexcept {
+    return std::hash<const void*>{}(caf::actor_cast<caf::actor_control_block*>(entry.actor));
   }
 };
 
 // A channel's publications not yet forwarded, in arrival order.
 struct pending_channel {
   std::string channel;
-  std::shared_ptr<core::frame_batch> batch;
+  std::vector<core::publication_ptr> publications;
 };
 
 struct broadcaster_state {
-  core::channel_registry<connection_actor, connection_hash> registry;
+  core::channel_registry<subscriber, subscriber_hash> registry;
   std::vector<pending_channel> pending;
   std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
   bool flush_scheduled = false;
@@ -48,7 +61,9 @@ using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_stat
 // Publications are not forwarded one by one: the first of a round schedules a
 // flush_atom to itself, which lands behind every publication already in the
 // mailbox; the flush then sends each subscriber one message holding all of
-// its channel's new frames. Under load a message, a post and a write carry
+// its channel's new frames: for /ws subscribers one frame per publication,
+// for client-protocol subscribers one frame holding the round's pushes
+// joined by newlines (built only if the channel has such subscribers). Under load a message, a post and a write carry
 // many publications; at low rates the batch holds one and adds no delay.
 // Subscription changes flush first, so a subscriber gets exactly the
 // publications that arrive after it joined.

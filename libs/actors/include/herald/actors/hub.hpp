@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -29,7 +30,15 @@ class connection_handle {
 
   // Forwards a client's publication through the connection actor, so one
   // client's messages reach the broadcaster in the order they were sent.
-  void publish(std::string channel, core::frame_ptr frame) const;
+  void publish(std::string channel, core::publication_ptr publication) const;
+
+  // Client protocol: subscribes to `channel`; the subscribe reply for
+  // command `request_id` arrives as a delivery, before the channel's
+  // publications.
+  void join(std::string channel, std::uint32_t request_id) const;
+
+  // Client protocol: leaves `channel`.
+  void leave(std::string channel) const;
 
   // Tells the actor to quit now; later calls do nothing.
   void close();
@@ -54,6 +63,10 @@ class hub {
   // Spawns a connection actor for `sink` and subscribes it to `channel`;
   // the subscription is queued at the broadcaster when this returns.
   connection_handle connect(std::weak_ptr<session_sink> sink, const std::string& channel);
+
+  // Spawns a connection actor for a client-protocol session, subscribed to
+  // nothing yet.
+  connection_handle connect_client(std::weak_ptr<session_sink> sink);
 
   // The broadcaster's figures, for /metrics; readable from any thread.
   const broadcast_counters& counters() const;

@@ -15,6 +15,7 @@
 // process).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::frame_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::frame_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::publication_ptr)
 
 namespace herald::actors {
 
@@ -27,13 +28,19 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
 
 // One per WebSocket connection. The broadcaster delivers batches of frames to it; its
 // session hands it the client's publications and tells it when the socket
 // is gone.
+// A client-protocol session also sends it join_atom (subscribe, with the
+// command's id: the broadcaster's reply comes back as a delivery, ahead of
+// the channel's publications) and unsubscribe_atom.
 using connection_actor =
     caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr>,
-                     caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
+                     caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
+                     caf::reacts_to<join_atom, std::string, std::uint32_t>,
+                     caf::reacts_to<unsubscribe_atom, std::string>,
                      caf::reacts_to<close_atom>>;
 
 // Counters the broadcaster keeps; read by tests and, later, /metrics.
@@ -50,15 +57,17 @@ typename Inspector::result_type inspect(Inspector& f, broadcaster_stats& x) {
            x.deliveries);
 }
 
-// Holds channel -> subscribers and fans publications out to them, one
+// Holds channel -> subscribers (/ws sessions by subscribe_atom, client-
+// protocol sessions by join_atom) and fans publications out to them, one
 // message per subscriber for all of a channel's publications that arrived in
 // one round (closed by the flush_atom it sends itself). close_atom ends it:
 // it first tells every subscriber to quit.
 using broadcaster_actor =
     caf::typed_actor<caf::reacts_to<close_atom>,
                      caf::reacts_to<subscribe_atom, std::string, connection_actor>,
+                     caf::reacts_to<join_atom, std::string, connection_actor, std::uint32_t>,
                      caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
-                     caf::reacts_to<publish_atom, std::string, core::frame_ptr>,
+                     caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
                      caf::reacts_to<flush_atom>,
                      caf::replies_to<stats_atom>::with<broadcaster_stats>>;
 

@@ -41,4 +41,19 @@ inline frame_batch_ptr make_batch(std::vector<frame_ptr> frames) {
   return batch;
 }
 
+// One publication as the broadcaster receives it: its data as compact JSON
+// text (the client protocol's `data`; for /ws clients the whole message) and,
+// when it came from a /ws client, the /ws frame already built on that
+// client's I/O thread. Shared, never copied, by every subscriber.
+struct publication {
+  std::string data;
+  frame_ptr seed_frame;  // null: the broadcaster frames `data` for /ws itself
+};
+
+using publication_ptr = std::shared_ptr<const publication>;
+
+inline publication_ptr make_publication(std::string data, frame_ptr seed_frame = nullptr) {
+  return std::make_shared<const publication>(publication{std::move(data), std::move(seed_frame)});
+}
+
 }  // namespace herald::core

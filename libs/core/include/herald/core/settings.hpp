@@ -22,6 +22,8 @@ struct settings {
   std::uint64_t max_connections = 0;         // 0: bounded only by open files
   std::uint64_t max_message_bytes = 65536;
   std::uint64_t client_queue_max_bytes = 1048576;
+  std::string token_hmac_secret;  // empty: no token is valid
+  bool allow_anonymous = false;   // client protocol: connect without a token
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds pong_timeout{8000};
   std::chrono::milliseconds idle_timeout{60000};
@@ -40,7 +42,7 @@ struct config_error {
   std::string line() const { return "herald: config: " + key + ": " + message; }
 };
 
-enum class option_kind { unsigned_integer, string, string_list, duration };
+enum class option_kind { unsigned_integer, string, string_list, duration, boolean };
 
 struct option_info {
   std::string_view name;

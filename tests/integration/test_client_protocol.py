@@ -1,0 +1,230 @@
+"""Centrifugo's client protocol on /connection/websocket (SPEC 2.2) with a
+plain WebSocket client: every reply and error code, the disconnects for bad
+input, pings, tokens, and one channel space shared with /ws."""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import signal
+import time
+
+import pytest
+import websockets
+
+import herald_harness as hh
+
+SECRET = "integration-secret"
+
+
+def make_token(claims, secret=SECRET, alg="HS256"):
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims).encode())
+    signature = b64(hmac.new(secret.encode(), f"{header}.{body}".encode(),
+                             hashlib.sha256).digest())
+    return f"{header}.{body}.{signature}"
+
+
+@pytest.fixture(scope="module")
+def server(module_start_herald):
+    return module_start_herald(options={"allow-anonymous": "true",
+                                        "token-hmac-secret": SECRET})
+
+
+def url(srv):
+    return "ws://127.0.0.1:%d/connection/websocket" % srv.port
+
+
+async def open_client(srv):
+    return await websockets.connect(url(srv), ping_interval=None, close_timeout=2,
+                                    open_timeout=10)
+
+
+async def command(ws, text):
+    await ws.send(text)
+    return [json.loads(line) for line in (await asyncio.wait_for(ws.recv(), 10)).split("\n")]
+
+
+async def connected(srv, token=None):
+    ws = await open_client(srv)
+    params = {"name": "test"}
+    if token:
+        params["token"] = token
+    reply = await command(ws, json.dumps({"connect": params, "id": 1}))
+    assert "connect" in reply[0], reply
+    return ws, reply[0]["connect"]
+
+
+async def closed_with(ws):
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), 10)
+    except websockets.ConnectionClosed as closed:
+        return closed.rcvd.code, closed.rcvd.reason
+
+
+def test_anonymous_connect_announces_ping(server):
+    async def main():
+        ws, result = await connected(server)
+        assert result["pong"] is True and result["ping"] == 25
+        assert len(result["client"]) == 36 and result["version"].startswith("herald")
+        await ws.close()
+    hh.run(main())
+
+
+def test_subscribe_publish_and_the_shared_channel_space(server):
+    async def main():
+        a, _ = await connected(server)
+        b, _ = await connected(server)
+        assert await command(a, '{"subscribe":{"channel":"chat"},"id":2}') == \
+            [{"id": 2, "subscribe": {}}]
+        assert await command(b, '{"subscribe":{"channel":"chat"},"id":2}\n'
+                                '{"subscribe":{"channel":"broadcast"},"id":3}') == \
+            [{"id": 2, "subscribe": {}}]
+        assert json.loads(await b.recv()) == {"id": 3, "subscribe": {}}
+        reply = await command(a, '{"publish":{"channel":"chat","data":{"text":"hi"}},"id":3}')
+        assert reply[0] == {"id": 3, "publish": {}}
+        push = {"push": {"channel": "chat", "pub": {"data": {"text": "hi"}}}}
+        if len(reply) == 1:
+            assert json.loads(await a.recv()) == push
+        else:
+            assert reply[1] == push
+        assert json.loads(await b.recv()) == push
+        # /ws publishes on the seed channel: client-protocol subscribers get
+        # the message as data, and /ws clients get client publications.
+        ws = await hh.connect(server)
+        await ws.send('{"message":"from ws"}')
+        assert json.loads(await ws.recv()) == {"message": "from ws"}
+        assert json.loads(await b.recv()) == {
+            "push": {"channel": "broadcast", "pub": {"data": {"message": "from ws"}}}}
+        await command(b, '{"publish":{"channel":"broadcast","data":{"message":"from b"}},"id":4}')
+        assert json.loads(await ws.recv()) == {"message": "from b"}
+        for client in (a, b, ws):
+            await client.close()
+    hh.run(main())
+
+
+def test_error_replies_keep_the_connection(server):
+    async def main():
+        ws, _ = await connected(server)
+        replies = await command(ws, "\n".join([
+            '{"subscribe":{"channel":"c"},"id":2}',
+            '{"subscribe":{"channel":"c"},"id":3}',
+            '{"publish":{"channel":"elsewhere","data":1},"id":4}',
+            '{"subscribe":{"channel":"%s"},"id":5}' % ("x" * 256),
+            '{"presence":{"channel":"c"},"id":6}',
+            '{"history":{"channel":"c"},"id":7}',
+            '{"rpc":{"method":"m","data":{}},"id":8}',
+            '{"send":{"data":{}}}',
+        ]))
+        lines = replies
+        while len(lines) < 7:
+            lines += [json.loads(x) for x in (await asyncio.wait_for(ws.recv(), 10)).split("\n")]
+        by_id = {line["id"]: line for line in lines}
+        assert by_id[2] == {"id": 2, "subscribe": {}}
+        assert by_id[3]["error"]["code"] == 105
+        assert by_id[4]["error"]["code"] == 103
+        assert by_id[5]["error"]["code"] == 107
+        assert by_id[6]["error"]["code"] == 108
+        assert by_id[7]["error"]["code"] == 108
+        assert by_id[8]["error"]["code"] == 108
+        assert await command(ws, '{"unsubscribe":{"channel":"c"},"id":9}') == \
+            [{"id": 9, "unsubscribe": {}}]
+        await ws.close()
+    hh.run(main())
+
+
+@pytest.mark.parametrize("frame", [
+    "not json",
+    "[1]",
+    '{"subscribe":{"channel":"c"}}',
+    '{"nonsense":{},"id":2}',
+    '{"subscribe":{"channel":""},"id":2}',
+    '{"subscribe":{"channel":"c","offset":"1"},"id":2}',
+    "{}",  # a pong that answers no ping
+])
+def test_malformed_commands_disconnect_with_3501(server, frame):
+    async def main():
+        ws, _ = await connected(server)
+        await ws.send(frame)
+        assert await closed_with(ws) == (3501, "bad request")
+        bystander, _ = await connected(server)  # the server keeps serving
+        await bystander.close()
+    hh.run(main())
+
+
+def test_commands_before_connect_and_binary_frames_disconnect(server):
+    async def main():
+        ws = await open_client(server)
+        await ws.send('{"subscribe":{"channel":"c"},"id":1}')
+        assert await closed_with(ws) == (3501, "bad request")
+        ws, _ = await connected(server)
+        await ws.send(b'{"publish":{}}')
+        assert await closed_with(ws) == (3501, "bad request")
+    hh.run(main())
+
+
+def test_tokens(server):
+    async def main():
+        ws, result = await connected(server, make_token(
+            {"sub": "42", "exp": int(time.time()) + 3600}))
+        assert result["expires"] is True and 3500 <= result["ttl"] <= 3600
+        # Refresh in band with a later token for the same user.
+        reply = await command(ws, json.dumps({"refresh": {"token": make_token(
+            {"sub": "42", "exp": int(time.time()) + 7200})}, "id": 2}))
+        assert reply[0]["refresh"]["expires"] is True and reply[0]["refresh"]["ttl"] > 3600
+        await ws.close()
+        # Expired: error 109, the connection stays for a refresh.
+        ws = await open_client(server)
+        reply = await command(ws, json.dumps({"connect": {"token": make_token(
+            {"sub": "42", "exp": int(time.time()) - 10})}, "id": 1}))
+        assert reply == [{"id": 1, "error": {"code": 109, "message": "token expired"}}]
+        await ws.close()
+        # Bad signature, or another algorithm: 3500 invalid token.
+        for token in (make_token({"sub": "42"}, secret="wrong"),
+                      make_token({"sub": "42"}, alg="HS512")):
+            ws = await open_client(server)
+            await ws.send(json.dumps({"connect": {"token": token}, "id": 1}))
+            assert await closed_with(ws) == (3500, "invalid token")
+    hh.run(main())
+
+
+def test_anonymous_refused_without_allow_anonymous(start_herald):
+    srv = start_herald(options={"token-hmac-secret": SECRET})
+
+    async def main():
+        ws = await open_client(srv)
+        await ws.send('{"connect":{},"id":1}')
+        assert await closed_with(ws) == (3500, "invalid token")
+        ws, _ = await connected(srv, make_token({"sub": "7"}))
+        await ws.close()
+    hh.run(main())
+
+
+def test_pings_and_missing_pong(start_herald):
+    srv = start_herald(options={"allow-anonymous": "true", "ping-interval": "1s",
+                                "pong-timeout": "1s"})
+
+    async def main():
+        ws, result = await connected(srv)
+        assert result["ping"] == 1
+        for _ in range(2):  # answered pings keep it open
+            assert await asyncio.wait_for(ws.recv(), 5) == "{}"
+            await ws.send("{}")
+        assert await asyncio.wait_for(ws.recv(), 5) == "{}"
+        assert await closed_with(ws) == (3012, "no pong")
+    hh.run(main())
+
+
+def test_shutdown_sends_3001(start_herald):
+    srv = start_herald(options={"allow-anonymous": "true"})
+
+    async def main():
+        ws, _ = await connected(srv)
+        srv.send_signal(signal.SIGTERM)
+        assert await closed_with(ws) == (3001, "shutdown")
+    hh.run(main())
+    assert srv.wait_exit(15) == 0
