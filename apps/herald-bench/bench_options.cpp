@@ -64,6 +64,12 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
   return {
       {"url", true, string_flag(o.url)},
       {"protocol", true, string_flag(o.protocol)},
+      {"channel", true,
+       [&o](std::string_view text) {
+         o.channel = std::string(text);
+         return !text.empty();
+       }},
+      {"token", true, string_flag(o.token)},
       {"label", true, string_flag(o.label)},
       {"subscribers", true, int_flag(o.subscribers, 0, 10'000'000)},
       {"publishers", true, int_flag(o.publishers, 0, 1'000'000)},
@@ -149,10 +155,13 @@ bool parse_options(int argc, char** argv, bench_options& options, std::string& e
   if (options.help) {
     return true;
   }
-  if (!make_protocol(options.protocol)) {
+  if (!make_protocol(options)) {
     error = "unknown --protocol " + options.protocol + " (known: " + std::string(protocol_names()) +
             ")";
     return false;
+  }
+  if (options.url.empty()) {
+    options.url = std::string(default_url(options.protocol));
   }
   if (options.duration_s <= 0) {
     error = "--duration must be above 0";
@@ -180,10 +189,22 @@ and the bench reports deliveries per second, end-to-end latency, loss, and
 the CPU and memory the server (and the bench itself) spent on them.
 
 Target
-  --url URL                  ws://HOST[:PORT][/PATH] (no TLS)
-                             (default ws://127.0.0.1:8000/ws)
-  --protocol NAME            application protocol inside the frames: ws, the
-                             tutorial's {"message":"..."} JSON (default ws)
+  --url URL                  ws://HOST[:PORT][/PATH] (no TLS) (default
+                             ws://127.0.0.1:8000/ws, and
+                             ws://127.0.0.1:8000/connection/websocket with
+                             --protocol centrifuge)
+  --protocol NAME            application protocol inside the frames (default
+                             ws):
+                               ws          the tutorial's {"message":"..."}
+                                           JSON on /ws
+                               centrifuge  Centrifugo's client protocol v2,
+                                           JSON: connect, subscribe, publish
+                                           commands, pub pushes, {} pings
+  --channel NAME             centrifuge: the channel every connection
+                             subscribes to and publishers publish to
+                             (default bench)
+  --token JWT                centrifuge: the connection token sent in the
+                             connect command (default: none)
   --label TEXT               scenario name copied into the report
 
 Load

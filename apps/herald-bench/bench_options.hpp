@@ -10,8 +10,10 @@ namespace herald::bench {
 // Everything a run is told on the command line; see help_text() for the
 // meaning and default of each.
 struct bench_options {
-  std::string url = "ws://127.0.0.1:8000/ws";
+  std::string url;  // empty until parsed: then default_url(protocol)
   std::string protocol = "ws";
+  std::string channel = "bench";  // --protocol centrifuge
+  std::string token;              // --protocol centrifuge; empty: none sent
   std::string label;
   int subscribers = 100;
   int publishers = 1;

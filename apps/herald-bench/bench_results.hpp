@@ -57,6 +57,9 @@ struct bench_results {
   std::uint64_t ignored_frames = 0;
   std::uint64_t foreign_publications = 0;
   std::uint64_t publish_skipped = 0;
+  // Commands the server refused after setup (Centrifugo: publish errors),
+  // by protocol error code.
+  std::map<std::uint32_t, std::uint64_t> command_errors;
 
   // Cost, in the window (idle mode: while the connections are held).
   double bench_cpu_s = 0;

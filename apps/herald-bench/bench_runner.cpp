@@ -360,6 +360,18 @@ void bench_runner::on_ignored_frame(client_connection&) {
   ++ignored_frames_;
 }
 
+void bench_runner::on_command_error(client_connection& connection, std::uint32_t code) {
+  ++command_errors_[code];
+  // A refused publication never comes back to its publisher: at --rate 0 it
+  // must not hold a place in the window.
+  if (connection.index() < publisher_count_) {
+    std::uint32_t& inflight = publishers_[connection.index()].inflight;
+    if (inflight > 0) {
+      --inflight;
+    }
+  }
+}
+
 void bench_runner::collect_results(bench_results& r) {
   r.label = options_.label;
   r.url = options_.url;
@@ -406,6 +418,7 @@ void bench_runner::collect_results(bench_results& r) {
   r.lost = r.expected_total > received_total_ ? r.expected_total - received_total_ : 0;
   r.ignored_frames = ignored_frames_;
   r.foreign_publications = foreign_publications_;
+  r.command_errors = command_errors_;
   r.publish_skipped = publish_skipped_;
 
   if (options_.server_pid != 0) {

@@ -76,6 +76,7 @@ class bench_runner final : private connection_events {
   void on_publication(client_connection& connection, const publication_stamp& stamp,
                       std::int64_t received_ns) override;
   void on_ignored_frame(client_connection& connection) override;
+  void on_command_error(client_connection& connection, std::uint32_t code) override;
 
   const bench_options& options_;
   const run_target& target_;
@@ -119,6 +120,7 @@ class bench_runner final : private connection_events {
   std::uint64_t deliveries_window_ = 0;
   std::uint64_t ignored_frames_ = 0;
   std::uint64_t foreign_publications_ = 0;
+  std::map<std::uint32_t, std::uint64_t> command_errors_;
   latency_histogram window_latency_;
   window_mark window_start_;
   window_mark window_end_;

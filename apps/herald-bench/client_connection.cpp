@@ -223,7 +223,9 @@ bool client_connection::handle_frame(const ws_frame_header& header, char* payloa
       // server closes its side after our close frame anyway.
       queue_frame(ws_opcode::close, std::string_view(payload, size >= 2 ? 2 : 0));
       flush();
-      finish(code, "closed by the server during setup");
+      // The reason only counts during setup: e.g. Centrifugo's 3500 (invalid
+      // token) in answer to connect.
+      finish(code, "closed by the server during setup (" + std::to_string(code) + ")");
       return false;
     }
     default:
@@ -232,26 +234,62 @@ bool client_connection::handle_frame(const ws_frame_header& header, char* payloa
   }
 }
 
+// Lives on the stack for one frame, so that a connection keeps no read time.
+class client_connection::inbound_events final : public inbound_sink {
+ public:
+  inbound_events(client_connection& connection, std::int64_t now_ns)
+      : connection_(connection), now_ns_(now_ns) {}
+
+  void on_publication(const publication_stamp& stamp) override {
+    connection_.shared_->events->on_publication(connection_, stamp, now_ns_);
+  }
+  void on_ignored() override { connection_.shared_->events->on_ignored_frame(connection_); }
+  void on_command_error(std::uint32_t code) override {
+    connection_.shared_->events->on_command_error(connection_, code);
+  }
+  void on_server_disconnect(std::uint16_t code) override {
+    connection_.close_for_server_disconnect(code);
+  }
+
+ private:
+  client_connection& connection_;
+  std::int64_t now_ns_;
+};
+
 void client_connection::handle_text(std::string_view text, std::int64_t now_ns) {
   if (state_ == state::setting_up) {
-    switch (shared_->protocol->continue_setup(text, protocol_state_, *this)) {
+    setup_detail detail;
+    switch (shared_->protocol->continue_setup(text, protocol_state_, *this, detail)) {
       case setup_status::ready:
         become_ready();
+        // Messages batched after the one that completed the setup.
+        if (!detail.rest.empty() && state_ == state::ready) {
+          decode_text(detail.rest, now_ns);
+        }
         break;
       case setup_status::waiting:
         break;
       case setup_status::failed:
-        finish(close_abnormal, "protocol setup failed");
+        finish(close_abnormal, detail.failure.empty() ? std::string_view("protocol setup failed")
+                                                      : std::string_view(detail.failure));
         break;
     }
     return;
   }
-  publication_stamp stamp;
-  if (shared_->protocol->decode(text, stamp, *this) == inbound_kind::publication) {
-    shared_->events->on_publication(*this, stamp, now_ns);
-  } else {
-    shared_->events->on_ignored_frame(*this);
-  }
+  decode_text(text, now_ns);
+}
+
+void client_connection::decode_text(std::string_view text, std::int64_t now_ns) {
+  inbound_events events(*this, now_ns);
+  shared_->protocol->decode(text, protocol_state_, events, *this);
+}
+
+void client_connection::close_for_server_disconnect(std::uint16_t code) {
+  const char normal[2] = {static_cast<char>(close_normal >> 8),
+                          static_cast<char>(close_normal & 0xFF)};
+  queue_frame(ws_opcode::close, std::string_view(normal, 2));
+  flush();
+  finish(code, "disconnected by the server");
 }
 
 void client_connection::become_ready() {

@@ -33,6 +33,9 @@ class connection_events {
   // A frame that is no publication (another client's text, binary, a
   // fragment...): counted, otherwise ignored.
   virtual void on_ignored_frame(client_connection& connection) = 0;
+  // The server refused a command sent after setup (e.g. a publish) with
+  // this protocol error code.
+  virtual void on_command_error(client_connection& connection, std::uint32_t code) = 0;
 
  protected:
   ~connection_events() = default;
@@ -94,8 +97,13 @@ class client_connection final : public text_message_sink {
   void handle_received(char* data, std::size_t size, std::int64_t now_ns);
   // Returns false when the frame ended the connection.
   bool handle_frame(const ws_frame_header& header, char* payload, std::int64_t now_ns);
+  class inbound_events;  // the protocol's findings in one frame -> the owner's events
   void handle_text(std::string_view text, std::int64_t now_ns);
+  void decode_text(std::string_view text, std::int64_t now_ns);
   void become_ready();
+  // The protocol reported the server's goodbye: a close frame (1000) back,
+  // then on_closed with the server's code.
+  void close_for_server_disconnect(std::uint16_t code);
   // Tells the server why (1002) and hangs up.
   void close_for_protocol_error(std::string_view reason);
   void queue_frame(ws_opcode opcode, std::string_view payload);

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
                             (options.idle ? 0 : static_cast<std::size_t>(options.publishers));
   raise_descriptor_limit(connections);
 
-  auto protocol = make_protocol(options.protocol);
+  auto protocol = make_protocol(options);
   bench_results results;
   try {
     bench_runner runner(options, target, *protocol);

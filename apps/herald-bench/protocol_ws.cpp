@@ -42,7 +42,8 @@ setup_status ws_json_protocol::begin_setup(std::uint8_t&, text_message_sink&) {
   return setup_status::ready;
 }
 
-setup_status ws_json_protocol::continue_setup(std::string_view, std::uint8_t&, text_message_sink&) {
+setup_status ws_json_protocol::continue_setup(std::string_view, std::uint8_t&, text_message_sink&,
+                                              setup_detail&) {
   return setup_status::ready;
 }
 
@@ -52,13 +53,15 @@ void ws_json_protocol::encode_publication(std::string_view payload, std::string&
   text.append("\"}");
 }
 
-inbound_kind ws_json_protocol::decode(std::string_view text, publication_stamp& stamp,
-                                      text_message_sink&) {
+void ws_json_protocol::decode(std::string_view text, std::uint8_t&, inbound_sink& in,
+                              text_message_sink&) {
   std::string_view value = find_message_value(text);
+  publication_stamp stamp;
   if (!value.empty() && parse_payload(value, stamp)) {
-    return inbound_kind::publication;
+    in.on_publication(stamp);
+  } else {
+    in.on_ignored();
   }
-  return inbound_kind::other;
 }
 
 }  // namespace herald::bench

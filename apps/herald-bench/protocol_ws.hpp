@@ -11,11 +11,11 @@ class ws_json_protocol final : public bench_protocol {
  public:
   std::string_view name() const override { return "ws"; }
   setup_status begin_setup(std::uint8_t& state, text_message_sink& out) override;
-  setup_status continue_setup(std::string_view text, std::uint8_t& state,
-                              text_message_sink& out) override;
+  setup_status continue_setup(std::string_view text, std::uint8_t& state, text_message_sink& out,
+                              setup_detail& detail) override;
   void encode_publication(std::string_view payload, std::string& text) override;
-  inbound_kind decode(std::string_view text, publication_stamp& stamp,
-                      text_message_sink& out) override;
+  void decode(std::string_view text, std::uint8_t& state, inbound_sink& in,
+              text_message_sink& out) override;
 };
 
 // The string value of the top-level "message" member, up to the end of

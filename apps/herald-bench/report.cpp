@@ -186,6 +186,10 @@ void print_summary(std::FILE* out, const bench_results& r) {
                  " foreign publications, %" PRIu64 " publications skipped (backlog)\n",
                  r.ignored_frames, r.foreign_publications, r.publish_skipped);
   }
+  for (const auto& [code, count] : r.command_errors) {
+    std::fprintf(out, "  refused      %" PRIu64 " commands with error %u\n", count,
+                 static_cast<unsigned>(code));
+  }
   auto bench_us = per_delivery_us(r.bench_cpu_s, r.deliveries);
   std::fprintf(out, "  bench CPU    %.2f s (%.3f us/delivery)\n", r.bench_cpu_s,
                bench_us ? *bench_us : 0.0);
@@ -214,6 +218,10 @@ void print_json_line(std::FILE* out, const bench_results& r) {
   json_object close_codes;
   for (const auto& [code, count] : r.close_codes) {
     close_codes.integer(std::to_string(code).c_str(), count);
+  }
+  json_object command_errors;
+  for (const auto& [code, count] : r.command_errors) {
+    command_errors.integer(std::to_string(code).c_str(), count);
   }
   json_object failures;
   for (const auto& [reason, count] : r.failure_reasons) {
@@ -253,6 +261,7 @@ void print_json_line(std::FILE* out, const bench_results& r) {
       .integer("ignored_frames", r.ignored_frames)
       .integer("foreign_publications", r.foreign_publications)
       .integer("publish_skipped", r.publish_skipped)
+      .object("command_errors", command_errors)
       .number("bench_cpu_s", r.bench_cpu_s, 6)
       .number("bench_cpu_us_per_delivery", per_delivery_us(r.bench_cpu_s, r.deliveries), 6)
       .optional_integer("server_pid",

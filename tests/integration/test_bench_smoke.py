@@ -23,9 +23,9 @@ def bench_binary():
     return path
 
 
-def run_bench(server, *args):
+def run_bench(server, *args, path="/ws"):
     """Runs herald-bench against `server` with --json; returns (process, report)."""
-    command = [bench_binary(), "--url", "ws://127.0.0.1:%d/ws" % server.port,
+    command = [bench_binary(), "--url", "ws://127.0.0.1:%d%s" % (server.port, path),
                "--server-pid", str(server.pid), "--json", "--quiet"] + list(args)
     proc = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=120)
@@ -65,3 +65,17 @@ def test_idle_run_holds_every_connection(start_herald):
     assert report["connections_failed"] == 0
     assert report["connections_closed"] == 0
     assert report["rss_per_connection_bytes"] is not None
+
+
+def test_client_protocol_run_delivers_every_publication(start_herald):
+    server = start_herald(options={"allow-anonymous": "true"})
+    proc, report = run_bench(server, "--protocol", "centrifuge", "--subscribers", "20",
+                             "--publishers", "2", "--rate", "100", "--settle", "0.5",
+                             "--warmup", "0.3", "--duration", "2", "--drain", "10",
+                             "--expect-no-loss", path="/connection/websocket")
+    assert proc.returncode == 0, proc.stderr
+    assert report["connections_ok"] == 22
+    assert report["connections_failed"] == 0
+    assert report["received_total"] == report["published_total"] * report["receivers"]
+    assert report["lost"] == 0
+    assert report["command_errors"] == {}
