@@ -13,6 +13,8 @@
 #   S3 latency:        1000 subscribers, 50 messages/s
 #   S4 idle memory:    10,000 idle connections, server RSS per connection
 #   S5 workers:        Herald only, S1's shape, workers=1 vs workers=2, no pinning
+#   S6 client protocol: Herald only, S1's shape over /connection/websocket
+#                      (Centrifugo's protocol; the peers do not speak it)
 # Max rate means each publisher keeps --inflight (default 64) of its own
 # messages in flight. Builds Herald and herald-bench (Release, build-release/)
 # and the peers (bench/setup-peers.sh) first. Loopback only; every run stops
@@ -23,7 +25,7 @@ root=$(pwd)
 
 runs=3
 duration=10
-scenarios=S1,S2,S3,S4,S5
+scenarios=S1,S2,S3,S4,S5,S6
 servers=herald,websocketpp,node-ws,go-tutorial
 out="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
 while [[ $# -gt 0 ]]; do
@@ -77,7 +79,9 @@ wait_for_port() {
   return 1
 }
 
-# start_server NAME CPUS WORKERS: sets server_pid and server_port.
+# start_server NAME CPUS WORKERS: sets server_pid and server_port. Herald
+# gets the extra flags in herald_args.
+herald_args=()
 start_server() {
   local name=$1 cpus=$2 workers=$3
   local pin=()
@@ -86,7 +90,7 @@ start_server() {
   if [[ $name == herald ]]; then
     "${pin[@]}" "$herald" --port "$server_port" --address 127.0.0.1 \
       --static-dir "$root/public" --workers "$workers" --max-connections 19000 \
-      >"$out/server.log" 2>&1 &
+      "${herald_args[@]}" >"$out/server.log" 2>&1 &
   else
     "${pin[@]}" bench/start-peer.sh "$name" "$server_port" >"$out/server.log" 2>&1 &
   fi
@@ -103,7 +107,7 @@ measure() {
   for run in $(seq "$runs"); do
     start_server "$name" "$cpus" "$workers"
     log "$label $name run $run/$runs"
-    "${pin[@]}" "$bench" --url "ws://127.0.0.1:$server_port/ws" --server-pid "$server_pid" \
+    "${pin[@]}" "$bench" --url "ws://127.0.0.1:$server_port$path" --server-pid "$server_pid" \
       --label "$label" --json "$@" \
       | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(server=sys.argv[1], workers=int(sys.argv[2]), run=int(sys.argv[3])); print(json.dumps(r))' \
         "$name" "$workers" "$run" >>"$results" || log "$label $name run $run failed"
@@ -111,6 +115,7 @@ measure() {
   done
 }
 
+path=/ws
 IFS=, read -ra wanted_servers <<<"$servers"
 for scenario in ${scenarios//,/ }; do
   case $scenario in
@@ -132,6 +137,13 @@ for scenario in ${scenarios//,/ }; do
         measure "S5 workers=$workers" herald "" "$workers" "" --subscribers 1000 --publishers 1 \
           --size 64 --rate 0 --warmup 2 --duration "$duration"
       done ;;
+    S6)
+      path=/connection/websocket
+      herald_args=(--allow-anonymous=true)
+      measure S6 herald 0 1 1 --protocol centrifuge --subscribers 1000 --publishers 1 \
+        --size 64 --rate 0 --warmup 2 --duration "$duration"
+      path=/ws
+      herald_args=() ;;
     *) log "unknown scenario $scenario"; exit 2 ;;
   esac
 done
