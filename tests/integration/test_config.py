@@ -12,18 +12,27 @@ BAD_EXIT = 2
 
 
 def parse_dump(text):
-    """`key = value` lines of --dump-config -> dict (quotes stripped)."""
+    """`key = value` lines of --dump-config -> dict (quotes stripped); keys of
+    a [namespaces.chat] section become namespaces.chat.KEY."""
     values = {}
+    section = ""
     for line in text.splitlines():
         line = line.strip()
-        if not line or line.startswith(";") or line.startswith("#") or line.startswith("["):
+        if not line or line.startswith(";") or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            assert line.endswith("]"), "unexpected --dump-config line %r" % line
+            name = line[1:-1].strip()
+            section = "" if name == "global" else name + "."
             continue
         assert "=" in line, "unexpected --dump-config line %r" % line
         key, _, value = line.partition("=")
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        values[key.strip()] = value
+        key = section + key.strip()
+        assert key not in values, "--dump-config repeats %s" % key
+        values[key] = value
     return values
 
 
@@ -297,3 +306,163 @@ def test_missing_config_file_exits_2(herald_binary, workdir, tmp_path):
     assert r.returncode == BAD_EXIT, (r.returncode, r.stderr)
     assert r.stderr.startswith("herald: config"), r.stderr
     assert "listening" not in r.stdout
+
+
+# --- channel options and namespaces -------------------------------------------
+
+CHANNEL_KEYS = (
+    "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
+    "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
+    "allow-subscribe-for-client", "allow-subscribe-for-anonymous",
+    "allow-publish-for-subscriber", "allow-publish-for-client", "allow-publish-for-anonymous",
+    "allow-presence-for-subscriber", "allow-presence-for-client", "allow-presence-for-anonymous",
+    "allow-history-for-subscriber", "allow-history-for-client", "allow-history-for-anonymous",
+    "allow-user-limited-channels")
+
+# Herald's defaults: friendlier than Centrifugo's all-off.
+CHANNEL_DEFAULTS = dict({k: "false" for k in CHANNEL_KEYS}, **{
+    "history-size": "0", "history-ttl": "0s",
+    "allow-subscribe-for-client": "true", "allow-subscribe-for-anonymous": "true",
+    "allow-publish-for-subscriber": "true", "allow-presence-for-subscriber": "true",
+    "allow-history-for-subscriber": "true", "allow-recovery": "true"})
+
+NAMESPACE_INI = """; channel defaults, then two namespaces
+[global]
+presence = true
+join-leave = true
+
+[namespaces.chat]
+history-size = 10
+history-ttl = 300s
+join-leave = false
+allow-publish-for-client = true
+
+[namespaces.news-feed]
+allow-publish-for-subscriber = false
+
+[namespaces]
+inline = { force-push-join-leave = true, allow-history-for-client = true }
+"""
+
+
+def test_help_lists_channel_options(herald_binary, workdir):
+    r = hh.run_herald(["--help"], cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    for key in CHANNEL_KEYS:
+        assert "--%s=" % key in r.stdout, "--help does not mention %s:\n%s" % (key, r.stdout)
+    assert "[namespaces.NAME]" in r.stdout, r.stdout
+
+
+def test_dump_config_shows_channel_defaults(herald_binary, workdir):
+    r = hh.run_herald(["--dump-config"], cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    values = parse_dump(r.stdout)
+    for key, value in CHANNEL_DEFAULTS.items():
+        assert values.get(key) == value, (key, values.get(key), r.stdout)
+    assert not [k for k in values if k.startswith("namespaces.")], r.stdout
+
+
+def test_channel_defaults_from_flags_and_env(herald_binary, workdir):
+    v = dump_workers(workdir, ["--history-size=10", "--history-ttl=1min"],
+                     {"HERALD_PRESENCE": "true", "HERALD_HISTORY_SIZE": "99"})
+    assert (v["history-size"], v["history-ttl"], v["presence"]) == ("10", "60s", "true"), v
+
+
+def test_namespace_config_file(herald_binary, workdir, tmp_path):
+    path = write_ini(tmp_path / "ns.ini", NAMESPACE_INI)
+    check = hh.run_herald(["--config-file=" + path, "--check-config"], cwd=workdir)
+    assert check.returncode == 0, check.stderr
+    assert "herald: config OK" in check.stdout, check.stdout
+
+    r = hh.run_herald(["--config-file=" + path, "--dump-config",
+                       "--allow-history-for-anonymous=true"], cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    v = parse_dump(r.stdout)
+    assert (v["presence"], v["join-leave"]) == ("true", "true"), v
+    chat = "namespaces.chat."
+    # its own keys
+    assert (v[chat + "history-size"], v[chat + "history-ttl"]) == ("10", "300s"), v
+    assert v[chat + "join-leave"] == "false", v
+    assert v[chat + "allow-publish-for-client"] == "true", v
+    # inherited from the top level (the file's, and a later flag's)
+    assert v[chat + "presence"] == "true", v
+    assert v[chat + "allow-history-for-anonymous"] == "true", v
+    assert v[chat + "allow-subscribe-for-client"] == "true", v
+    feed = "namespaces.news-feed."
+    assert v[feed + "allow-publish-for-subscriber"] == "false", v
+    assert (v[feed + "presence"], v[feed + "join-leave"]) == ("true", "true"), v
+    assert v[feed + "history-size"] == "0", v
+    inline = "namespaces.inline."
+    assert v[inline + "force-push-join-leave"] == "true", v
+    assert v[inline + "allow-history-for-client"] == "true", v
+    for ns in (chat, feed, inline):
+        assert set(k[len(ns):] for k in v if k.startswith(ns)) == set(CHANNEL_KEYS), v
+    assert v["allow-publish-for-client"] == "false", v
+
+
+def test_namespace_dump_config_round_trips(herald_binary, workdir, tmp_path):
+    path = write_ini(tmp_path / "ns.ini", NAMESPACE_INI)
+    r = hh.run_herald(["--config-file=" + path, "--dump-config",
+                       "--namespaces.flagged.history-size=5",
+                       "--namespaces.flagged.history-ttl=2h"], cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    first = parse_dump(r.stdout)
+    assert first["namespaces.flagged.history-ttl"] == "7200s", first
+    assert first["namespaces.flagged.presence"] == "true", first
+    dumped = write_ini(tmp_path / "dumped.ini", r.stdout)
+    check = hh.run_herald(["--config-file=" + dumped, "--check-config"], cwd=workdir)
+    assert check.returncode == 0, "dumped config rejected: %s\n--- file ---\n%s" % (
+        check.stderr, r.stdout)
+    again = hh.run_herald(["--config-file=" + dumped, "--dump-config"], cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert parse_dump(again.stdout) == first
+    assert again.stdout == r.stdout
+
+
+def test_empty_namespace_section_uses_the_defaults(herald_binary, workdir, tmp_path):
+    path = write_ini(tmp_path / "empty.ini", "presence = true\n[namespaces.quiet]\n")
+    v = dump_workers(workdir, ["--config-file=" + path])
+    assert v["namespaces.quiet.presence"] == "true", v
+    assert v["namespaces.quiet.allow-recovery"] == "true", v
+
+
+@pytest.mark.parametrize("content,key", [
+    ("[namespaces.chat]\nno-such-option = true\n", "namespaces.chat.no-such-option"),
+    ("[namespaces.chat]\nport = 9000\n", "namespaces.chat.port"),
+    ("[namespaces.chat]\npresence = 1\n", "namespaces.chat.presence"),
+    ("[namespaces.chat]\nhistory-size = \"ten\"\n", "namespaces.chat.history-size"),
+    ("[namespaces.chat]\nhistory-ttl = 1500ms\n", "namespaces.chat.history-ttl"),
+    ("[namespaces.c]\npresence = true\n", "namespaces.c"),
+    ("[namespaces.a.b]\npresence = true\n", "namespaces.a.b"),
+    ("[namespaces]\nchat = 5\n", "namespaces.chat"),
+    ("[namespaces.chat]\npresence = true\n[namespaces.chat]\njoin-leave = true\n",
+     "namespaces.chat"),
+    ("[namespaces.chat]\nhistory-size = 10\n", "namespaces.chat.history-ttl"),
+    ("[namespaces.chat]\nhistory-ttl = 10s\n", "namespaces.chat.history-size"),
+    ("history-size = 10\nhistory-ttl = 60s\n[namespaces.chat]\nhistory-size = 0\n",
+     "namespaces.chat.history-size"),
+    ("[namespaces.chat]\nforce-recovery = true\n", "namespaces.chat.force-recovery"),
+    ("[namespaces.chat]\nforce-positioning = true\n", "namespaces.chat.force-positioning"),
+    ("[global]\nhistory-size = 10\n[namespaces.chat]\npresence = true\n", "history-ttl"),
+    ("[global]\nforce-recovery = true\n", "force-recovery"),
+    ("[global]\npresence = \"yes\"\n", "presence"),
+])
+def test_bad_channel_option_in_file_exits_2(herald_binary, workdir, tmp_path, content, key):
+    path = write_ini(tmp_path / "bad.ini", content)
+    r = hh.run_herald(["--config-file=" + path, "--check-config"], cwd=workdir)
+    assert_config_error(r, key)
+    assert "config OK" not in r.stdout
+
+
+@pytest.mark.parametrize("flag,key", [
+    ("--history-size=lots", "history-size"),
+    ("--history-ttl=soon", "history-ttl"),
+    ("--history-size=10", "history-ttl"),
+    ("--allow-publish-for-client=yes", "allow-publish-for-client"),
+    ("--namespaces.chat.presence=maybe", "namespaces.chat.presence"),
+    ("--namespaces.x.presence=true", "namespaces.x"),
+    ("--namespaces.chat.workers=2", "namespaces.chat.workers"),
+])
+def test_bad_channel_option_flag_exits_2(herald_binary, workdir, flag, key):
+    r = hh.run_herald(["--check-config", flag], cwd=workdir)
+    assert_config_error(r, key)

@@ -118,3 +118,25 @@ TEST_CASE("private and user-limited channels", "[channel_options]") {
   REQUIRE_FALSE(ns.user_allowed("a#1#2", "1"));
   REQUIRE(ns.user_allowed("personal#", ""));
 }
+
+TEST_CASE("find_namespace, namespaces and set_defaults", "[channel_options]") {
+  auto ns = sample();
+  REQUIRE(ns.find_namespace("chat") != nullptr);
+  REQUIRE(ns.find_namespace("chat")->history_size == 100);
+  REQUIRE(ns.find_namespace("chat") == ns.options_for("chat:room"));
+  REQUIRE(ns.find_namespace("unknown") == nullptr);
+  REQUIRE(ns.find_namespace("") == nullptr);
+  std::string names;
+  for (const auto& [name, options] : ns.namespaces()) {
+    names += name + ";";
+  }
+  REQUIRE(names == "chat;news;");
+
+  channel_options defaults;
+  defaults.join_leave = true;
+  ns.set_defaults(defaults);
+  REQUIRE(ns.options_for("plain")->join_leave);
+  REQUIRE_FALSE(ns.options_for("plain")->presence);
+  REQUIRE_FALSE(ns.options_for("chat:room")->join_leave);  // namespaces keep theirs
+  REQUIRE(ns.namespace_count() == 2);
+}

@@ -25,9 +25,11 @@ using namespace std::chrono_literals;
 
 using herald::core::apply_setting;
 using herald::core::apply_settings;
+using herald::core::channel_options;
 using herald::core::check_settings;
 using herald::core::command_line;
 using herald::core::config_error;
+using herald::core::default_channel_options;
 using herald::core::dump_settings;
 using herald::core::key_from_environment_name;
 using herald::core::key_values;
@@ -39,6 +41,7 @@ using herald::core::parse_command_line;
 using herald::core::parse_duration;
 using herald::core::read_environment;
 using herald::core::settings;
+using herald::core::valid_namespace_name;
 using herald::core::valid_origin_pattern;
 
 namespace {
@@ -65,6 +68,30 @@ std::string set_bad(settings& s, std::string_view key, std::string_view text) {
   return error->message;
 }
 
+void require_same_options(const channel_options& a, const channel_options& b) {
+  CHECK(a.presence == b.presence);
+  CHECK(a.join_leave == b.join_leave);
+  CHECK(a.force_push_join_leave == b.force_push_join_leave);
+  CHECK(a.history_size == b.history_size);
+  CHECK(a.history_ttl == b.history_ttl);
+  CHECK(a.force_positioning == b.force_positioning);
+  CHECK(a.allow_positioning == b.allow_positioning);
+  CHECK(a.force_recovery == b.force_recovery);
+  CHECK(a.allow_recovery == b.allow_recovery);
+  CHECK(a.allow_subscribe_for_client == b.allow_subscribe_for_client);
+  CHECK(a.allow_subscribe_for_anonymous == b.allow_subscribe_for_anonymous);
+  CHECK(a.allow_publish_for_subscriber == b.allow_publish_for_subscriber);
+  CHECK(a.allow_publish_for_client == b.allow_publish_for_client);
+  CHECK(a.allow_publish_for_anonymous == b.allow_publish_for_anonymous);
+  CHECK(a.allow_presence_for_subscriber == b.allow_presence_for_subscriber);
+  CHECK(a.allow_presence_for_client == b.allow_presence_for_client);
+  CHECK(a.allow_presence_for_anonymous == b.allow_presence_for_anonymous);
+  CHECK(a.allow_history_for_subscriber == b.allow_history_for_subscriber);
+  CHECK(a.allow_history_for_client == b.allow_history_for_client);
+  CHECK(a.allow_history_for_anonymous == b.allow_history_for_anonymous);
+  CHECK(a.allow_user_limited_channels == b.allow_user_limited_channels);
+}
+
 void require_same(const settings& a, const settings& b) {
   CHECK(a.port == b.port);
   CHECK(a.address == b.address);
@@ -80,6 +107,14 @@ void require_same(const settings& a, const settings& b) {
   CHECK(a.idle_timeout == b.idle_timeout);
   CHECK(a.handshake_timeout == b.handshake_timeout);
   CHECK(a.shutdown_timeout == b.shutdown_timeout);
+  require_same_options(a.namespaces.defaults(), b.namespaces.defaults());
+  REQUIRE(a.namespaces.namespace_count() == b.namespaces.namespace_count());
+  for (const auto& [name, options] : a.namespaces.namespaces()) {
+    INFO("namespace: " << name);
+    const channel_options* other = b.namespaces.find_namespace(name);
+    REQUIRE(other != nullptr);
+    require_same_options(options, *other);
+  }
 }
 
 bool has_error_for(const std::vector<config_error>& errors, std::string_view key) {
@@ -113,18 +148,26 @@ std::string unquote(std::string_view text, std::size_t& pos) {
 }
 
 // Turns a dump back into key/value pairs the way a config loader would:
-// quoted strings are unescaped and a list becomes a comma-separated value.
+// quoted strings are unescaped, a list becomes a comma-separated value and
+// the keys of a [namespaces.NAME] section become namespaces.NAME.KEY.
 key_values parse_dump(const std::string& dump) {
   key_values values;
   std::istringstream in{dump};
   std::string line;
+  std::string section;  // "namespaces.chat." inside [namespaces.chat]
   while (std::getline(in, line)) {
-    if (line.empty() || line[0] == ';' || line[0] == '[') {
+    if (line.empty() || line[0] == ';') {
+      continue;
+    }
+    if (line[0] == '[') {
+      REQUIRE(line.back() == ']');
+      const std::string name = line.substr(1, line.size() - 2);
+      section = name == "global" ? "" : name + ".";
       continue;
     }
     const auto equals = line.find(" = ");
     REQUIRE(equals != std::string::npos);
-    const std::string key = line.substr(0, equals);
+    const std::string key = section + line.substr(0, equals);
     const std::string_view raw = std::string_view{line}.substr(equals + 3);
     std::string value;
     if (!raw.empty() && raw[0] == '"') {
@@ -202,18 +245,36 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
     names.emplace_back(option.name);
     REQUIRE_FALSE(option.help.empty());
   }
-  REQUIRE(names == std::vector<std::string>{"port", "address", "static-dir", "workers",
-                                            "seed-channel", "allowed-origins", "max-connections",
-                                            "max-message-bytes", "client-queue-max-bytes",
-                                            "token-hmac-secret", "allow-anonymous",
-                                            "ping-interval", "pong-timeout", "idle-timeout",
-                                            "handshake-timeout", "shutdown-timeout"});
+  REQUIRE(names ==
+          std::vector<std::string>{
+              "port", "address", "static-dir", "workers", "seed-channel", "allowed-origins",
+              "max-connections", "max-message-bytes", "client-queue-max-bytes", "token-hmac-secret",
+              "allow-anonymous", "ping-interval", "pong-timeout", "idle-timeout",
+              "handshake-timeout", "shutdown-timeout",
+              // channel options
+              "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
+              "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
+              "allow-subscribe-for-client", "allow-subscribe-for-anonymous",
+              "allow-publish-for-subscriber", "allow-publish-for-client",
+              "allow-publish-for-anonymous", "allow-presence-for-subscriber",
+              "allow-presence-for-client", "allow-presence-for-anonymous",
+              "allow-history-for-subscriber", "allow-history-for-client",
+              "allow-history-for-anonymous", "allow-user-limited-channels"});
   REQUIRE(table[0].kind == option_kind::unsigned_integer);
   REQUIRE(table[1].kind == option_kind::string);
   REQUIRE(table[5].kind == option_kind::string_list);
   REQUIRE(table[9].kind == option_kind::string);
   REQUIRE(table[10].kind == option_kind::boolean);
   REQUIRE(table[11].kind == option_kind::duration);
+  REQUIRE(table[16].kind == option_kind::unsigned_integer);  // history-size
+  REQUIRE(table[17].kind == option_kind::duration);          // history-ttl
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    INFO("key: " << table[i].name);
+    REQUIRE(table[i].channel_option == (i >= 16));
+    if (i >= 18) {
+      REQUIRE(table[i].kind == option_kind::boolean);
+    }
+  }
   // Stable storage: the same object every call.
   REQUIRE(&option_table() == &table);
 }
@@ -626,7 +687,28 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "pong-timeout = 8s\n"
           "idle-timeout = 60s\n"
           "handshake-timeout = 10s\n"
-          "shutdown-timeout = 10s\n");
+          "shutdown-timeout = 10s\n"
+          "history-size = 0\n"
+          "history-ttl = 0s\n"
+          "presence = false\n"
+          "join-leave = false\n"
+          "force-push-join-leave = false\n"
+          "force-recovery = false\n"
+          "allow-recovery = true\n"
+          "force-positioning = false\n"
+          "allow-positioning = false\n"
+          "allow-subscribe-for-client = true\n"
+          "allow-subscribe-for-anonymous = true\n"
+          "allow-publish-for-subscriber = true\n"
+          "allow-publish-for-client = false\n"
+          "allow-publish-for-anonymous = false\n"
+          "allow-presence-for-subscriber = true\n"
+          "allow-presence-for-client = false\n"
+          "allow-presence-for-anonymous = false\n"
+          "allow-history-for-subscriber = true\n"
+          "allow-history-for-client = false\n"
+          "allow-history-for-anonymous = false\n"
+          "allow-user-limited-channels = false\n");
 }
 
 TEST_CASE("dump_settings quotes strings and lists", "[settings]") {
@@ -918,4 +1000,420 @@ TEST_CASE("token-hmac-secret is any string, empty by default", "[settings]") {
   REQUIRE(s.token_hmac_secret.empty());
   REQUIRE_FALSE(herald::core::apply_setting(s, "token-hmac-secret", "s3cr\"et"));
   REQUIRE(s.token_hmac_secret == "s3cr\"et");
+}
+
+// --- channel options: defaults and namespaces ---------------------------------
+
+namespace {
+
+// Applies `values` and requires that every one is accepted.
+void apply_all_ok(settings& s, const key_values& values) {
+  const auto errors = apply_settings(s, values);
+  for (const auto& error : errors) {
+    FAIL_CHECK(error.line());
+  }
+  REQUIRE(errors.empty());
+}
+
+// Applies one setting, requires an error for `error_key` (the key itself,
+// or the namespace it names) and an unchanged `s`. Returns the message.
+std::string set_bad_as(settings& s, std::string_view key, std::string_view text,
+                       std::string_view error_key) {
+  INFO("key: " << key << ", text: '" << text << "'");
+  const std::string before = dump_settings(s);
+  const auto keys_before = s.namespace_keys;
+  const auto error = apply_setting(s, key, text);
+  REQUIRE(error.has_value());
+  REQUIRE(error->key == error_key);
+  REQUIRE_FALSE(error->message.empty());
+  REQUIRE(dump_settings(s) == before);
+  REQUIRE(s.namespace_keys == keys_before);
+  return error->message;
+}
+
+std::vector<std::string> error_keys(const std::vector<config_error>& errors) {
+  std::vector<std::string> keys;
+  for (const auto& error : errors) {
+    keys.push_back(error.key);
+  }
+  return keys;
+}
+
+// check_settings of `s` without the static-dir complaint (the tests run
+// wherever the build put them).
+std::vector<config_error> channel_errors(settings s) {
+  temp_dir dir;
+  s.static_dir = dir.path().string();
+  return check_settings(s);
+}
+
+}  // namespace
+
+TEST_CASE("channel defaults are Herald's, friendlier than Centrifugo's", "[settings]") {
+  const channel_options o = default_channel_options();
+  // On in Herald, off in Centrifugo.
+  REQUIRE(o.allow_subscribe_for_client);
+  REQUIRE(o.allow_subscribe_for_anonymous);
+  REQUIRE(o.allow_publish_for_subscriber);
+  REQUIRE(o.allow_presence_for_subscriber);
+  REQUIRE(o.allow_history_for_subscriber);
+  REQUIRE(o.allow_recovery);
+  // Off, as in Centrifugo.
+  REQUIRE(o.history_size == 0);
+  REQUIRE(o.history_ttl == 0s);
+  REQUIRE_FALSE(o.history_enabled());
+  REQUIRE_FALSE(o.presence);
+  REQUIRE_FALSE(o.join_leave);
+  REQUIRE_FALSE(o.force_push_join_leave);
+  REQUIRE_FALSE(o.force_recovery);
+  REQUIRE_FALSE(o.force_positioning);
+  REQUIRE_FALSE(o.allow_positioning);
+  REQUIRE_FALSE(o.allow_publish_for_client);
+  REQUIRE_FALSE(o.allow_publish_for_anonymous);
+  REQUIRE_FALSE(o.allow_presence_for_client);
+  REQUIRE_FALSE(o.allow_presence_for_anonymous);
+  REQUIRE_FALSE(o.allow_history_for_client);
+  REQUIRE_FALSE(o.allow_history_for_anonymous);
+  REQUIRE_FALSE(o.allow_user_limited_channels);
+
+  const settings s;
+  require_same_options(s.namespaces.defaults(), o);
+  REQUIRE(s.namespaces.namespace_count() == 0);
+  REQUIRE(s.namespace_keys.empty());
+  REQUIRE(s.namespaces.options_for("room") == &s.namespaces.defaults());
+  REQUIRE(s.namespaces.options_for("chat:room") == nullptr);  // no such namespace
+  REQUIRE(check_settings(s).size() == (std::filesystem::is_directory("public") ? 0u : 1u));
+}
+
+TEST_CASE("apply_setting: top-level channel options set the defaults", "[settings]") {
+  settings s;
+  set_ok(s, "history-size", "100");
+  set_ok(s, "history-ttl", "5min");
+  set_ok(s, "presence", "true");
+  set_ok(s, "join-leave", "true");
+  set_ok(s, "force-push-join-leave", "true");
+  set_ok(s, "force-recovery", "true");
+  set_ok(s, "allow-recovery", "false");
+  set_ok(s, "force-positioning", "true");
+  set_ok(s, "allow-positioning", "true");
+  set_ok(s, "allow-subscribe-for-client", "false");
+  set_ok(s, "allow-subscribe-for-anonymous", "false");
+  set_ok(s, "allow-publish-for-subscriber", "false");
+  set_ok(s, "allow-publish-for-client", "true");
+  set_ok(s, "allow-publish-for-anonymous", "true");
+  set_ok(s, "allow-presence-for-subscriber", "false");
+  set_ok(s, "allow-presence-for-client", "true");
+  set_ok(s, "allow-presence-for-anonymous", "true");
+  set_ok(s, "allow-history-for-subscriber", "false");
+  set_ok(s, "allow-history-for-client", "true");
+  set_ok(s, "allow-history-for-anonymous", "true");
+  set_ok(s, "allow-user-limited-channels", "true");
+  const channel_options& o = s.namespaces.defaults();
+  REQUIRE(o.history_size == 100);
+  REQUIRE(o.history_ttl == 300s);
+  REQUIRE(o.presence);
+  REQUIRE(o.join_leave);
+  REQUIRE(o.force_push_join_leave);
+  REQUIRE(o.force_recovery);
+  REQUIRE_FALSE(o.allow_recovery);
+  REQUIRE(o.force_positioning);
+  REQUIRE(o.allow_positioning);
+  REQUIRE_FALSE(o.allow_subscribe_for_client);
+  REQUIRE_FALSE(o.allow_subscribe_for_anonymous);
+  REQUIRE_FALSE(o.allow_publish_for_subscriber);
+  REQUIRE(o.allow_publish_for_client);
+  REQUIRE(o.allow_publish_for_anonymous);
+  REQUIRE_FALSE(o.allow_presence_for_subscriber);
+  REQUIRE(o.allow_presence_for_client);
+  REQUIRE(o.allow_presence_for_anonymous);
+  REQUIRE_FALSE(o.allow_history_for_subscriber);
+  REQUIRE(o.allow_history_for_client);
+  REQUIRE(o.allow_history_for_anonymous);
+  REQUIRE(o.allow_user_limited_channels);
+  REQUIRE(channel_errors(s).empty());
+
+  set_ok(s, "history-ttl", "1h");
+  REQUIRE(s.namespaces.defaults().history_ttl == 3600s);
+  set_ok(s, "history-ttl", "0s");
+  set_ok(s, "history-size", "0");
+  REQUIRE_FALSE(s.namespaces.defaults().history_enabled());
+  set_ok(s, "history-size", "4294967295");
+}
+
+TEST_CASE("apply_setting: bad channel option values", "[settings]") {
+  settings s;
+  for (const char* bad : {"-1", "ten", "", "1.5", "4294967296"}) {
+    set_bad(s, "history-size", bad);
+  }
+  for (const char* bad : {"soon", "", "-1s", "1500ms", "100us", "1.5s"}) {
+    set_bad(s, "history-ttl", bad);
+  }
+  for (const char* bad : {"1", "yes", "", "TRUE"}) {
+    set_bad(s, "presence", bad);
+    set_bad(s, "allow-publish-for-client", bad);
+  }
+  REQUIRE(set_bad(s, "history-ttl", "1500ms").find("whole number of seconds") != std::string::npos);
+}
+
+TEST_CASE("valid_namespace_name", "[settings]") {
+  for (const char* good : {"chat", "ab", "a-b", "a_b", "_x", "9z", "Chat_Room-2", "0-"}) {
+    INFO("name: " << good);
+    REQUIRE(valid_namespace_name(good));
+  }
+  // Centrifugo: ^[-a-zA-Z0-9_.]{2,}$; Herald leaves out '.' and a leading '-',
+  // which CAF's [section] names cannot spell.
+  for (const char* bad : {"", "c", "-x", "a.b", "a b", "a:b", "a/b", "ä", "$chat", "chat#"}) {
+    INFO("name: " << bad);
+    REQUIRE_FALSE(valid_namespace_name(bad));
+  }
+}
+
+TEST_CASE("apply_setting: a namespace starts from the defaults and overrides them", "[settings]") {
+  settings s;
+  set_ok(s, "presence", "true");
+  set_ok(s, "namespaces.chat.history-size", "10");
+  set_ok(s, "namespaces.chat.history-ttl", "300s");
+  set_ok(s, "namespaces.chat.allow-publish-for-client", "true");
+  set_ok(s, "namespaces.news.presence", "false");
+
+  REQUIRE(s.namespaces.namespace_count() == 2);
+  const channel_options* chat = s.namespaces.options_for("chat:room");
+  REQUIRE(chat != nullptr);
+  REQUIRE(chat->history_size == 10);
+  REQUIRE(chat->history_ttl == 300s);
+  REQUIRE(chat->history_enabled());
+  REQUIRE(chat->allow_publish_for_client);
+  REQUIRE(chat->presence);                    // from the defaults
+  REQUIRE(chat->allow_subscribe_for_client);  // Herald's default
+  REQUIRE(chat->allow_recovery);              // Herald's default
+  const channel_options* news = s.namespaces.options_for("news:today");
+  REQUIRE(news != nullptr);
+  REQUIRE_FALSE(news->presence);
+  REQUIRE_FALSE(news->history_enabled());
+  // The defaults are untouched by the namespaces.
+  REQUIRE(s.namespaces.defaults().presence);
+  REQUIRE(s.namespaces.defaults().history_size == 0);
+  REQUIRE_FALSE(s.namespaces.defaults().allow_publish_for_client);
+  REQUIRE(s.namespaces.options_for("other:x") == nullptr);
+
+  REQUIRE(s.namespace_keys.at("chat") ==
+          std::set<std::string>{"history-size", "history-ttl", "allow-publish-for-client"});
+  REQUIRE(s.namespace_keys.at("news") == std::set<std::string>{"presence"});
+  REQUIRE(channel_errors(s).empty());
+}
+
+TEST_CASE("apply_setting: defaults set later reach the namespaces that do not override them",
+          "[settings]") {
+  // A config file flattens to sorted keys, so "namespaces.*" comes before
+  // "presence"; and flags and the environment come after the file.
+  settings s;
+  apply_all_ok(s, {{"namespaces.chat.presence", "false"},
+                   {"namespaces.chat.history-size", "5"},
+                   {"namespaces.chat.history-ttl", "1min"},
+                   {"namespaces.feed", "{}"},
+                   {"presence", "true"},
+                   {"join-leave", "true"},
+                   {"history-size", "100"},
+                   {"history-ttl", "1h"}});
+  const channel_options* chat = s.namespaces.find_namespace("chat");
+  const channel_options* feed = s.namespaces.find_namespace("feed");
+  REQUIRE(chat != nullptr);
+  REQUIRE(feed != nullptr);
+  REQUIRE_FALSE(chat->presence);  // its own
+  REQUIRE(chat->join_leave);      // inherited, set after it
+  REQUIRE(chat->history_size == 5);
+  REQUIRE(chat->history_ttl == 60s);
+  REQUIRE(feed->presence);
+  REQUIRE(feed->join_leave);
+  REQUIRE(feed->history_size == 100);
+  REQUIRE(feed->history_ttl == 3600s);
+
+  // A namespace's own key wins whatever comes later at the top level.
+  set_ok(s, "presence", "false");
+  set_ok(s, "namespaces.chat.presence", "true");
+  set_ok(s, "presence", "false");
+  REQUIRE(s.namespaces.find_namespace("chat")->presence);
+  REQUIRE_FALSE(s.namespaces.find_namespace("feed")->presence);
+
+  // A namespace added to `namespaces` directly is complete in itself.
+  channel_options fixed;
+  s.namespaces.set_namespace("fixed", fixed);
+  set_ok(s, "presence", "true");
+  REQUIRE_FALSE(s.namespaces.find_namespace("fixed")->presence);
+}
+
+TEST_CASE("apply_setting: an empty namespace section adds the namespace with the defaults",
+          "[settings]") {
+  settings s;
+  set_ok(s, "namespaces.chat", "{}");
+  REQUIRE(s.namespaces.has_namespace("chat"));
+  require_same_options(*s.namespaces.find_namespace("chat"), default_channel_options());
+  REQUIRE(s.namespace_keys.at("chat").empty());
+  // An empty [namespaces] section, or one for a namespace that exists, changes nothing.
+  set_ok(s, "namespaces.chat.presence", "true");
+  set_ok(s, "namespaces.chat", "{}");
+  REQUIRE(s.namespaces.find_namespace("chat")->presence);
+  set_ok(s, "namespaces", "{}");
+  REQUIRE(s.namespaces.namespace_count() == 1);
+}
+
+TEST_CASE("apply_setting: namespace errors name the key", "[settings]") {
+  settings s;
+  set_ok(s, "namespaces.chat.presence", "true");
+
+  CHECK(set_bad_as(s, "namespaces.chat.no-such-option", "1", "namespaces.chat.no-such-option")
+            .find("unknown channel option") != std::string::npos);
+  // Keys of the process are not channel options.
+  CHECK(set_bad_as(s, "namespaces.chat.port", "1", "namespaces.chat.port")
+            .find("not a channel option") != std::string::npos);
+  CHECK(set_bad_as(s, "namespaces.chat.port", "{}", "namespaces.chat.port")
+            .find("bad namespace name") != std::string::npos);
+  // Wrong types.
+  set_bad_as(s, "namespaces.chat.presence", "1", "namespaces.chat.presence");
+  set_bad_as(s, "namespaces.chat.history-size", "\"ten\"", "namespaces.chat.history-size");
+  set_bad_as(s, "namespaces.chat.history-ttl", "1500ms", "namespaces.chat.history-ttl");
+  set_bad_as(s, "namespaces.new.history-size", "-1", "namespaces.new.history-size");
+  REQUIRE_FALSE(s.namespaces.has_namespace("new"));  // not added on an error
+  // Bad namespace names name the namespace.
+  for (const char* bad : {"c", "-x", "a.b", "a b"}) {
+    const std::string name{bad};
+    CHECK(set_bad_as(s, "namespaces." + name + ".presence", "true", "namespaces." + name)
+              .find("bad namespace name") != std::string::npos);
+  }
+  set_bad_as(s, "namespaces..presence", "true", "namespaces.");
+  // A namespace without an option, other than an empty section.
+  set_bad_as(s, "namespaces.chat", "5", "namespaces.chat");
+  set_bad_as(s, "namespaces.feed", "true", "namespaces.feed");
+  set_bad_as(s, "namespaces", "1", "namespaces");
+  REQUIRE(s.namespaces.namespace_count() == 1);
+}
+
+TEST_CASE("check_settings: history needs both history-size and history-ttl", "[settings]") {
+  SECTION("defaults") {
+    settings s;
+    set_ok(s, "history-size", "10");
+    auto errors = channel_errors(s);
+    REQUIRE(error_keys(errors) == std::vector<std::string>{"history-ttl"});
+    REQUIRE(errors[0].message.find("history needs both history-size and history-ttl") !=
+            std::string::npos);
+    set_ok(s, "history-size", "0");
+    set_ok(s, "history-ttl", "30s");
+    errors = channel_errors(s);
+    REQUIRE(error_keys(errors) == std::vector<std::string>{"history-size"});
+    set_ok(s, "history-size", "1");
+    REQUIRE(channel_errors(s).empty());
+  }
+  SECTION("a namespace") {
+    settings s;
+    set_ok(s, "namespaces.chat.history-size", "10");
+    auto errors = channel_errors(s);
+    REQUIRE(error_keys(errors) == std::vector<std::string>{"namespaces.chat.history-ttl"});
+    set_ok(s, "namespaces.chat.history-ttl", "10s");
+    REQUIRE(channel_errors(s).empty());
+  }
+  SECTION("a namespace that turns off half of the inherited history") {
+    settings s;
+    apply_all_ok(
+        s, {{"history-size", "10"}, {"history-ttl", "60s"}, {"namespaces.chat.history-size", "0"}});
+    auto errors = channel_errors(s);
+    REQUIRE(error_keys(errors) == std::vector<std::string>{"namespaces.chat.history-size"});
+    REQUIRE(errors[0].message.find("inherited") != std::string::npos);
+    set_ok(s, "namespaces.chat.history-ttl", "0s");
+    REQUIRE(channel_errors(s).empty());
+    REQUIRE_FALSE(s.namespaces.find_namespace("chat")->history_enabled());
+  }
+  SECTION("a bad default is reported once, not again for every namespace") {
+    settings s;
+    apply_all_ok(
+        s,
+        {{"history-size", "10"}, {"namespaces.chat.presence", "true"}, {"namespaces.feed", "{}"}});
+    REQUIRE(error_keys(channel_errors(s)) == std::vector<std::string>{"history-ttl"});
+  }
+}
+
+TEST_CASE("check_settings: forced recovery and positioning need history", "[settings]") {
+  settings s;
+  set_ok(s, "force-recovery", "true");
+  set_ok(s, "force-positioning", "true");
+  REQUIRE(error_keys(channel_errors(s)) ==
+          std::vector<std::string>{"force-recovery", "force-positioning"});
+  set_ok(s, "history-size", "10");
+  set_ok(s, "history-ttl", "10s");
+  REQUIRE(channel_errors(s).empty());
+
+  // A namespace without history but with the inherited force-recovery.
+  apply_all_ok(s, {{"namespaces.chat.history-size", "0"},
+                   {"namespaces.chat.history-ttl", "0s"},
+                   {"namespaces.chat.force-positioning", "false"}});
+  const auto errors = channel_errors(s);
+  REQUIRE(error_keys(errors) == std::vector<std::string>{"namespaces.chat.force-recovery"});
+  REQUIRE(errors[0].message.find("recovery needs history") != std::string::npos);
+
+  // allow-recovery (on by default) and allow-positioning need no history.
+  settings plain;
+  set_ok(plain, "allow-positioning", "true");
+  set_ok(plain, "namespaces.chat.allow-recovery", "true");
+  REQUIRE(channel_errors(plain).empty());
+}
+
+TEST_CASE("dump_settings lists every namespace and reads back", "[settings]") {
+  settings original;
+  apply_all_ok(original, {{"presence", "true"},
+                          {"history-size", "50"},
+                          {"history-ttl", "2min"},
+                          {"namespaces.chat.history-size", "10"},
+                          {"namespaces.chat.allow-publish-for-client", "true"},
+                          {"namespaces.quiet", "{}"},
+                          {"namespaces.quiet.presence", "false"},
+                          {"namespaces.a_b-c", "{}"}});
+  const std::string dump = dump_settings(original);
+  REQUIRE(dump.find("\n[namespaces.chat]\nhistory-size = 10\nhistory-ttl = 120s\n"
+                    "presence = true\n") != std::string::npos);
+  REQUIRE(dump.find("\n[namespaces.quiet]\nhistory-size = 50\n") != std::string::npos);
+  REQUIRE(dump.find("\n[namespaces.a_b-c]\n") != std::string::npos);
+  // The [global] section comes first and holds every key once.
+  REQUIRE(dump.find("[namespaces.") > dump.find("allow-user-limited-channels = false\n"));
+
+  const auto values = parse_dump(dump);
+  REQUIRE(values.size() == option_table().size() + 3 * 21);
+  settings restored;
+  apply_all_ok(restored, values);
+  require_same(restored, original);
+  REQUIRE(dump_settings(restored) == dump);
+  REQUIRE(channel_errors(restored).empty());
+}
+
+TEST_CASE("options_help lists the channel options and namespaces", "[settings]") {
+  const std::string help = options_help();
+  REQUIRE(help.find("  --history-size=VALUE\n") != std::string::npos);
+  REQUIRE(help.find("  --allow-user-limited-channels=VALUE\n") != std::string::npos);
+  REQUIRE(help.find("[namespaces.NAME]") != std::string::npos);
+  REQUIRE(help.find("--namespaces.NAME.KEY=VALUE") != std::string::npos);
+  REQUIRE(help.find("(default 0s)") != std::string::npos);
+  // The channel options come after the process keys.
+  REQUIRE(help.find("--history-size=") > help.find("--shutdown-timeout="));
+}
+
+TEST_CASE("channel options from the command line and the environment", "[settings]") {
+  const auto cl = parse_command_line(
+      {"--history-size=10", "--history-ttl", "30s", "--namespaces.chat.presence=true",
+       "--namespaces.chat.history-size=0", "--namespaces.chat.history-ttl=0s"});
+  REQUIRE(cl.errors.empty());
+  const char* const envp[] = {"HERALD_HISTORY_SIZE=20", "HERALD_ALLOW_PUBLISH_FOR_CLIENT=true",
+                              nullptr};
+  const auto env = read_environment(envp);
+  REQUIRE(env.overrides ==
+          key_values{{"history-size", "20"}, {"allow-publish-for-client", "true"}});
+  settings s;
+  apply_all_ok(s, env.overrides);
+  apply_all_ok(s, cl.overrides);
+  REQUIRE(s.namespaces.defaults().history_size == 10);  // the flag wins
+  REQUIRE(s.namespaces.defaults().history_ttl == 30s);
+  REQUIRE(s.namespaces.defaults().allow_publish_for_client);
+  const channel_options* chat = s.namespaces.find_namespace("chat");
+  REQUIRE(chat != nullptr);
+  REQUIRE(chat->presence);
+  REQUIRE_FALSE(chat->history_enabled());
+  REQUIRE(chat->allow_publish_for_client);
+  REQUIRE(channel_errors(s).empty());
 }

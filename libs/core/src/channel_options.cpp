@@ -10,6 +10,11 @@ bool channel_namespaces::has_namespace(std::string_view name) const {
   return namespaces_.find(name) != namespaces_.end();
 }
 
+const channel_options* channel_namespaces::find_namespace(std::string_view name) const {
+  auto it = namespaces_.find(name);
+  return it == namespaces_.end() ? nullptr : &it->second;
+}
+
 std::string_view channel_namespaces::namespace_of(std::string_view channel) const {
   const auto& prefix = naming_.private_prefix;
   if (!prefix.empty() && channel.substr(0, prefix.size()) == prefix) {

@@ -15,14 +15,17 @@
 namespace herald::core {
 namespace {
 
-using setter = std::function<std::optional<std::string>(settings&, std::string_view)>;
-using getter = std::function<std::string(const settings&)>;
-
-struct option_entry {
+// One key: parses its text into an `Owner` (settings, or the channel_options
+// of the defaults or of a namespace) and formats it back.
+template <class Owner>
+struct basic_entry {
   option_info info;
-  setter set;
-  getter get;
+  std::function<std::optional<std::string>(Owner&, std::string_view)> set;
+  std::function<std::string(const Owner&)> get;
 };
+
+using option_entry = basic_entry<settings>;
+using channel_entry = basic_entry<channel_options>;
 
 std::string quote(std::string_view text) {
   std::string out = "\"";
@@ -53,11 +56,11 @@ std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
   return value;
 }
 
-template <class Int>
-option_entry unsigned_option(std::string_view name, Int settings::*member, std::uint64_t min,
-                             std::uint64_t max, std::string_view help) {
+template <class Owner, class Int>
+basic_entry<Owner> unsigned_option(std::string_view name, Int Owner::*member, std::uint64_t min,
+                                   std::uint64_t max, std::string_view help) {
   return {{name, option_kind::unsigned_integer, help},
-          [member, min, max](settings& s, std::string_view text) -> std::optional<std::string> {
+          [member, min, max](Owner& s, std::string_view text) -> std::optional<std::string> {
             auto value = parse_unsigned(text);
             if (!value || *value < min || *value > max) {
               return "expected an integer in " + std::to_string(min) + ".." + std::to_string(max) +
@@ -66,7 +69,7 @@ option_entry unsigned_option(std::string_view name, Int settings::*member, std::
             s.*member = static_cast<Int>(*value);
             return std::nullopt;
           },
-          [member](const settings& s) { return std::to_string(s.*member); }};
+          [member](const Owner& s) { return std::to_string(s.*member); }};
 }
 
 option_entry string_option(std::string_view name, std::string settings::*member,
@@ -83,9 +86,10 @@ option_entry string_option(std::string_view name, std::string settings::*member,
           [member](const settings& s) { return quote(s.*member); }};
 }
 
-option_entry bool_option(std::string_view name, bool settings::*member, std::string_view help) {
+template <class Owner>
+basic_entry<Owner> bool_option(std::string_view name, bool Owner::*member, std::string_view help) {
   return {{name, option_kind::boolean, help},
-          [member](settings& s, std::string_view text) -> std::optional<std::string> {
+          [member](Owner& s, std::string_view text) -> std::optional<std::string> {
             if (text == "true") {
               s.*member = true;
             } else if (text == "false") {
@@ -95,7 +99,7 @@ option_entry bool_option(std::string_view name, bool settings::*member, std::str
             }
             return std::nullopt;
           },
-          [member](const settings& s) { return std::string{s.*member ? "true" : "false"}; }};
+          [member](const Owner& s) { return std::string{s.*member ? "true" : "false"}; }};
 }
 
 option_entry duration_option(std::string_view name, std::chrono::milliseconds settings::*member,
@@ -111,6 +115,23 @@ option_entry duration_option(std::string_view name, std::chrono::milliseconds se
             return std::nullopt;
           },
           [member](const settings& s) { return format_duration(s.*member); }};
+}
+
+channel_entry seconds_option(std::string_view name, std::chrono::seconds channel_options::*member,
+                             std::string_view help) {
+  return {{name, option_kind::duration, help},
+          [member](channel_options& o, std::string_view text) -> std::optional<std::string> {
+            // Sub-millisecond units would truncate ("100us" is not 0s).
+            const auto unit = text.substr(text.size() < 2 ? 0 : text.size() - 2);
+            auto value = parse_duration(text);
+            if (!value || value->count() % 1000 != 0 || unit == "us" || unit == "ns") {
+              return "expected a whole number of seconds such as 0s, 30s, 5min or 1h, got '" +
+                     std::string{text} + "'";
+            }
+            o.*member = std::chrono::duration_cast<std::chrono::seconds>(*value);
+            return std::nullopt;
+          },
+          [member](const channel_options& o) { return format_duration(o.*member); }};
 }
 
 std::optional<std::string> any_string(std::string_view) {
@@ -161,8 +182,73 @@ option_entry origins_option() {
           }};
 }
 
-const std::vector<option_entry>& entries() {
-  constexpr std::uint64_t unlimited = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t unlimited = std::numeric_limits<std::uint32_t>::max();
+
+// The channel options, valid at the top level (the defaults) and in a
+// namespace; in channel_options' order.
+const std::vector<channel_entry>& channel_entries() {
+  using o = channel_options;
+  static const std::vector<channel_entry> table{
+      unsigned_option("history-size", &o::history_size, 0, unlimited,
+                      "Publications kept per channel for history and recovery (0: no history; "
+                      "needs history-ttl)"),
+      seconds_option("history-ttl", &o::history_ttl,
+                     "How long a channel's history lives after its last publication (0s: no "
+                     "history; needs history-size)"),
+      bool_option("presence", &o::presence, "Keep who is subscribed (presence, presence_stats)"),
+      bool_option("join-leave", &o::join_leave,
+                  "Join/leave pushes for subscribers that ask for them"),
+      bool_option("force-push-join-leave", &o::force_push_join_leave,
+                  "Join/leave pushes for every subscriber, asked for or not"),
+      bool_option("force-recovery", &o::force_recovery,
+                  "Recover missed publications for every subscriber (needs history)"),
+      bool_option("allow-recovery", &o::allow_recovery,
+                  "Recover missed publications when the subscribe request asks"),
+      bool_option("force-positioning", &o::force_positioning,
+                  "Track stream positions for every subscriber (needs history)"),
+      bool_option("allow-positioning", &o::allow_positioning,
+                  "Track stream positions when the subscribe request asks"),
+      bool_option("allow-subscribe-for-client", &o::allow_subscribe_for_client,
+                  "Clients may subscribe without a channel token (not to $private channels)"),
+      bool_option(
+          "allow-subscribe-for-anonymous", &o::allow_subscribe_for_anonymous,
+          "Anonymous clients (user \"\") may subscribe too (with allow-subscribe-for-client)"),
+      bool_option("allow-publish-for-subscriber", &o::allow_publish_for_subscriber,
+                  "Subscribers of a channel may publish to it"),
+      bool_option("allow-publish-for-client", &o::allow_publish_for_client,
+                  "Any authenticated client may publish"),
+      bool_option("allow-publish-for-anonymous", &o::allow_publish_for_anonymous,
+                  "Anonymous clients may publish too (with the other allow-publish-*)"),
+      bool_option("allow-presence-for-subscriber", &o::allow_presence_for_subscriber,
+                  "Subscribers of a channel may ask for its presence"),
+      bool_option("allow-presence-for-client", &o::allow_presence_for_client,
+                  "Any authenticated client may ask for presence"),
+      bool_option("allow-presence-for-anonymous", &o::allow_presence_for_anonymous,
+                  "Anonymous clients may ask for presence too (with the other "
+                  "allow-presence-*)"),
+      bool_option("allow-history-for-subscriber", &o::allow_history_for_subscriber,
+                  "Subscribers of a channel may ask for its history"),
+      bool_option("allow-history-for-client", &o::allow_history_for_client,
+                  "Any authenticated client may ask for history"),
+      bool_option("allow-history-for-anonymous", &o::allow_history_for_anonymous,
+                  "Anonymous clients may ask for history too (with the other allow-history-*)"),
+      bool_option("allow-user-limited-channels", &o::allow_user_limited_channels,
+                  "Channels such as dialog#42,43 admit only the users listed after '#'"),
+  };
+  return table;
+}
+
+const channel_entry* find_channel_entry(std::string_view key) {
+  for (const auto& entry : channel_entries()) {
+    if (entry.info.name == key) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+// The keys of the process itself, in --help order.
+const std::vector<option_entry>& process_entries() {
   static const std::vector<option_entry> table{
       unsigned_option("port", &settings::port, 0, 65535,
                       "TCP port to listen on (0: any free port, printed at start)"),
@@ -198,6 +284,144 @@ const std::vector<option_entry>& entries() {
                       "On SIGTERM, time allowed to flush queued frames before closing"),
   };
   return table;
+}
+
+// A top-level channel option: sets the default, and with it the option of
+// every namespace that does not set it itself.
+option_entry channel_default_option(const channel_entry& channel) {
+  option_info info = channel.info;
+  info.channel_option = true;
+  return {info,
+          [channel](settings& s, std::string_view text) -> std::optional<std::string> {
+            channel_options defaults = s.namespaces.defaults();
+            if (auto problem = channel.set(defaults, text)) {
+              return problem;
+            }
+            const std::string value = channel.get(defaults);
+            s.namespaces.set_defaults(std::move(defaults));
+            for (const auto& [name, keys] : s.namespace_keys) {
+              const channel_options* current = s.namespaces.find_namespace(name);
+              if (current == nullptr || keys.count(std::string{channel.info.name}) != 0) {
+                continue;
+              }
+              channel_options inherited = *current;
+              channel.set(inherited, value);
+              s.namespaces.set_namespace(name, std::move(inherited));
+            }
+            return std::nullopt;
+          },
+          [channel](const settings& s) { return channel.get(s.namespaces.defaults()); }};
+}
+
+const std::vector<option_entry>& entries() {
+  static const std::vector<option_entry> table = [] {
+    std::vector<option_entry> out = process_entries();
+    for (const auto& channel : channel_entries()) {
+      out.push_back(channel_default_option(channel));
+    }
+    return out;
+  }();
+  return table;
+}
+
+constexpr std::string_view namespaces_prefix = "namespaces.";
+
+// "namespaces.NAME.KEY": option KEY of namespace NAME; "namespaces.NAME"
+// = "{}" (an empty [namespaces.NAME] section): namespace NAME with the
+// defaults; "namespaces" = "{}": an empty [namespaces] section.
+std::optional<config_error> apply_namespace_setting(settings& s, std::string_view key,
+                                                    std::string_view text) {
+  constexpr std::string_view empty_section = "{}";
+  if (key == "namespaces") {
+    if (text == empty_section) {
+      return std::nullopt;
+    }
+    return config_error{std::string{key}, "expected [namespaces.NAME] sections"};
+  }
+  const std::string_view rest = key.substr(namespaces_prefix.size());
+  const auto dot = rest.rfind('.');
+  const channel_entry* option =
+      dot == std::string_view::npos ? nullptr : find_channel_entry(rest.substr(dot + 1));
+  const bool whole_namespace = option == nullptr && text == empty_section;
+  const std::string_view name =
+      whole_namespace || dot == std::string_view::npos ? rest : rest.substr(0, dot);
+  const std::string namespace_key = std::string{namespaces_prefix} + std::string{name};
+  if (!valid_namespace_name(name)) {
+    return config_error{namespace_key,
+                        "bad namespace name '" + std::string{name} +
+                            "' (expected 2 or more of A-Z a-z 0-9 _ -, not starting with -)"};
+  }
+  if (!whole_namespace && dot == std::string_view::npos) {
+    return config_error{namespace_key, "expected a [" + namespace_key +
+                                           "] section of channel options, or flags --" +
+                                           namespace_key + ".KEY=VALUE"};
+  }
+  if (!whole_namespace && option == nullptr) {
+    const std::string what{rest.substr(dot + 1)};
+    for (const auto& entry : entries()) {
+      if (entry.info.name == what) {
+        return config_error{std::string{key}, "'" + what +
+                                                  "' is not a channel option; a namespace "
+                                                  "takes channel options only"};
+      }
+    }
+    return config_error{std::string{key}, "unknown channel option '" + what + "'"};
+  }
+  const channel_options* existing = s.namespaces.find_namespace(name);
+  if (whole_namespace && existing != nullptr) {
+    return std::nullopt;
+  }
+  channel_options options = existing != nullptr ? *existing : s.namespaces.defaults();
+  if (option != nullptr) {
+    if (auto problem = option->set(options, text)) {
+      return config_error{std::string{key}, *problem};
+    }
+  }
+  s.namespaces.set_namespace(std::string{name}, std::move(options));
+  auto& keys = s.namespace_keys[std::string{name}];
+  if (option != nullptr) {
+    keys.insert(std::string{option->info.name});
+  }
+  return std::nullopt;
+}
+
+// Cross-key checks of one set of channel options: `prefix` is "" for the
+// defaults and "namespaces.NAME." for a namespace; `own` says whether the
+// namespace sets a key itself (else it is inherited from the defaults).
+void check_channel_options(const channel_options& o, const std::string& prefix,
+                           const std::function<bool(std::string_view)>& own,
+                           std::vector<config_error>& errors) {
+  const auto source = [&](std::string_view key) {
+    return own(key) ? std::string{} : std::string{", inherited from the top-level default"};
+  };
+  const auto inherited = [&](std::string_view key) {
+    return own(key) ? std::string{} : "; " + std::string{key} + " is on by the top-level default";
+  };
+  const bool size = o.history_size > 0;
+  const bool ttl = o.history_ttl.count() > 0;
+  if (size != ttl && (own("history-size") || own("history-ttl"))) {
+    const std::string_view missing = size ? "history-ttl" : "history-size";
+    const std::string_view given = size ? "history-size" : "history-ttl";
+    const std::string value =
+        size ? std::to_string(o.history_size) : std::to_string(o.history_ttl.count()) + "s";
+    errors.push_back({prefix + std::string{missing},
+                      "history needs both history-size and history-ttl: " + std::string{given} +
+                          " is " + value + source(given) +
+                          "; set both above 0 for history, or both to 0 for none"});
+  }
+  const bool history = size && ttl;
+  if (o.force_recovery && !history &&
+      (own("force-recovery") || own("history-size") || own("history-ttl"))) {
+    errors.push_back({prefix + "force-recovery",
+                      "recovery needs history (history-size and history-ttl above 0)" +
+                          inherited("force-recovery")});
+  }
+  if (o.force_positioning && !history &&
+      (own("force-positioning") || own("history-size") || own("history-ttl"))) {
+    errors.push_back({prefix + "force-positioning",
+                      "positioning needs history (history-size and history-ttl above 0)" +
+                          inherited("force-positioning")});
+  }
 }
 
 bool wildcard_match(std::string_view pattern, std::string_view text) {
@@ -240,8 +464,32 @@ const std::vector<option_info>& option_table() {
   return infos;
 }
 
+channel_options default_channel_options() {
+  channel_options o;
+  o.allow_subscribe_for_client = true;
+  o.allow_subscribe_for_anonymous = true;
+  o.allow_publish_for_subscriber = true;
+  o.allow_presence_for_subscriber = true;
+  o.allow_history_for_subscriber = true;
+  o.allow_recovery = true;
+  return o;
+}
+
+bool valid_namespace_name(std::string_view name) {
+  if (name.size() < 2 || name.front() == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
 std::optional<config_error> apply_setting(settings& s, std::string_view key,
                                           std::string_view text) {
+  if (key == "namespaces" || key.substr(0, namespaces_prefix.size()) == namespaces_prefix) {
+    return apply_namespace_setting(s, key, text);
+  }
   for (const auto& entry : entries()) {
     if (entry.info.name == key) {
       if (auto problem = entry.set(s, text)) {
@@ -284,6 +532,15 @@ std::vector<config_error> check_settings(const settings& s) {
   if (s.pong_timeout < std::chrono::seconds{1}) {
     errors.push_back({"pong-timeout", "must be at least 1s"});
   }
+  check_channel_options(
+      s.namespaces.defaults(), "", [](std::string_view) { return true; }, errors);
+  for (const auto& [name, options] : s.namespaces.namespaces()) {
+    const auto keys = s.namespace_keys.find(name);
+    const auto own = [&](std::string_view key) {
+      return keys == s.namespace_keys.end() || keys->second.count(std::string{key}) != 0;
+    };
+    check_channel_options(options, std::string{namespaces_prefix} + name + ".", own, errors);
+  }
   return errors;
 }
 
@@ -293,13 +550,26 @@ std::string dump_settings(const settings& s) {
   for (const auto& entry : entries()) {
     out << entry.info.name << " = " << entry.get(s) << "\n";
   }
+  for (const auto& [name, options] : s.namespaces.namespaces()) {
+    out << "\n[" << namespaces_prefix << name << "]\n";
+    for (const auto& entry : channel_entries()) {
+      out << entry.info.name << " = " << entry.get(options) << "\n";
+    }
+  }
   return out.str();
 }
 
 std::string options_help() {
   std::ostringstream out;
   const settings defaults;
+  bool channel_heading = false;
   for (const auto& entry : entries()) {
+    if (entry.info.channel_option && !channel_heading) {
+      channel_heading = true;
+      out << "\n  Channel options (client protocol), the defaults of every channel; a namespace\n"
+             "  overrides them in a [namespaces.NAME] section of the config file or with\n"
+             "  --namespaces.NAME.KEY=VALUE:\n";
+    }
     out << "  --" << entry.info.name << "=VALUE\n      " << entry.info.help << " (default "
         << entry.get(defaults) << ")\n";
   }

@@ -11,9 +11,10 @@
 namespace herald::core {
 
 // A channel's behaviour, Centrifugo v5's channel options (configtypes
-// ChannelOptions) with its defaults: everything off. The lead's settings
-// code fills them from the configuration; this file only holds and looks
-// them up.
+// ChannelOptions) with its defaults: everything off. Herald's own defaults
+// are friendlier (see core::default_channel_options() in settings.hpp);
+// settings fills these from the configuration, this file only holds and
+// looks them up.
 struct channel_options {
   // Presence: who is subscribed (presence, presence_stats).
   bool presence = false;
@@ -86,6 +87,14 @@ class channel_namespaces {
   void set_namespace(std::string name, channel_options options);
   bool has_namespace(std::string_view name) const;
   std::size_t namespace_count() const { return namespaces_.size(); }
+  // The options of namespace `name`; nullptr when it is not configured.
+  const channel_options* find_namespace(std::string_view name) const;
+  // Every configured namespace, by name.
+  const std::map<std::string, channel_options, std::less<>>& namespaces() const {
+    return namespaces_;
+  }
+  // Replaces the top-level options (namespaces keep theirs).
+  void set_defaults(channel_options defaults) { defaults_ = std::move(defaults); }
 
   const channel_options& defaults() const { return defaults_; }
   const channel_naming& naming() const { return naming_; }

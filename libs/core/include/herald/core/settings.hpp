@@ -3,12 +3,23 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "herald/core/channel_options.hpp"
+
 namespace herald::core {
+
+// Herald's channel defaults, deliberately friendlier than Centrifugo's
+// (where everything is off): any client, anonymous ones included, may
+// subscribe; subscribers may publish and ask for presence and history; a
+// subscribe request may ask for recovery. Everything else is off, history
+// included (history-size 0, history-ttl 0s).
+channel_options default_channel_options();
 
 // Every setting of one Herald process, with its built-in default. The
 // shipped config/herald.ini documents the same keys and defaults.
@@ -29,6 +40,18 @@ struct settings {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds shutdown_timeout{10000};
+
+  // Channel options (client protocol): namespaces.defaults() are set by the
+  // top-level keys (history-size, presence, ...) and apply to channels
+  // without a namespace; each namespace ([namespaces.NAME] in the file,
+  // --namespaces.NAME.KEY=VALUE as a flag) starts from those defaults and
+  // overrides some of them. Always resolved: hand it to the hub as it is.
+  channel_namespaces namespaces{default_channel_options()};
+  // Bookkeeping for apply_setting: per namespace configured through it, the
+  // option keys that the namespace sets itself. Its other options follow
+  // the top-level defaults, also when those are set later (a flag after
+  // the file). Namespaces added to `namespaces` directly are left alone.
+  std::map<std::string, std::set<std::string>, std::less<>> namespace_keys;
 };
 
 // `workers` with 0 resolved to one per core (at least 1): the count of I/O
@@ -48,21 +71,36 @@ struct option_info {
   std::string_view name;
   option_kind kind;
   std::string_view help;
+  // A channel option: a top-level default that a namespace may override.
+  bool channel_option = false;
 };
 
-// All keys, in the order --help and --dump-config list them.
+// All keys, in the order --help and --dump-config list them; the channel
+// options come last.
 const std::vector<option_info>& option_table();
+
+// Whether `name` may name a namespace: 2 or more of [-A-Za-z0-9_], not
+// starting with '-'. That is Centrifugo's ^[-a-zA-Z0-9_.]{2,}$ without the
+// dot and the leading dash, which CAF's INI sections cannot spell.
+bool valid_namespace_name(std::string_view name);
 
 // Sets `key` from its textual form (INI value, environment variable or
 // command-line flag). Unknown keys and values of the wrong type or out of
 // range are errors; `settings` is unchanged then.
+// A channel option of a namespace is "namespaces.NAME.KEY" (what the config
+// file's [namespaces.NAME] section flattens to); "namespaces.NAME" with the
+// text "{}" (an empty section) adds namespace NAME with the defaults.
 std::optional<config_error> apply_setting(settings& s, std::string_view key, std::string_view text);
 
 // Checks that need the whole picture or the file system: the static
-// directory must be a readable folder, limits must be consistent.
+// directory must be a readable folder, limits must be consistent, history
+// needs both history-size and history-ttl, forced recovery and positioning
+// need history (for the defaults and for every namespace).
 std::vector<config_error> check_settings(const settings& s);
 
-// The effective settings, as an INI file that Herald accepts back.
+// The effective settings, as an INI file that Herald accepts back: [global]
+// with every key, then one [namespaces.NAME] section per namespace with all
+// of its (resolved) channel options.
 std::string dump_settings(const settings& s);
 
 // One line per key for --help.
