@@ -5,12 +5,20 @@
 #include "herald/actors/connection_actor.hpp"
 #include "herald/actors/hub.hpp"
 
+#include <boost/json.hpp>
+
 namespace actors = herald::actors;
 namespace core = herald::core;
 using herald::test::deterministic_system;
 using herald::test::recording_sink;
 
 namespace {
+
+actors::broadcaster_actor spawn_broadcaster(deterministic_system& sys,
+                                            core::channel_namespaces namespaces = {}) {
+  return sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>(),
+                          std::make_shared<const core::channel_namespaces>(std::move(namespaces)));
+}
 
 // A /ws client's publication: its data, and the frame its session built
 // (here the data itself, so that tests read plain text).
@@ -46,7 +54,7 @@ actors::connection_actor spawn_subscribed(deterministic_system& sys,
 TEST_CASE("a connection actor joins its channel and receives publications") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"news"});
@@ -67,7 +75,7 @@ TEST_CASE("a connection actor joins its channel and receives publications") {
 TEST_CASE("a publication fans out to N subscribers as one shared frame") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   constexpr int subscriber_count = 50;
   std::vector<std::shared_ptr<recording_sink>> sinks;
   std::vector<actors::connection_actor> conns;
@@ -102,7 +110,7 @@ TEST_CASE("a publication fans out to N subscribers as one shared frame") {
 TEST_CASE("a client's publications go through its connection actor in order") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto publisher_sink = std::make_shared<recording_sink>();
   auto reader_sink = std::make_shared<recording_sink>();
   auto reader = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{reader_sink},
@@ -132,7 +140,7 @@ TEST_CASE("a client's publications go through its connection actor in order") {
 TEST_CASE("the broadcaster forgets a connection on its down message") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto staying = std::make_shared<recording_sink>();
   auto leaving = std::make_shared<recording_sink>();
   auto stay = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{staying},
@@ -160,7 +168,7 @@ TEST_CASE("the broadcaster forgets a connection on its down message") {
 TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"a"});
@@ -185,7 +193,7 @@ TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
 TEST_CASE("a connection whose session is gone drops deliveries") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"c"});
@@ -201,7 +209,7 @@ TEST_CASE("a connection whose session is gone drops deliveries") {
 
 TEST_CASE("a hub's connection handle closes its actor when dropped") {
   deterministic_system sys;
-  actors::hub hub{sys.system};
+  actors::hub hub{sys.system, core::channel_namespaces{}};
   auto sink = std::make_shared<recording_sink>();
   {
     auto handle = hub.connect(sink, "c");
@@ -218,7 +226,7 @@ TEST_CASE("a hub's connection handle closes its actor when dropped") {
 TEST_CASE("closing the broadcaster ends every connection actor with it") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   std::vector<std::shared_ptr<recording_sink>> sinks;
   for (int i = 0; i < 3; ++i) {
     sinks.push_back(std::make_shared<recording_sink>());
@@ -236,7 +244,7 @@ TEST_CASE("closing the broadcaster ends every connection actor with it") {
 TEST_CASE("publications that arrive in one round reach each subscriber as one shared batch") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   std::vector<std::shared_ptr<recording_sink>> sinks;
   std::vector<actors::connection_actor> conns;
   for (int i = 0; i < 3; ++i) {
@@ -277,7 +285,7 @@ TEST_CASE("publications that arrive in one round reach each subscriber as one sh
 TEST_CASE("a round's channels are batched separately and only to their subscribers") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto only_a = std::make_shared<recording_sink>();
   auto only_b = std::make_shared<recording_sink>();
   auto a = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{only_a},
@@ -304,7 +312,7 @@ TEST_CASE("a round's channels are batched separately and only to their subscribe
 TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto early = std::make_shared<recording_sink>();
   auto late = std::make_shared<recording_sink>();
   auto first = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{early},
@@ -327,12 +335,20 @@ TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined
 
 namespace {
 
-// The payload of a short server frame (under 126 bytes: a 2-byte header).
+// The payload of a server text frame under 64 KiB.
 std::string payload_of(const std::string& frame) {
   REQUIRE(frame.size() >= 2);
   REQUIRE(static_cast<unsigned char>(frame[0]) == 0x81);
-  REQUIRE(static_cast<unsigned char>(frame[1]) == frame.size() - 2);
-  return frame.substr(2);
+  const unsigned length = static_cast<unsigned char>(frame[1]);
+  if (length < 126) {
+    REQUIRE(length == frame.size() - 2);
+    return frame.substr(2);
+  }
+  REQUIRE(length == 126);
+  const std::size_t size = static_cast<unsigned char>(frame.at(2)) * 256u +
+                           static_cast<unsigned char>(frame.at(3));
+  REQUIRE(size == frame.size() - 4);
+  return frame.substr(4);
 }
 
 }  // namespace
@@ -340,11 +356,11 @@ std::string payload_of(const std::string& frame) {
 TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in one frame") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = sys.system.spawn(actors::connection, broadcaster,
                                std::weak_ptr<actors::session_sink>{sink});
-  caf::anon_send(conn, actors::join_atom::value, std::string{"news"}, std::uint32_t{7});
+  caf::anon_send(conn, actors::join_atom::value, std::string{"news"}, core::join_request{7});
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
                  core::make_publication(R"({"a":1})"));
@@ -372,14 +388,14 @@ TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in
 TEST_CASE("one channel serves both protocols, each in its own form") {
   deterministic_system sys;
   auto broadcaster =
-      sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>());
+      spawn_broadcaster(sys);
   auto seed_sink = std::make_shared<recording_sink>();
   auto client_sink = std::make_shared<recording_sink>();
   auto seed = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{seed_sink},
                                std::string{"broadcast"});
   auto client = sys.system.spawn(actors::connection, broadcaster,
                                  std::weak_ptr<actors::session_sink>{client_sink});
-  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"}, std::uint32_t{2});
+  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"}, core::join_request{2});
   sys.run();
   // From an API or client-protocol publisher: no /ws frame yet, the
   // broadcaster frames the data for /ws itself.
@@ -394,6 +410,73 @@ TEST_CASE("one channel serves both protocols, each in its own form") {
   CHECK(stats_of(sys, broadcaster).deliveries == 2);
   caf::anon_send_exit(seed, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
+  deterministic_system sys;
+  core::channel_options with_history;
+  with_history.history_size = 100;
+  with_history.history_ttl = std::chrono::seconds{60};
+  auto broadcaster = spawn_broadcaster(sys, core::channel_namespaces{with_history});
+  auto first_sink = std::make_shared<recording_sink>();
+  auto first = sys.system.spawn(actors::connection, broadcaster,
+                                std::weak_ptr<actors::session_sink>{first_sink});
+  caf::anon_send(first, actors::join_atom::value, std::string{"feed"}, core::join_request{1});
+  sys.run();
+  REQUIRE(first_sink->received().size() == 1);
+  const auto joined = boost::json::parse(payload_of(first_sink->received()[0]));
+  const auto& reply = joined.at("subscribe").as_object();
+  CHECK(reply.at("recoverable").as_bool());
+  const std::string epoch{reply.at("epoch").as_string()};
+  CHECK_FALSE(epoch.empty());
+  CHECK_FALSE(reply.contains("offset"));  // nothing published yet
+  for (int i = 1; i <= 5; ++i) {
+    caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"feed"},
+                   core::make_publication(std::to_string(i)));
+  }
+  sys.run();
+  // The pushes carry their offsets.
+  REQUIRE(first_sink->received().size() == 2);
+  CHECK(first_sink->received()[1].find(R"("pub":{"data":5,"offset":5})") != std::string::npos);
+
+  // A client that saw offset 2 of this stream.
+  auto second_sink = std::make_shared<recording_sink>();
+  auto second = sys.system.spawn(actors::connection, broadcaster,
+                                 std::weak_ptr<actors::session_sink>{second_sink});
+  caf::anon_send(second, actors::join_atom::value, std::string{"feed"},
+                 core::join_request{7, true, 2, epoch, true});
+  sys.run();
+  REQUIRE(second_sink->received().size() == 1);
+  const auto recovered = boost::json::parse(payload_of(second_sink->received()[0]));
+  const auto& result = recovered.at("subscribe").as_object();
+  CHECK(result.at("recovered").as_bool());
+  CHECK(result.at("was_recovering").as_bool());
+  CHECK(result.at("offset").as_int64() == 5);
+  const auto& missed = result.at("publications").as_array();
+  REQUIRE(missed.size() == 3);
+  for (std::size_t i = 0; i < missed.size(); ++i) {
+    CHECK(missed[i].at("offset").as_int64() == static_cast<std::int64_t>(i + 3));
+    CHECK(missed[i].at("data").as_int64() == static_cast<std::int64_t>(i + 3));
+  }
+
+  // Another epoch (a restarted node's): not recoverable, nothing replayed.
+  auto third_sink = std::make_shared<recording_sink>();
+  auto third = sys.system.spawn(actors::connection, broadcaster,
+                                std::weak_ptr<actors::session_sink>{third_sink});
+  caf::anon_send(third, actors::join_atom::value, std::string{"feed"},
+                 core::join_request{8, true, 2, "another-epoch", true});
+  sys.run();
+  const auto refused = boost::json::parse(payload_of(third_sink->received().at(0)));
+  const auto& lost = refused.at("subscribe").as_object();
+  CHECK_FALSE(lost.contains("recovered"));
+  CHECK(lost.at("was_recovering").as_bool());
+  CHECK_FALSE(lost.contains("publications"));
+  CHECK(lost.at("offset").as_int64() == 5);
+  for (auto* conn : {&first, &second, &third}) {
+    caf::anon_send_exit(*conn, caf::exit_reason::user_shutdown);
+  }
   caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
   sys.run();
 }

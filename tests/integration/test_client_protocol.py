@@ -228,3 +228,81 @@ def test_shutdown_sends_3001(start_herald):
         assert await closed_with(ws) == (3001, "shutdown")
     hh.run(main())
     assert srv.wait_exit(15) == 0
+
+
+HISTORY = {"allow-anonymous": "true", "history-size": "100", "history-ttl": "300s"}
+
+
+async def subscribe(ws, channel, command_id, **params):
+    params["channel"] = channel
+    reply = await command(ws, json.dumps({"subscribe": params, "id": command_id}))
+    assert reply[0]["id"] == command_id, reply
+    return reply[0]
+
+
+def test_recovery_returns_exactly_the_missed_publications(start_herald):
+    srv = start_herald(options=HISTORY)
+
+    async def main():
+        reader, _ = await connected(srv)
+        joined = (await subscribe(reader, "feed", 2))["subscribe"]
+        assert joined["recoverable"] is True and joined["epoch"]
+        epoch = joined["epoch"]
+        writer, _ = await connected(srv)
+        await subscribe(writer, "feed", 2)
+        await command(writer, '{"publish":{"channel":"feed","data":{"n":0}},"id":3}')
+        push = json.loads(await reader.recv())
+        seen = push["push"]["pub"]["offset"]
+        await reader.close()  # the reader's connection is cut...
+        for n in range(1, 51):  # ...while 50 are published
+            await writer.send(json.dumps({"publish": {"channel": "feed", "data": {"n": n}},
+                                          "id": 3 + n}))
+        back, _ = await connected(srv)
+        result = (await subscribe(back, "feed", 2, recover=True, offset=seen,
+                                  epoch=epoch))["subscribe"]
+        assert result["recovered"] is True and result["was_recovering"] is True
+        assert [p["data"]["n"] for p in result["publications"]] == list(range(1, 51))
+        assert [p["offset"] for p in result["publications"]] == list(range(seen + 1, seen + 51))
+        assert result["offset"] == seen + 50 and result["epoch"] == epoch
+        for ws in (writer, back):
+            await ws.close()
+        return epoch, seen + 50
+    epoch, offset = hh.run(main())
+
+    # After a restart the in-memory stream is gone: a new epoch, not recovered.
+    srv.stop()
+    again = start_herald(options=HISTORY)
+
+    async def after_restart():
+        ws, _ = await connected(again)
+        result = (await subscribe(ws, "feed", 2, recover=True, offset=offset,
+                                  epoch=epoch))["subscribe"]
+        assert result["epoch"] != epoch
+        assert result.get("recovered", False) is False and "publications" not in result
+        await ws.close()
+    hh.run(after_restart())
+
+
+def test_namespace_permissions(start_herald, tmp_path):
+    config = tmp_path / "herald.ini"
+    config.write_text('[global]\nallow-anonymous = true\n\n'
+                      '[namespaces.readonly]\nallow-publish-for-subscriber = false\n')
+    srv = start_herald(options={"config-file": str(config)})
+
+    async def main():
+        ws, _ = await connected(srv)
+        replies = await command(ws, "\n".join([
+            '{"subscribe":{"channel":"readonly:news"},"id":2}',
+            '{"subscribe":{"channel":"nowhere:x"},"id":3}',
+            '{"subscribe":{"channel":"$private"},"id":4}',
+        ]))
+        while len(replies) < 3:
+            replies += [json.loads(x) for x in (await ws.recv()).split("\n")]
+        by_id = {reply["id"]: reply for reply in replies}
+        assert by_id[2] == {"id": 2, "subscribe": {}}
+        assert by_id[3]["error"]["code"] == 102
+        assert by_id[4]["error"]["code"] == 103
+        reply = await command(ws, '{"publish":{"channel":"readonly:news","data":1},"id":5}')
+        assert reply[0]["error"]["code"] == 103
+        await ws.close()
+    hh.run(main())

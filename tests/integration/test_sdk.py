@@ -1,7 +1,8 @@
 """The official centrifuge JavaScript SDK (5.x, on Node with ws) against the
 real binary: anonymous and token connects, an expired token refreshed
 through getToken, a bad signature refused with 3500, publish and subscribe
-between two SDK clients, and the seed channel shared with /ws. The
+between two SDK clients, the seed channel shared with /ws, and recovery of
+exactly the 50 publications missed while disconnected. The
 scenarios live in tests/sdk/scenarios.mjs; `scripts/setup.sh --test` runs
 npm ci there."""
 
@@ -19,8 +20,9 @@ def test_centrifuge_sdk_scenarios(start_herald):
     assert shutil.which("node"), "node is missing: run scripts/setup.sh --test"
     assert os.path.isdir(os.path.join(sdk_dir, "node_modules", "centrifuge")), \
         "tests/sdk/node_modules is missing: run scripts/setup.sh --test"
-    srv = start_herald(options={"allow-anonymous": "true", "token-hmac-secret": SECRET})
+    srv = start_herald(options={"allow-anonymous": "true", "token-hmac-secret": SECRET,
+                                "history-size": "100", "history-ttl": "300s"})
     result = subprocess.run(["node", os.path.join(sdk_dir, "scenarios.mjs"), str(srv.port),
                              SECRET], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("ok ") == 3, result.stdout
+    assert result.stdout.count("ok ") == 4, result.stdout

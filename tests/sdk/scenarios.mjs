@@ -105,7 +105,53 @@ async function tokenConnect() {
   check(disconnected.code === 3500, `disconnect code ${disconnected.code}`);
 }
 
-const scenarios = { anonymousPubSub, seedChannelBridge, tokenConnect };
+// The server keeps history (history-size and history-ttl set): a subscriber
+// whose connection is gone while 50 are published gets exactly those 50,
+// in order, with recovered = true, when it comes back.
+async function recovery() {
+  const reader = client();
+  reader.connect();
+  await once(reader, 'connected');
+  const sub = reader.newSubscription('feed');
+  const received = [];
+  sub.on('publication', (ctx) => received.push(ctx.data.n));
+  sub.subscribe();
+  const first = await once(sub, 'subscribed');
+  check(first.recoverable === true, `first subscribe ${JSON.stringify(first)}`);
+  const writer = client();
+  writer.connect();
+  await once(writer, 'connected');
+  const wsub = writer.newSubscription('feed');
+  wsub.subscribe();
+  await once(wsub, 'subscribed');
+  await wsub.publish({ n: 0 });
+  await waitFor(() => received.length === 1, 'the first publication');
+  reader.disconnect();
+  for (let n = 1; n <= 50; n += 1) {
+    await wsub.publish({ n });
+  }
+  const resubscribed = once(sub, 'subscribed');
+  reader.connect();
+  const ctx = await resubscribed;
+  check(ctx.wasRecovering === true && ctx.recovered === true,
+        `resubscribe ${JSON.stringify(ctx)}`);
+  await waitFor(() => received.length === 51, 'the 50 missed publications');
+  check(received.every((n, i) => n === i), `received ${received.join(',')}`);
+  reader.disconnect();
+  writer.disconnect();
+}
+
+async function waitFor(condition, what, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const scenarios = { anonymousPubSub, seedChannelBridge, tokenConnect, recovery };
 const wanted = process.argv.slice(4);
 let failed = false;
 for (const [name, scenario] of Object.entries(scenarios)) {

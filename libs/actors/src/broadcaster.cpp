@@ -11,6 +11,25 @@ namespace {
 
 namespace cp = core::client_protocol;
 
+// Most publications a recovering subscriber gets in its subscribe reply
+// (Centrifugo's default client_recovery_max_publication_limit); with more
+// missed, recovered is false and the client reloads its state.
+constexpr std::size_t max_recovered_publications = 300;
+
+std::chrono::steady_clock::time_point now() {
+  return std::chrono::steady_clock::now();
+}
+
+// The history options of `channel`, off when its namespace keeps none (or
+// is unknown: the sessions refuse those with 102 before they get here).
+core::history_options history_of(broadcaster_pointer self, const std::string& channel) {
+  const core::channel_options* options = self->state.namespaces->options_for(channel);
+  if (options == nullptr || !options->history_enabled()) {
+    return {};
+  }
+  return {options->history_size, options->history_ttl};
+}
+
 void publish_channel_count(broadcaster_pointer self) {
   self->state.published->channels.store(self->state.registry.channel_count(),
                                         std::memory_order_relaxed);
@@ -19,11 +38,15 @@ void publish_channel_count(broadcaster_pointer self) {
 void add_to_pending(broadcaster_pointer self, const std::string& channel,
                     core::publication_ptr publication) {
   auto& state = self->state;
+  std::uint64_t offset = 0;
+  if (const auto options = history_of(self, channel); options.enabled()) {
+    offset = state.history.append(channel, publication, now(), options).offset;
+  }
   auto [slot, inserted] = state.pending_index.emplace(channel, state.pending.size());
   if (inserted) {
     state.pending.push_back({channel, {}});
   }
-  state.pending[slot->second].publications.push_back(std::move(publication));
+  state.pending[slot->second].publications.push_back({std::move(publication), offset});
   if (!state.flush_scheduled) {
     state.flush_scheduled = true;
     self->send(self, flush_atom::value);
@@ -31,10 +54,10 @@ void add_to_pending(broadcaster_pointer self, const std::string& channel,
 }
 
 // /ws: a frame per publication, the publisher's own when it built one.
-core::frame_batch_ptr seed_batch(const std::vector<core::publication_ptr>& publications) {
+core::frame_batch_ptr seed_batch(const std::vector<pending_publication>& publications) {
   auto batch = std::make_shared<core::frame_batch>();
   batch->frames.reserve(publications.size());
-  for (const auto& publication : publications) {
+  for (const auto& [publication, offset] : publications) {
     batch->append(publication->seed_frame ? publication->seed_frame
                                           : core::make_frame(core::encode_text_frame(
                                                 publication->data)));
@@ -44,11 +67,12 @@ core::frame_batch_ptr seed_batch(const std::vector<core::publication_ptr>& publi
 
 // Client protocol: the round's pushes for the channel in one frame.
 core::frame_batch_ptr push_batch(const std::string& channel,
-                                 const std::vector<core::publication_ptr>& publications) {
+                                 const std::vector<pending_publication>& publications) {
   std::string text;
-  for (const auto& publication : publications) {
+  for (const auto& [publication, offset] : publications) {
     cp::append_separator(text);
-    cp::append_publication_push(text, channel, cp::publication_view{publication->data, 0, nullptr});
+    cp::append_publication_push(text, channel,
+                                cp::publication_view{publication->data, offset, nullptr});
   }
   auto batch = std::make_shared<core::frame_batch>();
   batch->append(core::make_frame(core::encode_text_frame(text)));
@@ -80,6 +104,37 @@ void flush_pending(broadcaster_pointer self) {
   published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
 }
 
+// The subscribe reply: with history, the stream's position, and for a
+// recovering client the publications it missed (or recovered = false).
+std::string subscribe_reply(broadcaster_pointer self, const std::string& channel,
+                            const core::join_request& request) {
+  cp::subscribe_result result;
+  std::string reply;
+  const auto options = history_of(self, channel);
+  if (!options.enabled()) {
+    cp::append_subscribe_reply(reply, request.id, result);
+    return reply;
+  }
+  result.recoverable = true;
+  result.positioned = true;
+  core::recovery_result<core::publication_ptr> recovery;
+  if (request.recover) {
+    recovery = self->state.history.recover(channel, request.offset, request.epoch, now(),
+                                           max_recovered_publications);
+    result.was_recovering = true;
+    result.recovered = recovery.recovered;
+    for (const auto& missed : recovery.publications) {
+      result.publications.push_back(cp::publication_view{missed.payload->data, missed.offset});
+    }
+  } else {
+    recovery.position = self->state.history.position(channel, now());
+  }
+  result.epoch = recovery.position.epoch;
+  result.offset = recovery.position.offset;
+  cp::append_subscribe_reply(reply, request.id, result);
+  return reply;
+}
+
 void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
   flush_pending(self);
   auto& registry = self->state.registry;
@@ -92,9 +147,11 @@ void add_subscriber(broadcaster_pointer self, const std::string& channel, subscr
 
 }  // namespace
 
-broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
-                                             std::shared_ptr<broadcast_counters> counters) {
+broadcaster_actor::behavior_type broadcaster(
+    broadcaster_pointer self, std::shared_ptr<broadcast_counters> counters,
+    std::shared_ptr<const core::channel_namespaces> namespaces) {
   self->state.published = std::move(counters);
+  self->state.namespaces = std::move(namespaces);
   self->set_down_handler([self](caf::down_msg& msg) {
     // The registry holds strong handles, so the departed actor's handle can
     // still be rebuilt from its address to find its subscriptions.
@@ -117,12 +174,13 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
         add_subscriber(self, channel, subscriber{actor, false});
       },
       [self](join_atom, const std::string& channel, const connection_actor& actor,
-             std::uint32_t request_id) {
+             const core::join_request& request) {
+        // Registered after the flush, with the reply computed at the same
+        // point: the recovered publications and the pushes that follow meet
+        // without a gap or an overlap. The reply travels the deliveries'
+        // path, so it reaches the client before those pushes.
         add_subscriber(self, channel, subscriber{actor, true});
-        // The reply travels the deliveries' path, so it reaches the client
-        // before any publication that follows the subscription.
-        std::string reply;
-        cp::append_subscribe_reply(reply, request_id, cp::subscribe_result{});
+        const std::string reply = subscribe_reply(self, channel, request);
         auto batch = std::make_shared<core::frame_batch>();
         batch->append(core::make_frame(core::encode_text_frame(reply)));
         self->send(actor, deliver_atom::value, core::frame_batch_ptr{std::move(batch)});

@@ -16,9 +16,9 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
       [self, broadcaster](publish_atom, std::string& channel, core::publication_ptr& publication) {
         self->send(broadcaster, publish_atom::value, std::move(channel), std::move(publication));
       },
-      [self, broadcaster](join_atom, std::string& channel, std::uint32_t request_id) {
+      [self, broadcaster](join_atom, std::string& channel, core::join_request& request) {
         self->send(broadcaster, join_atom::value, std::move(channel),
-                   caf::actor_cast<connection_actor>(self), request_id);
+                   caf::actor_cast<connection_actor>(self), std::move(request));
       },
       [self, broadcaster](unsubscribe_atom, std::string& channel) {
         self->send(broadcaster, unsubscribe_atom::value, std::move(channel),

@@ -32,12 +32,12 @@ void connection_handle::publish(std::string channel, core::publication_ptr publi
   caf::anon_send(handle, publish_atom::value, std::move(channel), std::move(publication));
 }
 
-void connection_handle::join(std::string channel, std::uint32_t request_id) const {
+void connection_handle::join(std::string channel, core::join_request request) const {
   if (actor_ == nullptr) {
     return;
   }
   caf::anon_send(caf::actor_cast<connection_actor>(actor_), join_atom::value, std::move(channel),
-                 request_id);
+                 std::move(request));
 }
 
 void connection_handle::leave(std::string channel) const {
@@ -64,9 +64,10 @@ struct hub::impl {
   broadcaster_actor broadcaster;
 };
 
-hub::hub(caf::actor_system& system) {
+hub::hub(caf::actor_system& system, core::channel_namespaces namespaces) {
   auto counters = std::make_shared<broadcast_counters>();
-  auto actor = system.spawn(broadcaster, counters);
+  auto actor = system.spawn(broadcaster, counters,
+                            std::make_shared<const core::channel_namespaces>(std::move(namespaces)));
   impl_ = std::make_unique<impl>(impl{system, std::move(counters), std::move(actor)});
 }
 

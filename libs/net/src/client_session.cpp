@@ -197,6 +197,7 @@ void client_session::handle_frame(std::string_view frame) {
 const cp::disconnect_advice* client_session::handle(const cp::command& command,
                                                    std::string& replies) {
   const std::uint32_t id = command.id;
+  const core::channel_namespaces& namespaces = ctx_.settings.namespaces;
   if (std::holds_alternative<cp::pong>(command.body)) {
     if (!awaiting_pong_) {
       return &cp::disconnects::bad_request;  // a pong that answers no ping
@@ -214,15 +215,32 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     return &cp::disconnects::bad_request;  // every other command needs connect first
   }
   if (const auto* subscribe = std::get_if<cp::subscribe_request>(&command.body)) {
+    const core::channel_options* options = namespaces.options_for(subscribe->channel);
+    const bool anonymous = user_.empty();
     if (subscribe->type != 0) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::not_available);
+    } else if (options == nullptr) {
+      cp::append_separator(replies);
+      cp::append_error_reply(replies, id, cp::errors::unknown_channel);
+    } else if (namespaces.is_private(subscribe->channel) ||
+               !(anonymous ? options->allow_subscribe_for_anonymous
+                           : options->allow_subscribe_for_client) ||
+               (namespaces.is_user_limited(subscribe->channel) &&
+                !(options->allow_user_limited_channels &&
+                  namespaces.user_allowed(subscribe->channel, user_)))) {
+      // Channel tokens, which would let a client past these, are not
+      // accepted yet.
+      cp::append_separator(replies);
+      cp::append_error_reply(replies, id, cp::errors::permission_denied);
     } else if (!channels_.insert(subscribe->channel).second) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::already_subscribed);
     } else {
       // The reply comes from the broadcaster, ahead of the publications.
-      connection_.join(subscribe->channel, id);
+      core::join_request join{id, subscribe->recover, subscribe->offset, subscribe->epoch,
+                              subscribe->recoverable};
+      connection_.join(subscribe->channel, std::move(join));
     }
     return nullptr;
   }
@@ -236,9 +254,14 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
   }
   if (const auto* publish = std::get_if<cp::publish_request>(&command.body)) {
     cp::append_separator(replies);
-    // Until namespaces bring allow-publish options, a client publishes to
-    // the channels it subscribed to (Centrifugo's allow_publish_for_subscriber).
-    if (channels_.count(publish->channel) == 0) {
+    const core::channel_options* options = namespaces.options_for(publish->channel);
+    const bool subscribed = channels_.count(publish->channel) > 0;
+    if (options == nullptr) {
+      cp::append_error_reply(replies, id, cp::errors::unknown_channel);
+    } else if (!(user_.empty() ? options->allow_publish_for_anonymous ||
+                                     (subscribed && options->allow_publish_for_subscriber)
+                               : options->allow_publish_for_client ||
+                                     (subscribed && options->allow_publish_for_subscriber))) {
       cp::append_error_reply(replies, id, cp::errors::permission_denied);
     } else {
       connection_.publish(publish->channel, core::make_publication(publish->data));
@@ -252,9 +275,9 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
   if (std::holds_alternative<cp::send_request>(command.body)) {
     return nullptr;  // accepted; without a backend nothing handles it (SPEC 2.2)
   }
-  // presence, presence_stats and history: Centrifugo answers 108 while the
-  // channel's options leave them off, as every channel's do until namespaces
-  // are configurable; rpc, ping and sub_refresh have no backend here.
+  // presence, presence_stats and history are not served yet (108, what
+  // Centrifugo answers while a channel's options leave them off); rpc, ping
+  // and sub_refresh have no backend here.
   cp::append_separator(replies);
   cp::append_error_reply(replies, id, cp::errors::not_available);
   return nullptr;

@@ -13,6 +13,8 @@
 
 #include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/messages.hpp"
+#include "herald/core/channel_history.hpp"
+#include "herald/core/channel_options.hpp"
 #include "herald/core/channel_registry.hpp"
 
 namespace herald::actors {
@@ -36,10 +38,17 @@ struct subscriber_hash {
   }
 };
 
+// A publication not yet forwarded, with its offset in the channel's history
+// (0 when the channel keeps none).
+struct pending_publication {
+  core::publication_ptr publication;
+  std::uint64_t offset = 0;
+};
+
 // A channel's publications not yet forwarded, in arrival order.
 struct pending_channel {
   std::string channel;
-  std::vector<core::publication_ptr> publications;
+  std::vector<pending_publication> publications;
 };
 
 struct broadcaster_state {
@@ -47,6 +56,11 @@ struct broadcaster_state {
   std::vector<pending_channel> pending;
   std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
   bool flush_scheduled = false;
+  std::shared_ptr<const core::channel_namespaces> namespaces;
+  // Per-channel history of the channels whose options keep one; the epoch
+  // is new with every start, so a client's position from an earlier run is
+  // never taken as recoverable.
+  core::channel_history<core::publication_ptr> history{core::make_epoch()};
   broadcaster_stats stats;
   std::shared_ptr<broadcast_counters> published;  // stats, for other threads
   static inline const char* name = "herald.broadcaster";
@@ -54,7 +68,7 @@ struct broadcaster_state {
 
 using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_state>;
 
-// Spawn with `system.spawn(broadcaster, counters)`. Monitors every subscriber and
+// Spawn with `system.spawn(broadcaster, counters, namespaces)`. Monitors every subscriber and
 // forgets it on its down message, so a connection that dies without saying
 // goodbye never leaks a subscription.
 //
@@ -67,7 +81,8 @@ using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_stat
 // many publications; at low rates the batch holds one and adds no delay.
 // Subscription changes flush first, so a subscriber gets exactly the
 // publications that arrive after it joined.
-broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self,
-                                             std::shared_ptr<broadcast_counters> counters);
+broadcaster_actor::behavior_type broadcaster(
+    broadcaster_pointer self, std::shared_ptr<broadcast_counters> counters,
+    std::shared_ptr<const core::channel_namespaces> namespaces);
 
 }  // namespace herald::actors

@@ -6,6 +6,7 @@
 
 #include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/session_sink.hpp"
+#include "herald/core/channel_options.hpp"
 #include "herald/core/frame.hpp"
 
 // No CAF header on purpose: the transport layer (Beast) includes this file,
@@ -32,10 +33,10 @@ class connection_handle {
   // client's messages reach the broadcaster in the order they were sent.
   void publish(std::string channel, core::publication_ptr publication) const;
 
-  // Client protocol: subscribes to `channel`; the subscribe reply for
-  // command `request_id` arrives as a delivery, before the channel's
+  // Client protocol: subscribes to `channel`; the subscribe reply (with the
+  // recovered publications) arrives as a delivery, before the channel's
   // publications.
-  void join(std::string channel, std::uint32_t request_id) const;
+  void join(std::string channel, core::join_request request) const;
 
   // Client protocol: leaves `channel`.
   void leave(std::string channel) const;
@@ -55,7 +56,8 @@ class connection_handle {
 // the broadcaster.
 class hub {
  public:
-  explicit hub(caf::actor_system& system);
+  // `namespaces` gives each channel its options (history, ...).
+  hub(caf::actor_system& system, core::channel_namespaces namespaces);
   ~hub();
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;

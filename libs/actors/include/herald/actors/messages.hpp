@@ -16,6 +16,7 @@
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::frame_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::frame_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::publication_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::join_request)
 
 namespace herald::actors {
 
@@ -39,7 +40,7 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using connection_actor =
     caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr>,
                      caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
-                     caf::reacts_to<join_atom, std::string, std::uint32_t>,
+                     caf::reacts_to<join_atom, std::string, core::join_request>,
                      caf::reacts_to<unsubscribe_atom, std::string>,
                      caf::reacts_to<close_atom>>;
 
@@ -65,7 +66,7 @@ typename Inspector::result_type inspect(Inspector& f, broadcaster_stats& x) {
 using broadcaster_actor =
     caf::typed_actor<caf::reacts_to<close_atom>,
                      caf::reacts_to<subscribe_atom, std::string, connection_actor>,
-                     caf::reacts_to<join_atom, std::string, connection_actor, std::uint32_t>,
+                     caf::reacts_to<join_atom, std::string, connection_actor, core::join_request>,
                      caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
                      caf::reacts_to<flush_atom>,
