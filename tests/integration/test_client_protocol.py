@@ -205,12 +205,12 @@ def test_anonymous_refused_without_allow_anonymous(start_herald):
 
 
 def test_pings_and_missing_pong(start_herald):
-    srv = start_herald(options={"allow-anonymous": "true", "ping-interval": "1s",
+    srv = start_herald(options={"allow-anonymous": "true", "ping-interval": "2s",
                                 "pong-timeout": "1s"})
 
     async def main():
         ws, result = await connected(srv)
-        assert result["ping"] == 1
+        assert result["ping"] == 2
         for _ in range(2):  # answered pings keep it open
             assert await asyncio.wait_for(ws.recv(), 5) == "{}"
             await ws.send("{}")

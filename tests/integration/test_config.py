@@ -323,7 +323,8 @@ CHANNEL_KEYS = (
 CHANNEL_DEFAULTS = dict({k: "false" for k in CHANNEL_KEYS}, **{
     "history-size": "0", "history-ttl": "0s",
     "allow-subscribe-for-client": "true", "allow-subscribe-for-anonymous": "true",
-    "allow-publish-for-subscriber": "true", "allow-presence-for-subscriber": "true",
+    "allow-publish-for-subscriber": "true", "allow-publish-for-anonymous": "true",
+    "allow-presence-for-subscriber": "true",
     "allow-history-for-subscriber": "true", "allow-recovery": "true"})
 
 NAMESPACE_INI = """; channel defaults, then two namespaces

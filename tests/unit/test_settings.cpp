@@ -598,7 +598,7 @@ TEST_CASE("check_settings accepts a consistent configuration", "[settings]") {
   s.client_queue_max_bytes = s.max_message_bytes;  // equal is fine
   s.idle_timeout = 1s;
   s.handshake_timeout = 100ms;
-  s.ping_interval = 1s;
+  s.ping_interval = 2s;
   s.pong_timeout = 1s;
   REQUIRE(check_settings(s).empty());
 }
@@ -701,7 +701,7 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "allow-subscribe-for-anonymous = true\n"
           "allow-publish-for-subscriber = true\n"
           "allow-publish-for-client = false\n"
-          "allow-publish-for-anonymous = false\n"
+          "allow-publish-for-anonymous = true\n"
           "allow-presence-for-subscriber = true\n"
           "allow-presence-for-client = false\n"
           "allow-presence-for-anonymous = false\n"
@@ -1069,7 +1069,7 @@ TEST_CASE("channel defaults are Herald's, friendlier than Centrifugo's", "[setti
   REQUIRE_FALSE(o.force_positioning);
   REQUIRE_FALSE(o.allow_positioning);
   REQUIRE_FALSE(o.allow_publish_for_client);
-  REQUIRE_FALSE(o.allow_publish_for_anonymous);
+  REQUIRE(o.allow_publish_for_anonymous);
   REQUIRE_FALSE(o.allow_presence_for_client);
   REQUIRE_FALSE(o.allow_presence_for_anonymous);
   REQUIRE_FALSE(o.allow_history_for_client);
@@ -1100,7 +1100,7 @@ TEST_CASE("apply_setting: top-level channel options set the defaults", "[setting
   set_ok(s, "allow-subscribe-for-anonymous", "false");
   set_ok(s, "allow-publish-for-subscriber", "false");
   set_ok(s, "allow-publish-for-client", "true");
-  set_ok(s, "allow-publish-for-anonymous", "true");
+  set_ok(s, "allow-publish-for-anonymous", "false");
   set_ok(s, "allow-presence-for-subscriber", "false");
   set_ok(s, "allow-presence-for-client", "true");
   set_ok(s, "allow-presence-for-anonymous", "true");
@@ -1122,7 +1122,7 @@ TEST_CASE("apply_setting: top-level channel options set the defaults", "[setting
   REQUIRE_FALSE(o.allow_subscribe_for_anonymous);
   REQUIRE_FALSE(o.allow_publish_for_subscriber);
   REQUIRE(o.allow_publish_for_client);
-  REQUIRE(o.allow_publish_for_anonymous);
+  REQUIRE_FALSE(o.allow_publish_for_anonymous);
   REQUIRE_FALSE(o.allow_presence_for_subscriber);
   REQUIRE(o.allow_presence_for_client);
   REQUIRE(o.allow_presence_for_anonymous);
@@ -1416,4 +1416,18 @@ TEST_CASE("channel options from the command line and the environment", "[setting
   REQUIRE_FALSE(chat->history_enabled());
   REQUIRE(chat->allow_publish_for_client);
   REQUIRE(channel_errors(s).empty());
+}
+
+TEST_CASE("check_settings wants pong-timeout below ping-interval", "[settings]") {
+  herald::core::settings s;
+  s.static_dir = ".";
+  s.ping_interval = std::chrono::seconds{5};
+  s.pong_timeout = std::chrono::seconds{5};
+  const auto errors = herald::core::check_settings(s);
+  REQUIRE(std::any_of(errors.begin(), errors.end(),
+                      [](const auto& error) { return error.key == "pong-timeout"; }));
+  s.pong_timeout = std::chrono::seconds{4};
+  for (const auto& error : herald::core::check_settings(s)) {
+    REQUIRE(error.key != "pong-timeout");
+  }
 }

@@ -469,6 +469,9 @@ channel_options default_channel_options() {
   o.allow_subscribe_for_client = true;
   o.allow_subscribe_for_anonymous = true;
   o.allow_publish_for_subscriber = true;
+  // Anonymous clients exist only where allow-anonymous lets them in; there
+  // they publish as /ws clients do.
+  o.allow_publish_for_anonymous = true;
   o.allow_presence_for_subscriber = true;
   o.allow_history_for_subscriber = true;
   o.allow_recovery = true;
@@ -531,6 +534,8 @@ std::vector<config_error> check_settings(const settings& s) {
   }
   if (s.pong_timeout < std::chrono::seconds{1}) {
     errors.push_back({"pong-timeout", "must be at least 1s"});
+  } else if (s.pong_timeout >= s.ping_interval) {
+    errors.push_back({"pong-timeout", "must be shorter than ping-interval"});
   }
   check_channel_options(
       s.namespaces.defaults(), "", [](std::string_view) { return true; }, errors);

@@ -15,6 +15,27 @@ namespace {
 namespace cp = core::client_protocol;
 
 constexpr std::size_t idle_buffer_capacity = 16 * 1024;
+
+// Channels one connection may subscribe to (Centrifugo's default
+// client_channel_limit); more get error 106, so one socket cannot grow the
+// broadcaster's registry without bound.
+constexpr std::size_t max_channels_per_connection = 128;
+
+// Centrifugo's subscribe permission: never a private channel (channel
+// tokens are not accepted yet); a user-limited channel ("dialog#42,43")
+// admits the users it lists where the namespace allows such channels; any
+// other channel needs allow-subscribe-for-client, and for a client without
+// a user also allow-subscribe-for-anonymous.
+bool may_subscribe(const core::channel_namespaces& namespaces, const core::channel_options& options,
+                   std::string_view channel, std::string_view user, bool anonymous) {
+  if (namespaces.is_private(channel)) {
+    return false;
+  }
+  if (options.allow_user_limited_channels && namespaces.is_user_limited(channel)) {
+    return namespaces.user_allowed(channel, user);
+  }
+  return options.allow_subscribe_for_client && (!anonymous || options.allow_subscribe_for_anonymous);
+}
 constexpr std::string_view server_version = "herald 0.1.0";
 
 // A random client id in UUID v4 form, as Centrifugo gives.
@@ -223,16 +244,15 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     } else if (options == nullptr) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::unknown_channel);
-    } else if (namespaces.is_private(subscribe->channel) ||
-               !(anonymous ? options->allow_subscribe_for_anonymous
-                           : options->allow_subscribe_for_client) ||
-               (namespaces.is_user_limited(subscribe->channel) &&
-                !(options->allow_user_limited_channels &&
-                  namespaces.user_allowed(subscribe->channel, user_)))) {
+    } else if (!may_subscribe(namespaces, *options, subscribe->channel, user_, anonymous)) {
       // Channel tokens, which would let a client past these, are not
       // accepted yet.
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::permission_denied);
+    } else if (channels_.size() >= max_channels_per_connection &&
+               channels_.count(subscribe->channel) == 0) {
+      cp::append_separator(replies);
+      cp::append_error_reply(replies, id, cp::errors::limit_exceeded);
     } else if (!channels_.insert(subscribe->channel).second) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::already_subscribed);
@@ -258,10 +278,11 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     const bool subscribed = channels_.count(publish->channel) > 0;
     if (options == nullptr) {
       cp::append_error_reply(replies, id, cp::errors::unknown_channel);
-    } else if (!(user_.empty() ? options->allow_publish_for_anonymous ||
-                                     (subscribed && options->allow_publish_for_subscriber)
-                               : options->allow_publish_for_client ||
-                                     (subscribed && options->allow_publish_for_subscriber))) {
+    } else if (!((!user_.empty() || options->allow_publish_for_anonymous) &&
+                 (options->allow_publish_for_client ||
+                  (subscribed && options->allow_publish_for_subscriber)))) {
+      // Centrifugo's rule: the anonymous option only lets the other two
+      // apply to clients without a user.
       cp::append_error_reply(replies, id, cp::errors::permission_denied);
     } else {
       connection_.publish(publish->channel, core::make_publication(publish->data));
@@ -386,8 +407,13 @@ void client_session::on_ping_timer(beast::error_code ec) {
   }
   awaiting_pong_ = true;
   send_text(std::string{cp::ping_message});
-  ping_timer_.expires_after(ctx_.settings.pong_timeout);
-  ping_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+  // The pong is checked pong-timeout after the ping, and the next ping goes
+  // out ping-interval after this one, as announced (check_settings keeps
+  // pong-timeout below ping-interval).
+  const auto pong_timeout = ctx_.settings.pong_timeout;
+  const auto rest = ctx_.settings.ping_interval - pong_timeout;
+  ping_timer_.expires_after(pong_timeout);
+  ping_timer_.async_wait([self = shared_from_this(), rest](beast::error_code wait_ec) {
     if (wait_ec || self->closing_ || self->finished_) {
       return;
     }
@@ -395,7 +421,9 @@ void client_session::on_ping_timer(beast::error_code ec) {
       self->disconnect(cp::disconnects::no_pong);
       return;
     }
-    self->schedule_ping();
+    self->ping_timer_.expires_after(rest);
+    self->ping_timer_.async_wait(
+        beast::bind_front_handler(&client_session::on_ping_timer, self));
   });
 }
 
