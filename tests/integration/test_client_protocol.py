@@ -257,6 +257,14 @@ def test_recovery_returns_exactly_the_missed_publications(start_herald):
         for n in range(1, 51):  # ...while 50 are published
             await writer.send(json.dumps({"publish": {"channel": "feed", "data": {"n": n}},
                                           "id": 3 + n}))
+        # A publish reply means accepted, not yet in history: wait until the
+        # writer, a subscriber too, got the 50th back from the broadcaster.
+        last = None
+        while last != 50:
+            for line in (await asyncio.wait_for(writer.recv(), 10)).split("\n"):
+                message = json.loads(line)
+                if "push" in message:
+                    last = message["push"]["pub"]["data"]["n"]
         back, _ = await connected(srv)
         result = (await subscribe(back, "feed", 2, recover=True, offset=seen,
                                   epoch=epoch))["subscribe"]
@@ -305,4 +313,47 @@ def test_namespace_permissions(start_herald, tmp_path):
         reply = await command(ws, '{"publish":{"channel":"readonly:news","data":1},"id":5}')
         assert reply[0]["error"]["code"] == 103
         await ws.close()
+    hh.run(main())
+
+
+def test_channel_limit_per_connection(server):
+    async def main():
+        ws, _ = await connected(server)
+        lines = "\n".join('{"subscribe":{"channel":"limit-%d"},"id":%d}' % (n, n + 2)
+                          for n in range(129))
+        await ws.send(lines)
+        replies = []
+        while len(replies) < 129:
+            replies += [json.loads(x) for x in (await asyncio.wait_for(ws.recv(), 10)).split("\n")]
+        by_id = {reply["id"]: reply for reply in replies}
+        assert all(by_id[n + 2] == {"id": n + 2, "subscribe": {}} for n in range(128))
+        assert by_id[130]["error"]["code"] == 106
+        await ws.close()
+    hh.run(main())
+
+
+def test_publish_and_user_limited_rules(start_herald, tmp_path):
+    config = tmp_path / "herald.ini"
+    config.write_text('[global]\nallow-anonymous = true\ntoken-hmac-secret = "%s"\n'
+                      'allow-publish-for-anonymous = false\n\n'
+                      '[namespaces.dialog]\nallow-user-limited-channels = true\n'
+                      'allow-subscribe-for-client = false\n' % SECRET)
+    srv = start_herald(options={"config-file": str(config)})
+
+    async def main():
+        anonymous, _ = await connected(srv)
+        await subscribe(anonymous, "room", 2)
+        reply = await command(anonymous, '{"publish":{"channel":"room","data":1},"id":3}')
+        assert reply[0]["error"]["code"] == 103  # subscribed, but anonymous
+        user, _ = await connected(srv, make_token({"sub": "42"}))
+        await subscribe(user, "room", 2)
+        reply = await command(user, '{"publish":{"channel":"room","data":1},"id":3}')
+        assert reply[0] == {"id": 3, "publish": {}}
+        if len(reply) == 1:  # the push of its own publication, if not batched
+            assert "push" in json.loads(await user.recv())
+        # dialog#42,43 admits users 42 and 43 only.
+        assert (await subscribe(user, "dialog:chat#42,43", 4)) == {"id": 4, "subscribe": {}}
+        assert (await subscribe(user, "dialog:chat#7,8", 5))["error"]["code"] == 103
+        for ws in (anonymous, user):
+            await ws.close()
     hh.run(main())

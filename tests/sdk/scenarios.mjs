@@ -122,6 +122,8 @@ async function recovery() {
   writer.connect();
   await once(writer, 'connected');
   const wsub = writer.newSubscription('feed');
+  let echoed = 0;
+  wsub.on('publication', () => { echoed += 1; });
   wsub.subscribe();
   await once(wsub, 'subscribed');
   await wsub.publish({ n: 0 });
@@ -130,6 +132,9 @@ async function recovery() {
   for (let n = 1; n <= 50; n += 1) {
     await wsub.publish({ n });
   }
+  // A publish reply means accepted, not yet in history: the writer, a
+  // subscriber too, seeing all 51 come back means the broadcaster has them.
+  await waitFor(() => echoed === 51, 'the writer to see its 51 publications');
   const resubscribed = once(sub, 'subscribed');
   reader.connect();
   const ctx = await resubscribed;
