@@ -1,0 +1,359 @@
+#pragma once
+
+// Centrifugo's server HTTP API, v5 style (SPEC 2.3): `POST /api/<method>` with
+// the method's parameters as the JSON body, answered with `{"result":{..}}`
+// or `{"error":{"code":N,"message":".."}}` (HTTP 200 both). Pure codec: no
+// sockets, no actors, no channel state; the HTTP layer checks the API key,
+// that the request is a POST (Centrifugo answers 405 otherwise) and the body
+// size, then calls decode() with the path segment after `/api/`.
+//
+// Sources checked:
+//  - centrifugal/centrifugo v5: internal/api/handler.go, handler_gen.go
+//    (per-method routes; a body that does not decode -> http.Error 400
+//    "Bad Request"), internal/api/api.go (Executor: which empty field is
+//    ErrorBadRequest), internal/apiproto/api.proto and api.pb.go (JSON names,
+//    every field `omitempty` except those generate_tags.sh strips: ClientInfo
+//    user/client, PresenceResult presence, PresenceStatsResult num_clients/
+//    num_users, HistoryResult publications/epoch/offset, NodeResult uid/name/
+//    version/num_clients/num_users/num_channels/num_subs, ChannelsResult
+//    channels), raw.go (`data` is kept as the request's raw bytes: even
+//    `null`), errors.go (codes), decode_request_gen.go (plain encoding/json
+//    Unmarshal: unknown members ignored, `null` members skipped, a member of
+//    the wrong type or a body that is not an object -> 400),
+//    internal/survey/survey.go (`channels`: gobwas/glob without separators; a
+//    pattern that does not compile -> error 100);
+//  - centrifugo main.go (route setup): exact ServeMux patterns, so an
+//    unknown `/api/<x>` is Go's 404 "404 page not found";
+//  - centrifugal/centrifuge node.go: Unsubscribe with an empty channel
+//    unsubscribes the user from every channel;
+//  - centrifugal.dev docs/server/server_api (request/response tables,
+//    transport error mode and its HTTP status mapping);
+//  - gobwas/glob v0.2.3 lexer and parser (pattern syntax, what fails);
+//  - npm cent.js 6.1.0 dist/cent.client.js (what a client relies on, below).
+//
+// What cent.js 6.1.0 depends on:
+//  - it POSTs `JSON.stringify(params ?? {})` to `<url>/<method>` with
+//    `Content-Type: application/json` and `X-API-Key` (so getInfo() and
+//    getChannels() send `{}`), never `b64data`; publish sends `tags` when
+//    given;
+//  - it calls res.json() whatever the HTTP status, throws CentException when
+//    the body has `error`, else returns `result` (or `{}`): a 200 body must
+//    always be JSON. Non-200 answers (400/404, plain text as Centrifugo's)
+//    reach its caller as a JSON parse error;
+//  - its pipeline() posts newline-separated `{"method":..,"params":..}` to
+//    the bare `/api` (Centrifugo's legacy route), which this codec does not
+//    speak: decode("", ..) is a 404.
+//
+// Known differences from Centrifugo's decoding, all on input no API client sends:
+// member names match exactly (Go's encoding/json also matches them
+// case-insensitively); invalid UTF-8 is a 400 (Go replaces it with U+FFFD);
+// nesting deeper than max_json_depth is a 400 (Go allows 10000); `data`
+// is kept compact (Go keeps its whitespace); a channel over 255 bytes is
+// error 107 (SPEC 2.2); `b64data` must decode to JSON (Herald's clients speak
+// JSON only) else 107; `batch`, `subscribe`, `refresh` and `rpc`, which
+// Centrifugo has, are 404 like any unknown method; `-0` is taken as an
+// unsigned 0 (Go refuses it). Responses are the same JSON, but Go also
+// escapes `<`, `>` and `&` in strings (`\u003c`).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "herald/core/client_protocol.hpp"
+#include "herald/core/stream_position.hpp"
+
+namespace herald::core::server_api {
+
+// ---------------------------------------------------------------------------
+// Errors (centrifugo internal/apiproto/errors.go, v5)
+// ---------------------------------------------------------------------------
+
+// `{"error":{"code":C,"message":".."}}`, sent with HTTP 200.
+struct api_error {
+  std::uint32_t code;
+  std::string_view message;
+};
+
+constexpr bool operator==(const api_error& a, const api_error& b) {
+  return a.code == b.code && a.message == b.message;
+}
+constexpr bool operator!=(const api_error& a, const api_error& b) {
+  return !(a == b);
+}
+
+namespace errors {
+inline constexpr api_error internal{100, "internal server error"};
+inline constexpr api_error unknown_channel{102, "unknown channel"};
+inline constexpr api_error method_not_found{104, "method not found"};
+inline constexpr api_error bad_request{107, "bad request"};
+inline constexpr api_error not_available{108, "not available"};
+inline constexpr api_error unrecoverable_position{112, "unrecoverable position"};
+}  // namespace errors
+
+// SPEC 2.2, as on the client protocol.
+inline constexpr std::size_t max_channel_bytes = client_protocol::max_channel_bytes;
+// JSON nesting accepted in a body, `data` included.
+inline constexpr std::size_t max_json_depth = client_protocol::max_json_depth;
+
+// The close code and reason a `disconnect` without its `disconnect` object
+// uses (centrifuge's DisconnectForceNoReconnect).
+inline constexpr client_protocol::disconnect_advice default_disconnect =
+    client_protocol::disconnects::force_no_reconnect;
+
+// ---------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------
+// `data` is the request's JSON value as compact text, the publisher's own
+// tokens kept (numbers are not re-formatted); JSON null is kept as `null`, as
+// Centrifugo publishes it. Members Centrifugo accepts but Herald does not use
+// (`tags`, `idempotency_key`, `delta`) are type-checked, then ignored.
+
+using core::stream_position;
+
+struct publish_request {
+  std::string channel;
+  std::string data;  // never empty
+  bool skip_history = false;
+};
+
+// Each channel must be checked on its own (valid_channel()): Centrifugo
+// answers an empty one with error 107 in that channel's slot of the
+// `responses`, not for the whole request.
+struct broadcast_request {
+  std::vector<std::string> channels;  // never empty
+  std::string data;                   // never empty
+  bool skip_history = false;
+};
+
+// Centrifugo v5 requires neither member: an empty channel unsubscribes the
+// user from every channel (centrifuge's Node.Unsubscribe), and an empty user
+// names the anonymous connections. Its docs mark both as required.
+struct unsubscribe_request {
+  std::string channel;  // "" or 1..255 bytes
+  std::string user;
+  std::string client;   // "": every connection of the user
+  std::string session;  // "": every session
+};
+
+// `disconnect: {code, reason}` replaces the default advice as given, even
+// `{}` (code 0, reason ""), as Centrifugo does; the session must turn a code
+// that is no valid WebSocket close code into one, and cut a reason to 123
+// bytes.
+struct disconnect_request {
+  std::string user;
+  std::string client;
+  std::string session;
+  std::vector<std::string> whitelist;  // client ids to keep connected
+  std::uint32_t code = default_disconnect.code;
+  std::string reason{default_disconnect.reason};
+};
+
+struct presence_request {
+  std::string channel;
+};
+
+struct presence_stats_request {
+  std::string channel;
+};
+
+// As centrifuge's history: `limit` 0 returns only the stream position, a
+// negative one every publication; `since` starts after that position (error
+// 112 when it is gone); `reverse` walks from the newest.
+struct history_request {
+  std::string channel;
+  std::int32_t limit = 0;
+  std::optional<stream_position> since;
+  bool reverse = false;
+};
+
+struct history_remove_request {
+  std::string channel;
+};
+
+// `pattern` is a gobwas/glob pattern (see channel_pattern); "" lists all
+// active channels. decode() has already checked that it compiles.
+struct channels_request {
+  std::string pattern;
+};
+
+struct info_request {};
+
+using request =
+    std::variant<publish_request, broadcast_request, unsubscribe_request, disconnect_request,
+                 presence_request, presence_stats_request, history_request, history_remove_request,
+                 channels_request, info_request>;
+
+// What to answer a request body:
+//  - `value`: decoded, for the server to execute;
+//  - `error`: HTTP 200 with append_error(*error);
+//  - `http_status` other than 200: that status and Centrifugo's plain-text
+//    body (plain_text_body()): 404 for a method that is not one of the ten
+//    (`/api/batch` and `/api/foo` alike), 400 for a body that is empty, not
+//    JSON, neither an object nor `null`, too deep, or has a member of the
+//    wrong type (`"channel":1`, `"limit":1.5`, an offset below 0).
+// A `null` body is an object without members, as for Go's json.Unmarshal.
+// Errors with HTTP 200: 107 for an empty or over-long channel (publish,
+// presence, presence_stats, history, history_remove; unsubscribe only over
+// 255 bytes), publish or broadcast without `data` (or `b64data`), an invalid
+// `b64data`, broadcast without channels; 100 for a `channels` pattern that
+// does not compile (the survey fails in Centrifugo).
+struct decode_result {
+  std::optional<request> value;
+  std::optional<api_error> error;
+  unsigned http_status = 200;
+  std::string_view detail;  // why, static text for logs; empty when decoded
+};
+
+// `method` is the path after `/api/` (`"publish"`), matched exactly.
+decode_result decode(std::string_view method, std::string_view body);
+
+// The method's name as in the path, for logs and metrics.
+std::string_view method_name(const request& body);
+
+// 1 to 255 bytes (SPEC 2.2): for each channel of a broadcast.
+constexpr bool valid_channel(std::string_view channel) {
+  return !channel.empty() && channel.size() <= max_channel_bytes;
+}
+
+// The body Go's net/http writes with a non-200 status decode() returns:
+// "Bad Request\n" (400), "404 page not found\n" (404); Content-Type
+// `text/plain; charset=utf-8`. Empty for other statuses.
+std::string_view plain_text_body(unsigned http_status);
+
+// ---------------------------------------------------------------------------
+// Channel patterns (the `channels` method)
+// ---------------------------------------------------------------------------
+
+// A gobwas/glob pattern compiled without separators, as Centrifugo's
+// `channels` survey does: `*` and `**` match any run of characters, `?` one
+// character, `[abc]` / `[a-z]` one of a set or range (`[!..]` negates;
+// a class is either one range or a list), `{a,b*,c}` one of the
+// alternatives (nestable), `\` escapes the next character. Characters are
+// UTF-8 code points. What gobwas rejects fails to compile here: an empty
+// or unclosed class, a range whose end is below its start, a trailing
+// backslash; so does an unclosed `{` (gobwas compiles it into a matcher that
+// panics). Matching runs in time linear in the channel (a Pike VM), whatever
+// the pattern.
+class channel_pattern {
+ public:
+  static std::optional<channel_pattern> compile(std::string_view pattern);
+
+  bool matches(std::string_view channel) const;
+
+  // The compiled program (public for the compiler; not an interface).
+  enum class opcode : std::uint8_t { rune, any_rune, char_class, split, jump, match };
+
+  struct instruction {
+    opcode op;
+    std::uint32_t arg = 0;        // the rune, the class's index, or a target
+    std::int32_t alternate = -1;  // split's second target; -1: none
+  };
+
+  struct char_class {
+    bool negated = false;
+    bool is_range = false;
+    char32_t low = 0;
+    char32_t high = 0;
+    std::u32string members;  // for a list
+  };
+
+ private:
+  channel_pattern(std::vector<instruction> program, std::vector<char_class> classes)
+      : program_(std::move(program)), classes_(std::move(classes)) {}
+
+  std::vector<instruction> program_;
+  std::vector<char_class> classes_;
+};
+
+// `pattern` "" matches every channel; a pattern that does not compile matches
+// none. Compile once with channel_pattern to test many channels.
+bool channel_matches(std::string_view pattern, std::string_view channel);
+
+// ---------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------
+// Each append_* writes one whole response body. Field order and omitted
+// defaults follow Go's encoding of Centrifugo's structs; map members
+// (presence, channels) are written sorted by key, as Go's encoder does.
+// Strings are escaped; `data`, `conn_info` and `chan_info` are raw JSON text,
+// written as they are (empty: omitted).
+
+// `{"error":{"code":C,"message":".."}}`.
+void append_error(std::string& out, const api_error& error);
+
+// `{"result":{}}`: unsubscribe, disconnect, history_remove.
+void append_empty_result(std::string& out);
+
+// offset and epoch are each omitted when zero/empty (a channel without
+// history): `{"result":{}}`.
+struct publish_result {
+  std::uint64_t offset = 0;
+  std::string_view epoch;
+};
+
+// `{"result":{"offset":O,"epoch":"E"}}`.
+void append_publish_result(std::string& out, const publish_result& result);
+
+// One slot per channel of the request, in its order.
+struct broadcast_item {
+  std::optional<api_error> error;
+  publish_result result;
+};
+
+// `{"result":{"responses":[{"result":{..}}|{"error":{..}},..]}}`.
+void append_broadcast_result(std::string& out, const std::vector<broadcast_item>& items);
+
+// `{"result":{"presence":{"<client>":{"user":..,"client":..,"conn_info":..,
+// "chan_info":..}}}}`; user and client always, the map `{}` when empty.
+void append_presence_result(std::string& out,
+                            const std::vector<client_protocol::client_info_view>& clients);
+
+// `{"result":{"num_clients":C,"num_users":U}}`, zeros included.
+void append_presence_stats_result(std::string& out, std::uint32_t num_clients,
+                                  std::uint32_t num_users);
+
+// `{"result":{"publications":[..],"epoch":"E","offset":O}}`, all three always
+// (`[]`, `""`, `0`); each publication as client_protocol::append_publication.
+void append_history_result(std::string& out,
+                           const std::vector<client_protocol::publication_view>& publications,
+                           std::string_view epoch, std::uint64_t offset);
+
+struct channel_info {
+  std::string_view name;
+  std::uint32_t num_clients = 0;
+};
+
+// `{"result":{"channels":{"<name>":{"num_clients":N}}}}`; num_clients is
+// omitted when 0, the map is `{}` when empty.
+void append_channels_result(std::string& out, const std::vector<channel_info>& channels);
+
+struct node_info {
+  std::string_view uid;
+  std::string_view name;
+  std::string_view version;
+  std::uint32_t num_clients = 0;
+  std::uint32_t num_users = 0;
+  std::uint32_t num_subs = 0;
+  std::uint32_t num_channels = 0;
+  std::int64_t uptime = 0;  // seconds
+};
+
+// `{"result":{"nodes":[{"uid":..,"name":..,"version":..,"num_clients":..,
+// "num_users":..,"num_channels":..,"uptime":..,"num_subs":..}]}}`; uptime is
+// omitted when 0 (Centrifugo's only `omitempty` member of a node); no
+// `metrics` or `process`.
+void append_info_result(std::string& out, const node_info& node);
+
+// Centrifugo's "transport" error mode (v5.1+: header
+// `X-Centrifugo-Error-Mode: transport`): an error is answered with this HTTP
+// status (100 -> 500, 102/104 -> 404, 107/108 -> 400, 112 -> 416, other
+// -> 500) and a bare `{"code":C,"message":".."}` body.
+unsigned transport_error_status(const api_error& error);
+void append_transport_error(std::string& out, const api_error& error);
+
+}  // namespace herald::core::server_api

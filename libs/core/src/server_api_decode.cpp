@@ -1,0 +1,988 @@
+// Requests of the server HTTP API: a method path and a JSON body -> a typed
+// request, or what to answer instead; and the glob patterns of `channels`.
+//
+// The policy (404, 400, or an error 107 with HTTP 200) is Centrifugo v5's,
+// see decode_result in the header. In Centrifugo the body goes through Go's
+// json.Unmarshal first (any type error -> 400), then the method's executor
+// checks the values (an empty channel -> 107): the decoders here keep that
+// order, reading and type-checking every member before checking any value.
+
+#include <algorithm>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "herald/core/server_api.hpp"
+
+namespace herald::core::server_api {
+
+namespace {
+
+namespace json = boost::json;
+
+// ---------------------------------------------------------------------------
+// Raw JSON text
+// ---------------------------------------------------------------------------
+// `data` is kept as the publisher's own text (Centrifugo keeps the raw bytes;
+// re-serializing the parsed value would turn 1.5 into 1.5E0 and round big
+// integers). These scanners only run on text Boost.JSON has just accepted,
+// so they need not validate; the bounds checks only keep them safe.
+
+bool is_json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::size_t skip_space(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && is_json_space(text[pos])) {
+    ++pos;
+  }
+  return pos;
+}
+
+// Just past the string literal whose opening quote is at `pos`.
+std::size_t string_end(std::string_view text, std::size_t pos) {
+  ++pos;
+  while (pos < text.size() && text[pos] != '"') {
+    pos += text[pos] == '\\' ? 2 : 1;
+  }
+  return std::min(pos + 1, text.size());
+}
+
+// Just past the JSON value that starts at `pos`.
+std::size_t value_end(std::string_view text, std::size_t pos) {
+  if (pos >= text.size()) {
+    return pos;
+  }
+  const char first = text[pos];
+  if (first == '"') {
+    return string_end(text, pos);
+  }
+  if (first == '{' || first == '[') {
+    std::size_t depth = 0;
+    while (pos < text.size()) {
+      const char c = text[pos];
+      if (c == '"') {
+        pos = string_end(text, pos);
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return pos + 1;
+      }
+      ++pos;
+    }
+    return pos;
+  }
+  // A number or a literal: it ends where the enclosing structure goes on.
+  while (pos < text.size() && !is_json_space(text[pos]) && text[pos] != ',' && text[pos] != '}' &&
+         text[pos] != ']') {
+    ++pos;
+  }
+  return pos;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+char unescaped(char escape) {
+  switch (escape) {
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    default:
+      return escape;  // '"', '\\', '/'
+  }
+}
+
+// Whether the content of a key literal (between its quotes, escapes not yet
+// resolved) spells `name`, an ASCII member name of this file: `"d\u0061ta"`
+// is `data`, as for the parser.
+bool key_equals(std::string_view key, std::string_view name) {
+  std::size_t matched = 0;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    char c = key[i];
+    if (c == '\\' && i + 1 < key.size()) {
+      const char escape = key[++i];
+      if (escape == 'u') {
+        unsigned code_point = 0;
+        for (int k = 0; k < 4; ++k) {
+          const int digit = i + 1 < key.size() ? hex_digit(key[++i]) : -1;
+          if (digit < 0) {
+            return false;
+          }
+          code_point = code_point * 16 + static_cast<unsigned>(digit);
+        }
+        if (code_point >= 0x80) {
+          return false;  // no ASCII name holds it
+        }
+        c = static_cast<char>(code_point);
+      } else {
+        c = unescaped(escape);
+      }
+    }
+    if (matched >= name.size() || name[matched] != c) {
+      return false;
+    }
+    ++matched;
+  }
+  return matched == name.size();
+}
+
+// The text of the value of `name` in the JSON object `text`: the last one,
+// as the parser keeps the last of duplicate members.
+std::optional<std::string_view> raw_member(std::string_view text, std::string_view name) {
+  std::size_t pos = skip_space(text, 0);
+  if (pos >= text.size() || text[pos] != '{') {
+    return std::nullopt;
+  }
+  std::optional<std::string_view> found;
+  pos = skip_space(text, pos + 1);
+  while (pos < text.size() && text[pos] == '"') {
+    const std::size_t key_end = string_end(text, pos);
+    const std::string_view key = text.substr(pos + 1, key_end - pos - 2);
+    pos = skip_space(text, skip_space(text, key_end) + 1);  // past ':'
+    const std::size_t end = value_end(text, pos);
+    if (key_equals(key, name)) {
+      found = text.substr(pos, end - pos);
+    }
+    pos = skip_space(text, end);
+    if (pos < text.size() && text[pos] == ',') {
+      pos = skip_space(text, pos + 1);
+    }
+  }
+  return found;
+}
+
+// Valid JSON text without the whitespace between its tokens.
+std::string compact(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t pos = 0; pos < text.size();) {
+    const char c = text[pos];
+    if (c == '"') {
+      const std::size_t end = string_end(text, pos);
+      out.append(text.substr(pos, end - pos));
+      pos = end;
+      continue;
+    }
+    if (!is_json_space(c)) {
+      out.push_back(c);
+    }
+    ++pos;
+  }
+  return out;
+}
+
+json::parse_options parse_limits() {
+  json::parse_options options;
+  options.max_depth = max_json_depth;
+  return options;
+}
+
+bool is_json(std::string_view text) {
+  unsigned char arena[1024];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::error_code ec;
+  json::parse(text, ec, json::storage_ptr(&resource), parse_limits());
+  return !ec;
+}
+
+// ---------------------------------------------------------------------------
+// Base64 (`b64data`), as Go's base64.StdEncoding.DecodeString: the standard
+// alphabet, padding required, '\r' and '\n' skipped anywhere.
+// ---------------------------------------------------------------------------
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') {
+    return c - 'A';
+  }
+  if (c >= 'a' && c <= 'z') {
+    return c - 'a' + 26;
+  }
+  if (c >= '0' && c <= '9') {
+    return c - '0' + 52;
+  }
+  if (c == '+') {
+    return 62;
+  }
+  if (c == '/') {
+    return 63;
+  }
+  return -1;
+}
+
+std::optional<std::string> decode_base64(std::string_view text) {
+  std::string symbols;
+  symbols.reserve(text.size());
+  for (const char c : text) {
+    if (c != '\r' && c != '\n') {
+      symbols.push_back(c);
+    }
+  }
+  if (symbols.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string bytes;
+  bytes.reserve(symbols.size() / 4 * 3);
+  for (std::size_t i = 0; i < symbols.size(); i += 4) {
+    // '=' may only pad the last quartet: "xx==" or "xxx=".
+    const bool last = i + 4 == symbols.size();
+    const int padding = !last ? 0 : symbols[i + 2] == '=' ? 2 : symbols[i + 3] == '=' ? 1 : 0;
+    if (padding == 2 && symbols[i + 3] != '=') {
+      return std::nullopt;
+    }
+    unsigned quartet = 0;
+    for (int k = 0; k < 4 - padding; ++k) {
+      const int value = base64_value(symbols[i + k]);
+      if (value < 0) {
+        return std::nullopt;
+      }
+      quartet |= static_cast<unsigned>(value) << (18 - 6 * k);
+    }
+    bytes.push_back(static_cast<char>(quartet >> 16));
+    if (padding < 2) {
+      bytes.push_back(static_cast<char>((quartet >> 8) & 0xff));
+    }
+    if (padding < 1) {
+      bytes.push_back(static_cast<char>(quartet & 0xff));
+    }
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------
+// Members
+// ---------------------------------------------------------------------------
+
+// Why a request is not decoded: an HTTP status without a JSON body, or an
+// error reply with 200.
+struct failure {
+  unsigned http_status = 200;
+  std::optional<api_error> error;
+  std::string_view detail;
+};
+
+using check = std::optional<failure>;
+
+failure malformed(std::string_view detail) {
+  return failure{400, std::nullopt, detail};
+}
+
+failure refused(const api_error& error, std::string_view detail) {
+  return failure{200, error, detail};
+}
+
+constexpr std::string_view wrong_type = "member of the wrong type";
+
+// A member that is there and not null: Go's decoder leaves a field alone for
+// `null`, so `"channel":null` is no channel.
+const json::value* member(const json::object& object, std::string_view name) {
+  const json::value* value = object.if_contains(name);
+  if (value == nullptr || value->is_null()) {
+    return nullptr;
+  }
+  return value;
+}
+
+// Each read_* leaves `out` alone when the member is absent and returns false
+// when it has the wrong type.
+bool read_string(const json::object& object, std::string_view name, std::string& out) {
+  const json::value* value = member(object, name);
+  if (value == nullptr) {
+    return true;
+  }
+  const json::string* text = value->if_string();
+  if (text == nullptr) {
+    return false;
+  }
+  out.assign(text->data(), text->size());
+  return true;
+}
+
+bool read_bool(const json::object& object, std::string_view name, bool& out) {
+  const json::value* value = member(object, name);
+  if (value == nullptr) {
+    return true;
+  }
+  const bool* flag = value->if_bool();
+  if (flag == nullptr) {
+    return false;
+  }
+  out = *flag;
+  return true;
+}
+
+// Integers only, in T's range: as Go's strconv behind json.Unmarshal,
+// `1.0`, `1e3`, `"1"` and `-1` for an unsigned field are errors.
+template <class T>
+bool read_integer(const json::object& object, std::string_view name, T& out) {
+  static_assert(std::is_integral_v<T>);
+  const json::value* value = member(object, name);
+  if (value == nullptr) {
+    return true;
+  }
+  if (const std::int64_t* signed_value = value->if_int64()) {
+    if constexpr (std::is_signed_v<T>) {
+      if (*signed_value < std::numeric_limits<T>::min() ||
+          *signed_value > std::numeric_limits<T>::max()) {
+        return false;
+      }
+    } else {
+      if (*signed_value < 0 ||
+          static_cast<std::uint64_t>(*signed_value) > std::numeric_limits<T>::max()) {
+        return false;
+      }
+    }
+    out = static_cast<T>(*signed_value);
+    return true;
+  }
+  if (const std::uint64_t* unsigned_value = value->if_uint64()) {
+    // Boost.JSON only uses uint64 above INT64_MAX.
+    if (*unsigned_value > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+      return false;
+    }
+    out = static_cast<T>(*unsigned_value);
+    return true;
+  }
+  return false;
+}
+
+bool read_object(const json::object& object, std::string_view name, const json::object*& out) {
+  out = nullptr;
+  const json::value* value = member(object, name);
+  if (value == nullptr) {
+    return true;
+  }
+  out = value->if_object();
+  return out != nullptr;
+}
+
+// A JSON string or null: what Go decodes into a string (null leaves "").
+bool string_or_null(const json::value& value) {
+  return value.is_string() || value.is_null();
+}
+
+// `[]string`: a null element is "", as in Go.
+bool read_string_array(const json::object& object, std::string_view name,
+                       std::vector<std::string>& out) {
+  const json::value* value = member(object, name);
+  if (value == nullptr) {
+    return true;
+  }
+  const json::array* items = value->if_array();
+  if (items == nullptr || !std::all_of(items->begin(), items->end(), &string_or_null)) {
+    return false;
+  }
+  out.clear();
+  out.reserve(items->size());
+  for (const json::value& item : *items) {
+    const json::string* text = item.if_string();
+    out.emplace_back(text != nullptr ? std::string(text->data(), text->size()) : std::string());
+  }
+  return true;
+}
+
+// Members Herald ignores still fail a request when Go could not decode them.
+bool is_string_map(const json::object& object, std::string_view name) {
+  const json::value* value = member(object, name);
+  if (value == nullptr) {
+    return true;
+  }
+  const json::object* entries = value->if_object();
+  return entries != nullptr &&
+         std::all_of(entries->begin(), entries->end(), [](const json::key_value_pair& entry) {
+           return string_or_null(entry.value());
+         });
+}
+
+bool is_string_or_absent(const json::object& object, std::string_view name) {
+  const json::value* value = member(object, name);
+  return value == nullptr || value->is_string();
+}
+
+bool is_bool_or_absent(const json::object& object, std::string_view name) {
+  const json::value* value = member(object, name);
+  return value == nullptr || value->is_bool();
+}
+
+// SPEC 2.2 on top of Centrifugo's "channel required".
+check check_channel(const std::string& channel) {
+  if (channel.empty()) {
+    return refused(errors::bad_request, "channel required");
+  }
+  if (channel.size() > max_channel_bytes) {
+    return refused(errors::bad_request, "channel too long");
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// Publications: publish and broadcast
+// ---------------------------------------------------------------------------
+
+// The members publish and broadcast share besides their channels.
+struct publication_members {
+  std::string b64data;
+  bool skip_history = false;
+};
+
+bool read_publication_members(const json::object& params, publication_members& out) {
+  return read_string(params, "b64data", out.b64data) &&
+         read_bool(params, "skip_history", out.skip_history) && is_string_map(params, "tags") &&
+         is_string_or_absent(params, "idempotency_key") && is_bool_or_absent(params, "delta");
+}
+
+// `b64data` when it is not empty (it wins, as in Centrifugo), else `data`.
+check resolve_data(const json::object& params, std::string_view body, const std::string& b64data,
+                   std::string& data) {
+  if (!b64data.empty()) {
+    std::optional<std::string> decoded = decode_base64(b64data);
+    if (!decoded) {
+      return refused(errors::bad_request, "invalid b64data");
+    }
+    if (!is_json(*decoded)) {
+      return refused(errors::bad_request, "b64data is not JSON");
+    }
+    data = compact(*decoded);
+  } else if (params.contains("data")) {
+    // Present, even as null: Centrifugo publishes `null`.
+    data = compact(raw_member(body, "data").value_or(std::string_view()));
+  }
+  if (data.empty()) {
+    return refused(errors::bad_request, "data required");
+  }
+  return std::nullopt;
+}
+
+check decode_publish(const json::object& params, std::string_view body, request& out) {
+  publish_request publish;
+  publication_members members;
+  if (!read_string(params, "channel", publish.channel) ||
+      !read_publication_members(params, members)) {
+    return malformed(wrong_type);
+  }
+  publish.skip_history = members.skip_history;
+  // Centrifugo's order: the channel, then the data.
+  if (publish.channel.empty()) {
+    return refused(errors::bad_request, "channel required");
+  }
+  if (auto failed = resolve_data(params, body, members.b64data, publish.data)) {
+    return failed;
+  }
+  if (auto failed = check_channel(publish.channel)) {
+    return failed;
+  }
+  out = std::move(publish);
+  return std::nullopt;
+}
+
+check decode_broadcast(const json::object& params, std::string_view body, request& out) {
+  broadcast_request broadcast;
+  publication_members members;
+  if (!read_string_array(params, "channels", broadcast.channels) ||
+      !read_publication_members(params, members)) {
+    return malformed(wrong_type);
+  }
+  broadcast.skip_history = members.skip_history;
+  if (broadcast.channels.empty()) {
+    return refused(errors::bad_request, "channels required");
+  }
+  if (auto failed = resolve_data(params, body, members.b64data, broadcast.data)) {
+    return failed;
+  }
+  out = std::move(broadcast);
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// The other methods
+// ---------------------------------------------------------------------------
+
+check decode_unsubscribe(const json::object& params, std::string_view, request& out) {
+  unsubscribe_request unsubscribe;
+  if (!read_string(params, "channel", unsubscribe.channel) ||
+      !read_string(params, "user", unsubscribe.user) ||
+      !read_string(params, "client", unsubscribe.client) ||
+      !read_string(params, "session", unsubscribe.session)) {
+    return malformed(wrong_type);
+  }
+  // No channel is every channel; only the SPEC's length limit applies.
+  if (unsubscribe.channel.size() > max_channel_bytes) {
+    return refused(errors::bad_request, "channel too long");
+  }
+  out = std::move(unsubscribe);
+  return std::nullopt;
+}
+
+check decode_disconnect(const json::object& params, std::string_view, request& out) {
+  disconnect_request disconnect;
+  const json::object* advice = nullptr;
+  if (!read_string(params, "user", disconnect.user) ||
+      !read_string(params, "client", disconnect.client) ||
+      !read_string(params, "session", disconnect.session) ||
+      !read_string_array(params, "whitelist", disconnect.whitelist) ||
+      !read_object(params, "disconnect", advice)) {
+    return malformed(wrong_type);
+  }
+  if (advice != nullptr) {
+    // Replaces the default as a whole: a missing code is 0, as in Go.
+    disconnect.code = 0;
+    disconnect.reason.clear();
+    if (!read_integer(*advice, "code", disconnect.code) ||
+        !read_string(*advice, "reason", disconnect.reason) ||
+        !is_bool_or_absent(*advice, "reconnect")) {
+      return malformed(wrong_type);
+    }
+  }
+  out = std::move(disconnect);
+  return std::nullopt;
+}
+
+// presence, presence_stats and history_remove: a channel and nothing else.
+template <class Request>
+check decode_channel_only(const json::object& params, std::string_view, request& out) {
+  Request decoded;
+  if (!read_string(params, "channel", decoded.channel)) {
+    return malformed(wrong_type);
+  }
+  if (auto failed = check_channel(decoded.channel)) {
+    return failed;
+  }
+  out = std::move(decoded);
+  return std::nullopt;
+}
+
+check decode_history(const json::object& params, std::string_view, request& out) {
+  history_request history;
+  const json::object* since = nullptr;
+  if (!read_string(params, "channel", history.channel) ||
+      !read_integer(params, "limit", history.limit) || !read_object(params, "since", since) ||
+      !read_bool(params, "reverse", history.reverse)) {
+    return malformed(wrong_type);
+  }
+  if (since != nullptr) {
+    stream_position position;
+    if (!read_integer(*since, "offset", position.offset) ||
+        !read_string(*since, "epoch", position.epoch)) {
+      return malformed(wrong_type);
+    }
+    history.since = std::move(position);
+  }
+  if (auto failed = check_channel(history.channel)) {
+    return failed;
+  }
+  out = std::move(history);
+  return std::nullopt;
+}
+
+check decode_channels(const json::object& params, std::string_view, request& out) {
+  channels_request channels;
+  if (!read_string(params, "pattern", channels.pattern)) {
+    return malformed(wrong_type);
+  }
+  if (!channels.pattern.empty() && !channel_pattern::compile(channels.pattern)) {
+    // Centrifugo's survey fails and the executor answers its internal error.
+    return refused(errors::internal, "pattern does not compile");
+  }
+  out = std::move(channels);
+  return std::nullopt;
+}
+
+check decode_info(const json::object&, std::string_view, request& out) {
+  out = info_request{};
+  return std::nullopt;
+}
+
+struct method_entry {
+  std::string_view name;
+  check (*decode)(const json::object& params, std::string_view body, request& out);
+};
+
+// In the order of the request variant (method_name relies on it).
+constexpr method_entry methods[] = {
+    {"publish", &decode_publish},
+    {"broadcast", &decode_broadcast},
+    {"unsubscribe", &decode_unsubscribe},
+    {"disconnect", &decode_disconnect},
+    {"presence", &decode_channel_only<presence_request>},
+    {"presence_stats", &decode_channel_only<presence_stats_request>},
+    {"history", &decode_history},
+    {"history_remove", &decode_channel_only<history_remove_request>},
+    {"channels", &decode_channels},
+    {"info", &decode_info},
+};
+static_assert(std::size(methods) == std::variant_size_v<request>);
+
+const method_entry* find_method(std::string_view name) {
+  for (const method_entry& entry : methods) {
+    if (entry.name == name) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+decode_result answer(const failure& failed) {
+  decode_result result;
+  result.http_status = failed.http_status;
+  result.error = failed.error;
+  result.detail = failed.detail;
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Channel patterns
+// ---------------------------------------------------------------------------
+
+using opcode = channel_pattern::opcode;
+using instruction = channel_pattern::instruction;
+using char_class = channel_pattern::char_class;
+
+constexpr char32_t replacement_rune = 0xFFFD;
+
+// The UTF-8 code point at `pos`, which moves past it. An invalid sequence
+// reads as U+FFFD one byte long, as Go's utf8.DecodeRuneInString.
+char32_t next_rune(std::string_view text, std::size_t& pos) {
+  const auto lead = static_cast<unsigned char>(text[pos]);
+  if (lead < 0x80) {
+    ++pos;
+    return lead;
+  }
+  std::size_t length = 0;
+  char32_t rune = 0;
+  char32_t smallest = 0;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2, rune = lead & 0x1f, smallest = 0x80;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3, rune = lead & 0x0f, smallest = 0x800;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4, rune = lead & 0x07, smallest = 0x10000;
+  }
+  if (length == 0 || pos + length > text.size()) {
+    ++pos;
+    return replacement_rune;
+  }
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[pos + k]);
+    if ((next & 0xc0) != 0x80) {
+      ++pos;
+      return replacement_rune;
+    }
+    rune = (rune << 6) | (next & 0x3f);
+  }
+  if (rune < smallest || rune > 0x10ffff || (rune >= 0xd800 && rune <= 0xdfff)) {
+    ++pos;
+    return replacement_rune;
+  }
+  pos += length;
+  return rune;
+}
+
+// Pattern text -> a program for the matcher, following gobwas/glob's lexer
+// and parser token for token (see channel_pattern in the header).
+class pattern_compiler {
+ public:
+  explicit pattern_compiler(std::string_view pattern) : pattern_(pattern) {}
+
+  // False when the pattern does not compile.
+  bool run() {
+    while (!at_end()) {
+      const char32_t c = read();
+      const bool in_group = !groups_.empty();
+      if (c == '{') {
+        open_group();
+      } else if (c == ',' && in_group) {
+        next_alternative();
+      } else if (c == '}' && in_group) {
+        close_group();
+      } else if (c == '[') {
+        if (!compile_class()) {
+          return false;
+        }
+      } else if (c == '?') {
+        emit(opcode::any_rune);
+      } else if (c == '*') {
+        if (!at_end() && peek() == '*') {
+          read();  // `**`: the same without separators
+        }
+        emit_star();
+      } else if (c == '\\') {
+        if (at_end()) {
+          return false;  // trailing backslash
+        }
+        emit(opcode::rune, read());
+      } else {
+        emit(opcode::rune, c);
+      }
+    }
+    if (!groups_.empty()) {
+      return false;  // unclosed `{`
+    }
+    emit(opcode::match);
+    return true;
+  }
+
+  std::vector<instruction> program;
+  std::vector<char_class> classes;
+
+ private:
+  // An open `{..}`: the split before its current alternative and the jumps
+  // that leave the finished ones.
+  struct group {
+    std::size_t split = 0;
+    std::vector<std::size_t> exits;
+  };
+
+  bool at_end() const { return pos_ >= pattern_.size(); }
+
+  char32_t read() { return next_rune(pattern_, pos_); }
+
+  char32_t peek() const {
+    std::size_t pos = pos_;
+    return next_rune(pattern_, pos);
+  }
+
+  std::size_t emit(opcode op, std::uint32_t arg = 0, std::int32_t alternate = -1) {
+    program.push_back(instruction{op, arg, alternate});
+    return program.size() - 1;
+  }
+
+  std::uint32_t here() const { return static_cast<std::uint32_t>(program.size()); }
+
+  // split(next, -) and, per later alternative, its own split: each
+  // alternative is tried in parallel.
+  void open_group() {
+    const std::size_t split = emit(opcode::split, here() + 1);
+    groups_.push_back(group{split, {}});
+  }
+
+  void next_alternative() {
+    group& current = groups_.back();
+    current.exits.push_back(emit(opcode::jump));
+    program[current.split].alternate = static_cast<std::int32_t>(here());
+    current.split = emit(opcode::split, here() + 1);
+  }
+
+  void close_group() {
+    for (const std::size_t exit : groups_.back().exits) {
+      program[exit].arg = here();
+    }
+    groups_.pop_back();
+  }
+
+  // loop: split(any, out); any: any_rune; jump loop; out:
+  void emit_star() {
+    const std::uint32_t loop = here();
+    emit(opcode::split, loop + 1, static_cast<std::int32_t>(loop + 3));
+    emit(opcode::any_rune);
+    emit(opcode::jump, loop);
+  }
+
+  // After `[`: `!` first negates; then either `lo-hi` (raw characters, no
+  // escapes) or a list of characters up to `]` (escapes resolved), as
+  // gobwas's fetchRange; then `]`.
+  bool compile_class() {
+    char_class set;
+    if (at_end()) {
+      return false;
+    }
+    std::size_t first_pos = pos_;
+    char32_t first = read();
+    if (first == '!') {
+      set.negated = true;
+      if (at_end()) {
+        return false;
+      }
+      first_pos = pos_;
+      first = read();
+    }
+    if (!at_end() && peek() == '-') {
+      read();
+      if (at_end()) {
+        return false;
+      }
+      set.is_range = true;
+      set.low = first;
+      set.high = read();
+      if (set.high < set.low) {
+        return false;
+      }
+    } else {
+      pos_ = first_pos;
+      while (!at_end()) {
+        const std::size_t before = pos_;
+        char32_t c = read();
+        if (c == ']') {
+          pos_ = before;
+          break;
+        }
+        if (c == '\\') {
+          if (at_end()) {
+            return false;
+          }
+          c = read();
+        }
+        set.members.push_back(c);
+      }
+      if (set.members.empty()) {
+        return false;  // `[]`, `[!]`
+      }
+    }
+    if (at_end() || read() != ']') {
+      return false;
+    }
+    classes.push_back(std::move(set));
+    emit(opcode::char_class, static_cast<std::uint32_t>(classes.size() - 1));
+    return true;
+  }
+
+  std::string_view pattern_;
+  std::size_t pos_ = 0;
+  std::vector<group> groups_;
+};
+
+bool in_class(const char_class& set, char32_t rune) {
+  const bool inside = set.is_range ? set.low <= rune && rune <= set.high
+                                   : set.members.find(rune) != std::u32string::npos;
+  return inside != set.negated;
+}
+
+// Adds the threads reachable from `start` without reading a character
+// (through splits and jumps), each program position once per step.
+void add_threads(const std::vector<instruction>& program, std::uint32_t start,
+                 std::vector<std::uint32_t>& threads, std::vector<std::size_t>& seen_at,
+                 std::size_t step, std::vector<std::uint32_t>& pending) {
+  pending.push_back(start);
+  while (!pending.empty()) {
+    const std::uint32_t pc = pending.back();
+    pending.pop_back();
+    if (seen_at[pc] == step) {
+      continue;
+    }
+    seen_at[pc] = step;
+    const instruction& ins = program[pc];
+    if (ins.op == opcode::jump) {
+      pending.push_back(ins.arg);
+    } else if (ins.op == opcode::split) {
+      if (ins.alternate >= 0) {
+        pending.push_back(static_cast<std::uint32_t>(ins.alternate));
+      }
+      pending.push_back(ins.arg);
+    } else {
+      threads.push_back(pc);
+    }
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public functions
+// ---------------------------------------------------------------------------
+
+decode_result decode(std::string_view method, std::string_view body) {
+  const method_entry* entry = find_method(method);
+  if (entry == nullptr) {
+    return answer(failure{404, std::nullopt, "unknown method"});
+  }
+  // The parsed tree lives in one arena: nothing of it is kept.
+  unsigned char arena[4096];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::error_code ec;
+  const json::value parsed = json::parse(body, ec, json::storage_ptr(&resource), parse_limits());
+  if (ec) {
+    return answer(malformed("invalid JSON"));
+  }
+  const json::object no_members{json::storage_ptr(&resource)};
+  const json::object* params = parsed.if_object();
+  if (params == nullptr) {
+    if (!parsed.is_null()) {
+      return answer(malformed("body is not a JSON object"));
+    }
+    params = &no_members;  // Go's json.Unmarshal of `null`: nothing set
+  }
+  request value;
+  if (check failed = entry->decode(*params, body, value)) {
+    return answer(*failed);
+  }
+  decode_result result;
+  result.value = std::move(value);
+  return result;
+}
+
+std::string_view method_name(const request& body) {
+  return methods[body.index()].name;
+}
+
+std::optional<channel_pattern> channel_pattern::compile(std::string_view pattern) {
+  pattern_compiler compiler(pattern);
+  if (!compiler.run()) {
+    return std::nullopt;
+  }
+  return channel_pattern(std::move(compiler.program), std::move(compiler.classes));
+}
+
+bool channel_pattern::matches(std::string_view channel) const {
+  // A Pike VM: every live thread advances on each character together, so
+  // the time is the channel's length times the program's at worst.
+  std::vector<std::uint32_t> current;
+  std::vector<std::uint32_t> next;
+  std::vector<std::uint32_t> pending;
+  std::vector<std::size_t> seen_at(program_.size(), 0);
+  std::size_t step = 1;
+  add_threads(program_, 0, current, seen_at, step, pending);
+  std::size_t pos = 0;
+  while (pos < channel.size() && !current.empty()) {
+    const char32_t rune = next_rune(channel, pos);
+    ++step;
+    next.clear();
+    for (const std::uint32_t pc : current) {
+      const instruction& ins = program_[pc];
+      const bool consumed = (ins.op == opcode::rune && ins.arg == rune) ||
+                            ins.op == opcode::any_rune ||
+                            (ins.op == opcode::char_class && in_class(classes_[ins.arg], rune));
+      if (consumed) {
+        add_threads(program_, pc + 1, next, seen_at, step, pending);
+      }
+    }
+    current.swap(next);
+  }
+  return pos == channel.size() &&
+         std::any_of(current.begin(), current.end(),
+                     [this](std::uint32_t pc) { return program_[pc].op == opcode::match; });
+}
+
+bool channel_matches(std::string_view pattern, std::string_view channel) {
+  if (pattern.empty()) {
+    return true;
+  }
+  const std::optional<channel_pattern> compiled = channel_pattern::compile(pattern);
+  return compiled && compiled->matches(channel);
+}
+
+}  // namespace herald::core::server_api
