@@ -143,7 +143,9 @@ int main(int argc, char** argv) {
   // after a short spin.
   actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   caf::actor_system system{actor_config};
-  herald::actors::hub hub{system, settings.namespaces};
+  herald::actors::hub hub{
+      system, settings.namespaces,
+      std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl)};
 
   herald::net::server server{settings, hub};
   if (auto problem = server.start(); !problem.empty()) {

@@ -9,6 +9,7 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "herald/actors/session_sink.hpp"
+#include "herald/core/client_requests.hpp"
 
 namespace herald::test {
 
@@ -43,6 +44,14 @@ struct recording_sink : actors::session_sink {
       pointers.push_back(frame);
     }
   }
+  void server_unsubscribe(std::string channel, bool push) override {
+    std::lock_guard lock{mutex};
+    unsubscribed.emplace_back(std::move(channel), push);
+  }
+  void server_disconnect(std::uint32_t code, std::string reason) override {
+    std::lock_guard lock{mutex};
+    disconnects.emplace_back(code, std::move(reason));
+  }
   std::vector<std::string> received() {
     std::lock_guard lock{mutex};
     return frames;
@@ -51,6 +60,27 @@ struct recording_sink : actors::session_sink {
   std::vector<std::string> frames;
   std::vector<core::frame_ptr> pointers;
   std::vector<core::frame_batch_ptr> batches;
+  std::vector<std::pair<std::string, bool>> unsubscribed;
+  std::vector<std::pair<std::uint32_t, std::string>> disconnects;
 };
+
+// A subscribe command's join request, optionally asking for recovery
+// features.
+inline core::join_request join_request_for(std::uint32_t id, bool recoverable = false) {
+  core::join_request request;
+  request.id = id;
+  request.recoverable = recoverable;
+  return request;
+}
+
+// A recoverable subscribe from a client that saw `offset` of `epoch`.
+inline core::join_request recovering_join(std::uint32_t id, std::uint64_t offset,
+                                          std::string epoch) {
+  core::join_request request = join_request_for(id, true);
+  request.recover = true;
+  request.offset = offset;
+  request.epoch = std::move(epoch);
+  return request;
+}
 
 }  // namespace herald::test

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "deterministic_system.hpp"
+#include "frame_payload.hpp"
 #include "herald/actors/broadcaster.hpp"
 #include "herald/actors/connection_actor.hpp"
 #include "herald/actors/hub.hpp"
@@ -17,7 +18,8 @@ namespace {
 actors::broadcaster_actor spawn_broadcaster(deterministic_system& sys,
                                             core::channel_namespaces namespaces = {}) {
   return sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>(),
-                          std::make_shared<const core::channel_namespaces>(std::move(namespaces)));
+                          std::make_shared<const core::channel_namespaces>(std::move(namespaces)),
+                          std::chrono::seconds{0});
 }
 
 // A /ws client's publication: its data, and the frame its session built
@@ -333,25 +335,6 @@ TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined
   sys.run();
 }
 
-namespace {
-
-// The payload of a server text frame under 64 KiB.
-std::string payload_of(const std::string& frame) {
-  REQUIRE(frame.size() >= 2);
-  REQUIRE(static_cast<unsigned char>(frame[0]) == 0x81);
-  const unsigned length = static_cast<unsigned char>(frame[1]);
-  if (length < 126) {
-    REQUIRE(length == frame.size() - 2);
-    return frame.substr(2);
-  }
-  REQUIRE(length == 126);
-  const std::size_t size = static_cast<unsigned char>(frame.at(2)) * 256u +
-                           static_cast<unsigned char>(frame.at(3));
-  REQUIRE(size == frame.size() - 4);
-  return frame.substr(4);
-}
-
-}  // namespace
 
 TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in one frame") {
   deterministic_system sys;
@@ -360,7 +343,7 @@ TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in
   auto sink = std::make_shared<recording_sink>();
   auto conn = sys.system.spawn(actors::connection, broadcaster,
                                std::weak_ptr<actors::session_sink>{sink});
-  caf::anon_send(conn, actors::join_atom::value, std::string{"news"}, core::join_request{7});
+  caf::anon_send(conn, actors::join_atom::value, std::string{"news"}, herald::test::join_request_for(7));
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
                  core::make_publication(R"({"a":1})"));
@@ -369,8 +352,8 @@ TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in
   sys.run();
   const auto frames = sink->received();
   REQUIRE(frames.size() == 2);
-  CHECK(payload_of(frames[0]) == R"({"id":7,"subscribe":{}})");
-  CHECK(payload_of(frames[1]) ==
+  CHECK(herald::test::payload_of(frames[0]) == R"({"id":7,"subscribe":{}})");
+  CHECK(herald::test::payload_of(frames[1]) ==
         "{\"push\":{\"channel\":\"news\",\"pub\":{\"data\":{\"a\":1}}}}\n"
         "{\"push\":{\"channel\":\"news\",\"pub\":{\"data\":\"b\"}}}");
   // unsubscribe through the actor: nothing more arrives.
@@ -395,7 +378,7 @@ TEST_CASE("one channel serves both protocols, each in its own form") {
                                std::string{"broadcast"});
   auto client = sys.system.spawn(actors::connection, broadcaster,
                                  std::weak_ptr<actors::session_sink>{client_sink});
-  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"}, core::join_request{2});
+  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"}, herald::test::join_request_for(2));
   sys.run();
   // From an API or client-protocol publisher: no /ws frame yet, the
   // broadcaster frames the data for /ws itself.
@@ -403,9 +386,9 @@ TEST_CASE("one channel serves both protocols, each in its own form") {
                  core::make_publication(R"({"message":"x"})"));
   sys.run();
   REQUIRE(seed_sink->received().size() == 1);
-  CHECK(payload_of(seed_sink->received()[0]) == R"({"message":"x"})");
+  CHECK(herald::test::payload_of(seed_sink->received()[0]) == R"({"message":"x"})");
   REQUIRE(client_sink->received().size() == 2);
-  CHECK(payload_of(client_sink->received()[1]) ==
+  CHECK(herald::test::payload_of(client_sink->received()[1]) ==
         R"({"push":{"channel":"broadcast","pub":{"data":{"message":"x"}}}})");
   CHECK(stats_of(sys, broadcaster).deliveries == 2);
   caf::anon_send_exit(seed, caf::exit_reason::user_shutdown);
@@ -419,14 +402,15 @@ TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
   core::channel_options with_history;
   with_history.history_size = 100;
   with_history.history_ttl = std::chrono::seconds{60};
+  with_history.allow_recovery = true;
   auto broadcaster = spawn_broadcaster(sys, core::channel_namespaces{with_history});
   auto first_sink = std::make_shared<recording_sink>();
   auto first = sys.system.spawn(actors::connection, broadcaster,
                                 std::weak_ptr<actors::session_sink>{first_sink});
-  caf::anon_send(first, actors::join_atom::value, std::string{"feed"}, core::join_request{1});
+  caf::anon_send(first, actors::join_atom::value, std::string{"feed"}, herald::test::join_request_for(1, true));
   sys.run();
   REQUIRE(first_sink->received().size() == 1);
-  const auto joined = boost::json::parse(payload_of(first_sink->received()[0]));
+  const auto joined = boost::json::parse(herald::test::payload_of(first_sink->received()[0]));
   const auto& reply = joined.at("subscribe").as_object();
   CHECK(reply.at("recoverable").as_bool());
   const std::string epoch{reply.at("epoch").as_string()};
@@ -446,10 +430,10 @@ TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
   auto second = sys.system.spawn(actors::connection, broadcaster,
                                  std::weak_ptr<actors::session_sink>{second_sink});
   caf::anon_send(second, actors::join_atom::value, std::string{"feed"},
-                 core::join_request{7, true, 2, epoch, true});
+                 herald::test::recovering_join(7, 2, epoch));
   sys.run();
   REQUIRE(second_sink->received().size() == 1);
-  const auto recovered = boost::json::parse(payload_of(second_sink->received()[0]));
+  const auto recovered = boost::json::parse(herald::test::payload_of(second_sink->received()[0]));
   const auto& result = recovered.at("subscribe").as_object();
   CHECK(result.at("recovered").as_bool());
   CHECK(result.at("was_recovering").as_bool());
@@ -466,9 +450,9 @@ TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
   auto third = sys.system.spawn(actors::connection, broadcaster,
                                 std::weak_ptr<actors::session_sink>{third_sink});
   caf::anon_send(third, actors::join_atom::value, std::string{"feed"},
-                 core::join_request{8, true, 2, "another-epoch", true});
+                 herald::test::recovering_join(8, 2, "another-epoch"));
   sys.run();
-  const auto refused = boost::json::parse(payload_of(third_sink->received().at(0)));
+  const auto refused = boost::json::parse(herald::test::payload_of(third_sink->received().at(0)));
   const auto& lost = refused.at("subscribe").as_object();
   CHECK_FALSE(lost.contains("recovered"));
   CHECK(lost.at("was_recovering").as_bool());

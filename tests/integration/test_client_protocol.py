@@ -245,7 +245,7 @@ def test_recovery_returns_exactly_the_missed_publications(start_herald):
 
     async def main():
         reader, _ = await connected(srv)
-        joined = (await subscribe(reader, "feed", 2))["subscribe"]
+        joined = (await subscribe(reader, "feed", 2, recoverable=True))["subscribe"]
         assert joined["recoverable"] is True and joined["epoch"]
         epoch = joined["epoch"]
         writer, _ = await connected(srv)
@@ -266,7 +266,7 @@ def test_recovery_returns_exactly_the_missed_publications(start_herald):
                 if "push" in message:
                     last = message["push"]["pub"]["data"]["n"]
         back, _ = await connected(srv)
-        result = (await subscribe(back, "feed", 2, recover=True, offset=seen,
+        result = (await subscribe(back, "feed", 2, recoverable=True, recover=True, offset=seen,
                                   epoch=epoch))["subscribe"]
         assert result["recovered"] is True and result["was_recovering"] is True
         assert [p["data"]["n"] for p in result["publications"]] == list(range(1, 51))
@@ -283,7 +283,7 @@ def test_recovery_returns_exactly_the_missed_publications(start_herald):
 
     async def after_restart():
         ws, _ = await connected(again)
-        result = (await subscribe(ws, "feed", 2, recover=True, offset=offset,
+        result = (await subscribe(ws, "feed", 2, recoverable=True, recover=True, offset=offset,
                                   epoch=epoch))["subscribe"]
         assert result["epoch"] != epoch
         assert result.get("recovered", False) is False and "publications" not in result

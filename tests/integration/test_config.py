@@ -324,8 +324,9 @@ CHANNEL_DEFAULTS = dict({k: "false" for k in CHANNEL_KEYS}, **{
     "history-size": "0", "history-ttl": "0s",
     "allow-subscribe-for-client": "true", "allow-subscribe-for-anonymous": "true",
     "allow-publish-for-subscriber": "true", "allow-publish-for-anonymous": "true",
-    "allow-presence-for-subscriber": "true",
-    "allow-history-for-subscriber": "true", "allow-recovery": "true"})
+    "allow-presence-for-subscriber": "true", "allow-presence-for-anonymous": "true",
+    "allow-history-for-subscriber": "true", "allow-history-for-anonymous": "true",
+    "allow-recovery": "true"})
 
 NAMESPACE_INI = """; channel defaults, then two namespaces
 [global]
@@ -376,7 +377,7 @@ def test_namespace_config_file(herald_binary, workdir, tmp_path):
     assert "herald: config OK" in check.stdout, check.stdout
 
     r = hh.run_herald(["--config-file=" + path, "--dump-config",
-                       "--allow-history-for-anonymous=true"], cwd=workdir)
+                       "--allow-history-for-anonymous=false"], cwd=workdir)
     assert r.returncode == 0, r.stderr
     v = parse_dump(r.stdout)
     assert (v["presence"], v["join-leave"]) == ("true", "true"), v
@@ -387,7 +388,7 @@ def test_namespace_config_file(herald_binary, workdir, tmp_path):
     assert v[chat + "allow-publish-for-client"] == "true", v
     # inherited from the top level (the file's, and a later flag's)
     assert v[chat + "presence"] == "true", v
-    assert v[chat + "allow-history-for-anonymous"] == "true", v
+    assert v[chat + "allow-history-for-anonymous"] == "false", v
     assert v[chat + "allow-subscribe-for-client"] == "true", v
     feed = "namespaces.news-feed."
     assert v[feed + "allow-publish-for-subscriber"] == "false", v

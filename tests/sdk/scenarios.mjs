@@ -112,7 +112,8 @@ async function recovery() {
   const reader = client();
   reader.connect();
   await once(reader, 'connected');
-  const sub = reader.newSubscription('feed');
+  // recoverable: the client asks for recovery, which allow-recovery grants.
+  const sub = reader.newSubscription('feed', { recoverable: true });
   const received = [];
   sub.on('publication', (ctx) => received.push(ctx.data.n));
   sub.subscribe();

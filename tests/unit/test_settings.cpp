@@ -107,6 +107,9 @@ void require_same(const settings& a, const settings& b) {
   CHECK(a.idle_timeout == b.idle_timeout);
   CHECK(a.handshake_timeout == b.handshake_timeout);
   CHECK(a.shutdown_timeout == b.shutdown_timeout);
+  CHECK(a.history_meta_ttl == b.history_meta_ttl);
+  CHECK(a.client_channel_limit == b.client_channel_limit);
+  CHECK(a.api_key == b.api_key);
   require_same_options(a.namespaces.defaults(), b.namespaces.defaults());
   REQUIRE(a.namespaces.namespace_count() == b.namespaces.namespace_count());
   for (const auto& [name, options] : a.namespaces.namespaces()) {
@@ -249,8 +252,9 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
           std::vector<std::string>{
               "port", "address", "static-dir", "workers", "seed-channel", "allowed-origins",
               "max-connections", "max-message-bytes", "client-queue-max-bytes", "token-hmac-secret",
-              "allow-anonymous", "ping-interval", "pong-timeout", "idle-timeout",
-              "handshake-timeout", "shutdown-timeout",
+              "allow-anonymous", "client-channel-limit", "api-key", "ping-interval",
+              "pong-timeout", "idle-timeout", "handshake-timeout", "shutdown-timeout",
+              "history-meta-ttl",
               // channel options
               "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
               "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
@@ -265,13 +269,16 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
   REQUIRE(table[5].kind == option_kind::string_list);
   REQUIRE(table[9].kind == option_kind::string);
   REQUIRE(table[10].kind == option_kind::boolean);
-  REQUIRE(table[11].kind == option_kind::duration);
-  REQUIRE(table[16].kind == option_kind::unsigned_integer);  // history-size
-  REQUIRE(table[17].kind == option_kind::duration);          // history-ttl
+  REQUIRE(table[11].kind == option_kind::unsigned_integer);  // client-channel-limit
+  REQUIRE(table[12].kind == option_kind::string);            // api-key
+  REQUIRE(table[13].kind == option_kind::duration);
+  REQUIRE(table[18].kind == option_kind::duration);          // history-meta-ttl
+  REQUIRE(table[19].kind == option_kind::unsigned_integer);  // history-size
+  REQUIRE(table[20].kind == option_kind::duration);          // history-ttl
   for (std::size_t i = 0; i < table.size(); ++i) {
     INFO("key: " << table[i].name);
-    REQUIRE(table[i].channel_option == (i >= 16));
-    if (i >= 18) {
+    REQUIRE(table[i].channel_option == (i >= 19));
+    if (i >= 21) {
       REQUIRE(table[i].kind == option_kind::boolean);
     }
   }
@@ -683,11 +690,14 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "client-queue-max-bytes = 1048576\n"
           "token-hmac-secret = \"\"\n"
           "allow-anonymous = false\n"
+          "client-channel-limit = 128\n"
+          "api-key = \"\"\n"
           "ping-interval = 25s\n"
           "pong-timeout = 8s\n"
           "idle-timeout = 60s\n"
           "handshake-timeout = 10s\n"
           "shutdown-timeout = 10s\n"
+          "history-meta-ttl = 86400s\n"
           "history-size = 0\n"
           "history-ttl = 0s\n"
           "presence = false\n"
@@ -704,10 +714,10 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "allow-publish-for-anonymous = true\n"
           "allow-presence-for-subscriber = true\n"
           "allow-presence-for-client = false\n"
-          "allow-presence-for-anonymous = false\n"
+          "allow-presence-for-anonymous = true\n"
           "allow-history-for-subscriber = true\n"
           "allow-history-for-client = false\n"
-          "allow-history-for-anonymous = false\n"
+          "allow-history-for-anonymous = true\n"
           "allow-user-limited-channels = false\n");
 }
 
@@ -739,6 +749,9 @@ TEST_CASE("dump_settings output can be re-applied", "[settings]") {
   original.idle_timeout = 2h;
   original.handshake_timeout = 0ms;
   original.shutdown_timeout = 1ms;
+  original.history_meta_ttl = 90min;
+  original.client_channel_limit = 7;
+  original.api_key = "s3cret key";
 
   const auto values = parse_dump(dump_settings(original));
   REQUIRE(values.size() == option_table().size());
@@ -1071,9 +1084,9 @@ TEST_CASE("channel defaults are Herald's, friendlier than Centrifugo's", "[setti
   REQUIRE_FALSE(o.allow_publish_for_client);
   REQUIRE(o.allow_publish_for_anonymous);
   REQUIRE_FALSE(o.allow_presence_for_client);
-  REQUIRE_FALSE(o.allow_presence_for_anonymous);
+  REQUIRE(o.allow_presence_for_anonymous);
   REQUIRE_FALSE(o.allow_history_for_client);
-  REQUIRE_FALSE(o.allow_history_for_anonymous);
+  REQUIRE(o.allow_history_for_anonymous);
   REQUIRE_FALSE(o.allow_user_limited_channels);
 
   const settings s;
@@ -1103,10 +1116,10 @@ TEST_CASE("apply_setting: top-level channel options set the defaults", "[setting
   set_ok(s, "allow-publish-for-anonymous", "false");
   set_ok(s, "allow-presence-for-subscriber", "false");
   set_ok(s, "allow-presence-for-client", "true");
-  set_ok(s, "allow-presence-for-anonymous", "true");
+  set_ok(s, "allow-presence-for-anonymous", "false");
   set_ok(s, "allow-history-for-subscriber", "false");
   set_ok(s, "allow-history-for-client", "true");
-  set_ok(s, "allow-history-for-anonymous", "true");
+  set_ok(s, "allow-history-for-anonymous", "false");
   set_ok(s, "allow-user-limited-channels", "true");
   const channel_options& o = s.namespaces.defaults();
   REQUIRE(o.history_size == 100);
@@ -1125,10 +1138,10 @@ TEST_CASE("apply_setting: top-level channel options set the defaults", "[setting
   REQUIRE_FALSE(o.allow_publish_for_anonymous);
   REQUIRE_FALSE(o.allow_presence_for_subscriber);
   REQUIRE(o.allow_presence_for_client);
-  REQUIRE(o.allow_presence_for_anonymous);
+  REQUIRE_FALSE(o.allow_presence_for_anonymous);
   REQUIRE_FALSE(o.allow_history_for_subscriber);
   REQUIRE(o.allow_history_for_client);
-  REQUIRE(o.allow_history_for_anonymous);
+  REQUIRE_FALSE(o.allow_history_for_anonymous);
   REQUIRE(o.allow_user_limited_channels);
   REQUIRE(channel_errors(s).empty());
 

@@ -1,5 +1,7 @@
 #include "herald/actors/broadcaster.hpp"
 
+#include "broadcaster_parts.hpp"
+
 #include <caf/all.hpp>
 
 #include "herald/core/client_protocol.hpp"
@@ -10,48 +12,15 @@ namespace herald::actors {
 namespace {
 
 namespace cp = core::client_protocol;
+using namespace broadcaster_parts;
 
 // Most publications a recovering subscriber gets in its subscribe reply
 // (Centrifugo's default client_recovery_max_publication_limit); with more
 // missed, recovered is false and the client reloads its state.
 constexpr std::size_t max_recovered_publications = 300;
 
-std::chrono::steady_clock::time_point now() {
-  return std::chrono::steady_clock::now();
-}
-
-// The history options of `channel`, off when its namespace keeps none (or
-// is unknown: the sessions refuse those with 102 before they get here).
-core::history_options history_of(broadcaster_pointer self, const std::string& channel) {
-  const core::channel_options* options = self->state.namespaces->options_for(channel);
-  if (options == nullptr || !options->history_enabled()) {
-    return {};
-  }
-  return {options->history_size, options->history_ttl};
-}
-
-void publish_channel_count(broadcaster_pointer self) {
-  self->state.published->channels.store(self->state.registry.channel_count(),
-                                        std::memory_order_relaxed);
-}
-
-void add_to_pending(broadcaster_pointer self, const std::string& channel,
-                    core::publication_ptr publication) {
-  auto& state = self->state;
-  std::uint64_t offset = 0;
-  if (const auto options = history_of(self, channel); options.enabled()) {
-    offset = state.history.append(channel, publication, now(), options).offset;
-  }
-  auto [slot, inserted] = state.pending_index.emplace(channel, state.pending.size());
-  if (inserted) {
-    state.pending.push_back({channel, {}});
-  }
-  state.pending[slot->second].publications.push_back({std::move(publication), offset});
-  if (!state.flush_scheduled) {
-    state.flush_scheduled = true;
-    self->send(self, flush_atom::value);
-  }
-}
+// How often expired history is freed.
+constexpr std::chrono::seconds sweep_interval{1};
 
 // /ws: a frame per publication, the publisher's own when it built one.
 core::frame_batch_ptr seed_batch(const std::vector<pending_publication>& publications) {
@@ -79,7 +48,138 @@ core::frame_batch_ptr push_batch(const std::string& channel,
   return batch;
 }
 
-// Forwards every pending publication to its channel's subscribers.
+// What a subscribe gets, from the channel's options and the request, as
+// Centrifugo decides it: recovery where forced, or asked for and allowed
+// (and only with history); positions with recovery, or where forced, or
+// asked for and allowed.
+struct stream_features {
+  bool recoverable = false;
+  bool positioned = false;
+};
+
+stream_features features_of(const core::channel_options& options,
+                            const core::join_request& request) {
+  stream_features features;
+  if (!options.history_enabled()) {
+    return features;
+  }
+  features.recoverable =
+      options.force_recovery || (request.recoverable && options.allow_recovery);
+  features.positioned = features.recoverable || options.force_positioning ||
+                        (request.positioned && options.allow_positioning);
+  return features;
+}
+
+// The subscribe reply: with positions, the stream's top, and for a
+// recovering client the publications it missed (or recovered = false).
+// Returns false, with an error reply, when the client asked to be refused
+// rather than get recovered = false (flag 2) and recovery failed.
+bool subscribe_reply(broadcaster_pointer self, const std::string& channel,
+                     const core::join_request& request, std::string& reply) {
+  cp::subscribe_result result;
+  result.expires = request.expires;
+  result.ttl = request.ttl;
+  const core::channel_options* options = self->state.namespaces->options_for(channel);
+  const stream_features features =
+      options == nullptr ? stream_features{} : features_of(*options, request);
+  if (!features.positioned) {
+    cp::append_subscribe_reply(reply, request.id, result);
+    return true;
+  }
+  result.recoverable = features.recoverable;
+  result.positioned = true;
+  core::recovery_result<core::publication_ptr> recovery;
+  if (request.recover && features.recoverable) {
+    recovery = self->state.history.recover(channel, request.offset, request.epoch, now(),
+                                           max_recovered_publications);
+    if (!recovery.recovered && (request.flag & cp::flag_reject_unrecovered) != 0) {
+      cp::append_error_reply(reply, request.id, cp::errors::unrecoverable_position);
+      return false;
+    }
+    result.was_recovering = true;
+    result.recovered = recovery.recovered;
+    for (const auto& missed : recovery.publications) {
+      result.publications.push_back(cp::publication_view{missed.payload->data, missed.offset});
+    }
+  } else {
+    recovery.position = self->state.history.position(channel, now());
+  }
+  result.epoch = recovery.position.epoch;
+  result.offset = recovery.position.offset;
+  cp::append_subscribe_reply(reply, request.id, result);
+  return true;
+}
+
+void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
+  flush_pending(self);
+  auto& registry = self->state.registry;
+  if (!registry.contains(entry) && self->state.clients.count(entry.actor) == 0) {
+    self->monitor(entry.actor);
+  }
+  registry.subscribe(channel, entry);
+  publish_channel_count(self);
+}
+
+void join(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
+          const core::join_request& request) {
+  // Registered after the flush, with the reply computed at the same point:
+  // the recovered publications and the pushes that follow meet without a
+  // gap or an overlap. The reply travels the deliveries' path, so it
+  // reaches the client before those pushes.
+  flush_pending(self);
+  std::string reply;
+  if (!subscribe_reply(self, channel, request, reply)) {
+    deliver_text(self, actor, reply);
+    self->send(actor, kick_atom::value, channel, false);  // the session forgets it
+    return;
+  }
+  const core::channel_options* options = self->state.namespaces->options_for(channel);
+  const bool join_leave = options != nullptr && options->join_leave &&
+                          (options->force_push_join_leave || request.join_leave);
+  add_subscriber(self, channel, subscriber{actor, true, join_leave});
+  if (!request.server_side) {
+    deliver_text(self, actor, reply);
+  }
+  note_join(self, channel, actor, request.chan_info);
+}
+
+}  // namespace
+
+namespace broadcaster_parts {
+
+core::history_options history_of(broadcaster_pointer self, const std::string& channel) {
+  const core::channel_options* options = self->state.namespaces->options_for(channel);
+  if (options == nullptr || !options->history_enabled()) {
+    return {};
+  }
+  return {options->history_size, options->history_ttl};
+}
+
+void publish_channel_count(broadcaster_pointer self) {
+  self->state.published->channels.store(self->state.registry.channel_count(),
+                                        std::memory_order_relaxed);
+}
+
+core::stream_position publish(broadcaster_pointer self, const std::string& channel,
+                              core::publication_ptr publication, bool skip_history) {
+  auto& state = self->state;
+  ++state.stats.publications;
+  core::stream_position position;
+  if (const auto options = history_of(self, channel); options.enabled() && !skip_history) {
+    position = state.history.append(channel, publication, now(), options);
+  }
+  auto [slot, inserted] = state.pending_index.emplace(channel, state.pending.size());
+  if (inserted) {
+    state.pending.push_back({channel, {}});
+  }
+  state.pending[slot->second].publications.push_back({std::move(publication), position.offset});
+  if (!state.flush_scheduled) {
+    state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+  return position;
+}
+
 void flush_pending(broadcaster_pointer self) {
   auto& state = self->state;
   auto& stats = state.stats;
@@ -104,63 +204,34 @@ void flush_pending(broadcaster_pointer self) {
   published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
 }
 
-// The subscribe reply: with history, the stream's position, and for a
-// recovering client the publications it missed (or recovered = false).
-std::string subscribe_reply(broadcaster_pointer self, const std::string& channel,
-                            const core::join_request& request) {
-  cp::subscribe_result result;
-  std::string reply;
-  const auto options = history_of(self, channel);
-  if (!options.enabled()) {
-    cp::append_subscribe_reply(reply, request.id, result);
-    return reply;
-  }
-  result.recoverable = true;
-  result.positioned = true;
-  core::recovery_result<core::publication_ptr> recovery;
-  if (request.recover) {
-    recovery = self->state.history.recover(channel, request.offset, request.epoch, now(),
-                                           max_recovered_publications);
-    result.was_recovering = true;
-    result.recovered = recovery.recovered;
-    for (const auto& missed : recovery.publications) {
-      result.publications.push_back(cp::publication_view{missed.payload->data, missed.offset});
-    }
-  } else {
-    recovery.position = self->state.history.position(channel, now());
-  }
-  result.epoch = recovery.position.epoch;
-  result.offset = recovery.position.offset;
-  cp::append_subscribe_reply(reply, request.id, result);
-  return reply;
+void deliver_text(broadcaster_pointer self, const connection_actor& actor,
+                  const std::string& text) {
+  auto batch = std::make_shared<core::frame_batch>();
+  batch->append(core::make_frame(core::encode_text_frame(text)));
+  self->send(actor, deliver_atom::value, core::frame_batch_ptr{std::move(batch)});
 }
 
-void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
-  flush_pending(self);
-  auto& registry = self->state.registry;
-  if (!registry.contains(entry)) {
-    self->monitor(entry.actor);
-  }
-  registry.subscribe(channel, entry);
-  publish_channel_count(self);
-}
-
-}  // namespace
+}  // namespace broadcaster_parts
 
 broadcaster_actor::behavior_type broadcaster(
     broadcaster_pointer self, std::shared_ptr<broadcast_counters> counters,
-    std::shared_ptr<const core::channel_namespaces> namespaces) {
+    std::shared_ptr<const core::channel_namespaces> namespaces,
+    std::chrono::seconds history_meta_ttl) {
   self->state.published = std::move(counters);
   self->state.namespaces = std::move(namespaces);
+  self->state.history =
+      core::channel_history<core::publication_ptr>{core::make_epoch(), history_meta_ttl};
   self->set_down_handler([self](caf::down_msg& msg) {
     // The registry holds strong handles, so the departed actor's handle can
     // still be rebuilt from its address to find its subscriptions.
     if (auto departed = caf::actor_cast<connection_actor>(msg.source)) {
       flush_pending(self);
       self->state.registry.remove(subscriber{departed});
+      forget_client(self, departed);
       publish_channel_count(self);
     }
   });
+  self->delayed_send(self, sweep_interval, sweep_atom::value);
   return {
       [self](close_atom) {
         // At shutdown, after the I/O threads have stopped: sessions can no
@@ -168,35 +239,51 @@ broadcaster_actor::behavior_type broadcaster(
         self->state.registry.for_each_subscriber([self](const subscriber& entry) {
           self->send(entry.actor, close_atom::value);
         });
+        for (const auto& [actor, identity] : self->state.clients) {
+          self->send(actor, close_atom::value);
+        }
         self->quit();
       },
       [self](subscribe_atom, const std::string& channel, const connection_actor& actor) {
         add_subscriber(self, channel, subscriber{actor, false});
       },
-      [self](join_atom, const std::string& channel, const connection_actor& actor,
-             const core::join_request& request) {
-        // Registered after the flush, with the reply computed at the same
-        // point: the recovered publications and the pushes that follow meet
-        // without a gap or an overlap. The reply travels the deliveries'
-        // path, so it reaches the client before those pushes.
-        add_subscriber(self, channel, subscriber{actor, true});
-        const std::string reply = subscribe_reply(self, channel, request);
-        auto batch = std::make_shared<core::frame_batch>();
-        batch->append(core::make_frame(core::encode_text_frame(reply)));
-        self->send(actor, deliver_atom::value, core::frame_batch_ptr{std::move(batch)});
+      [self](hello_atom, const connection_actor& actor, core::client_identity& identity) {
+        auto& state = self->state;
+        if (!state.registry.contains(subscriber{actor}) && state.clients.count(actor) == 0) {
+          self->monitor(actor);
+        }
+        state.clients_by_user[identity.user].push_back(actor);
+        state.clients.insert_or_assign(actor, std::move(identity));
       },
+      [self](join_atom, const std::string& channel, const connection_actor& actor,
+             const core::join_request& request) { join(self, channel, actor, request); },
       [self](unsubscribe_atom, const std::string& channel, const connection_actor& actor) {
         flush_pending(self);
-        self->state.registry.unsubscribe(channel, subscriber{actor});
+        if (self->state.registry.unsubscribe(channel, subscriber{actor})) {
+          note_leave(self, channel, actor);
+        }
         publish_channel_count(self);
       },
+      [self](query_atom, const std::string& channel, const connection_actor& actor,
+             const core::channel_query& query) {
+        deliver_text(self, actor, answer_query(self, channel, query));
+      },
       [self](publish_atom, const std::string& channel, core::publication_ptr& publication) {
-        ++self->state.stats.publications;
-        add_to_pending(self, channel, std::move(publication));
+        publish(self, channel, std::move(publication));
+      },
+      [self](api_atom, api_call& call) {
+        const std::string body = answer_api(self, call.request);
+        if (call.reply) {
+          call.reply(body);
+        }
       },
       [self](flush_atom) {
         self->state.flush_scheduled = false;
         flush_pending(self);
+      },
+      [self](sweep_atom) {
+        self->state.history.sweep(now());
+        self->delayed_send(self, sweep_interval, sweep_atom::value);
       },
       [self](stats_atom) {
         auto stats = self->state.stats;

@@ -40,6 +40,21 @@ void connection_handle::join(std::string channel, core::join_request request) co
                  std::move(request));
 }
 
+void connection_handle::identify(core::client_identity identity) const {
+  if (actor_ == nullptr) {
+    return;
+  }
+  caf::anon_send(caf::actor_cast<connection_actor>(actor_), hello_atom::value, std::move(identity));
+}
+
+void connection_handle::query(std::string channel, core::channel_query query) const {
+  if (actor_ == nullptr) {
+    return;
+  }
+  caf::anon_send(caf::actor_cast<connection_actor>(actor_), query_atom::value, std::move(channel),
+                 std::move(query));
+}
+
 void connection_handle::leave(std::string channel) const {
   if (actor_ == nullptr) {
     return;
@@ -64,10 +79,12 @@ struct hub::impl {
   broadcaster_actor broadcaster;
 };
 
-hub::hub(caf::actor_system& system, core::channel_namespaces namespaces) {
+hub::hub(caf::actor_system& system, core::channel_namespaces namespaces,
+         std::chrono::seconds history_meta_ttl) {
   auto counters = std::make_shared<broadcast_counters>();
   auto actor = system.spawn(broadcaster, counters,
-                            std::make_shared<const core::channel_namespaces>(std::move(namespaces)));
+                            std::make_shared<const core::channel_namespaces>(std::move(namespaces)),
+                            history_meta_ttl);
   impl_ = std::make_unique<impl>(impl{system, std::move(counters), std::move(actor)});
 }
 
@@ -95,6 +112,12 @@ connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
   connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
+}
+
+void hub::call_api(api_call call) const {
+  if (impl_->broadcaster) {
+    caf::anon_send(impl_->broadcaster, api_atom::value, std::move(call));
+  }
 }
 
 void hub::stop() {

@@ -271,6 +271,12 @@ const std::vector<option_entry>& process_entries() {
                     "(empty: no token is valid)"),
       bool_option("allow-anonymous", &settings::allow_anonymous,
                   "Client protocol: let connections without a token in, as user \"\""),
+      unsigned_option("client-channel-limit", &settings::client_channel_limit, 1, 1u << 20,
+                      "Client protocol: channels one connection may subscribe to; more get "
+                      "error 106"),
+      string_option("api-key", &settings::api_key, any_string,
+                    "Server API (POST /api/<method>): the key requests must carry in X-API-Key "
+                    "or Authorization: apikey (empty: only loopback clients may call it)"),
       duration_option("ping-interval", &settings::ping_interval,
                       "Client protocol: server ping period, announced in the connect reply"),
       duration_option("pong-timeout", &settings::pong_timeout,
@@ -282,6 +288,9 @@ const std::vector<option_entry>& process_entries() {
                       "Time allowed for an HTTP request or WebSocket handshake"),
       duration_option("shutdown-timeout", &settings::shutdown_timeout,
                       "On SIGTERM, time allowed to flush queued frames before closing"),
+      duration_option("history-meta-ttl", &settings::history_meta_ttl,
+                      "A channel's history position (epoch, offset) is forgotten this long after "
+                      "its last use (0: kept while the server runs)"),
   };
   return table;
 }
@@ -470,10 +479,13 @@ channel_options default_channel_options() {
   o.allow_subscribe_for_anonymous = true;
   o.allow_publish_for_subscriber = true;
   // Anonymous clients exist only where allow-anonymous lets them in; there
-  // they publish as /ws clients do.
+  // they publish as /ws clients do, and read presence and history as
+  // subscribers.
   o.allow_publish_for_anonymous = true;
   o.allow_presence_for_subscriber = true;
+  o.allow_presence_for_anonymous = true;
   o.allow_history_for_subscriber = true;
+  o.allow_history_for_anonymous = true;
   o.allow_recovery = true;
   return o;
 }

@@ -16,16 +16,11 @@ namespace cp = core::client_protocol;
 
 constexpr std::size_t idle_buffer_capacity = 16 * 1024;
 
-// Channels one connection may subscribe to (Centrifugo's default
-// client_channel_limit); more get error 106, so one socket cannot grow the
-// broadcaster's registry without bound.
-constexpr std::size_t max_channels_per_connection = 128;
-
-// Centrifugo's subscribe permission: never a private channel (channel
-// tokens are not accepted yet); a user-limited channel ("dialog#42,43")
-// admits the users it lists where the namespace allows such channels; any
-// other channel needs allow-subscribe-for-client, and for a client without
-// a user also allow-subscribe-for-anonymous.
+// Centrifugo's subscribe permission without a channel token: never a
+// private channel; a user-limited channel ("dialog#42,43") admits the users
+// it lists where the namespace allows such channels; any other channel needs
+// allow-subscribe-for-client, and for a client without a user also
+// allow-subscribe-for-anonymous.
 bool may_subscribe(const core::channel_namespaces& namespaces, const core::channel_options& options,
                    std::string_view channel, std::string_view user, bool anonymous) {
   if (namespaces.is_private(channel)) {
@@ -36,6 +31,21 @@ bool may_subscribe(const core::channel_namespaces& namespaces, const core::chann
   }
   return options.allow_subscribe_for_client && (!anonymous || options.allow_subscribe_for_anonymous);
 }
+
+// Centrifugo's rule for publish, presence and history: the *_for_client or
+// (when subscribed) the *_for_subscriber option lets a client in; the
+// *_for_anonymous option only lets those apply to a client without a user.
+struct permission_options {
+  bool for_client;
+  bool for_subscriber;
+  bool for_anonymous;
+};
+
+bool may(const permission_options& allow, bool subscribed, bool anonymous) {
+  return (!anonymous || allow.for_anonymous) &&
+         (allow.for_client || (subscribed && allow.for_subscriber));
+}
+
 constexpr std::string_view server_version = "herald 0.1.0";
 
 // A random client id in UUID v4 form, as Centrifugo gives.
@@ -236,35 +246,10 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     return &cp::disconnects::bad_request;  // every other command needs connect first
   }
   if (const auto* subscribe = std::get_if<cp::subscribe_request>(&command.body)) {
-    const core::channel_options* options = namespaces.options_for(subscribe->channel);
-    const bool anonymous = user_.empty();
-    if (subscribe->type != 0) {
-      cp::append_separator(replies);
-      cp::append_error_reply(replies, id, cp::errors::not_available);
-    } else if (options == nullptr) {
-      cp::append_separator(replies);
-      cp::append_error_reply(replies, id, cp::errors::unknown_channel);
-    } else if (!may_subscribe(namespaces, *options, subscribe->channel, user_, anonymous)) {
-      // Channel tokens, which would let a client past these, are not
-      // accepted yet.
-      cp::append_separator(replies);
-      cp::append_error_reply(replies, id, cp::errors::permission_denied);
-    } else if (channels_.size() >= max_channels_per_connection &&
-               channels_.count(subscribe->channel) == 0) {
-      cp::append_separator(replies);
-      cp::append_error_reply(replies, id, cp::errors::limit_exceeded);
-    } else if (!channels_.insert(subscribe->channel).second) {
-      cp::append_separator(replies);
-      cp::append_error_reply(replies, id, cp::errors::already_subscribed);
-    } else {
-      // The reply comes from the broadcaster, ahead of the publications.
-      core::join_request join{id, subscribe->recover, subscribe->offset, subscribe->epoch,
-                              subscribe->recoverable};
-      connection_.join(subscribe->channel, std::move(join));
-    }
-    return nullptr;
+    return handle_subscribe(id, *subscribe, replies);
   }
   if (const auto* unsubscribe = std::get_if<cp::unsubscribe_request>(&command.body)) {
+    channel_expiry_.erase(unsubscribe->channel);
     if (channels_.erase(unsubscribe->channel) > 0) {
       connection_.leave(unsubscribe->channel);
     }
@@ -275,14 +260,11 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
   if (const auto* publish = std::get_if<cp::publish_request>(&command.body)) {
     cp::append_separator(replies);
     const core::channel_options* options = namespaces.options_for(publish->channel);
-    const bool subscribed = channels_.count(publish->channel) > 0;
     if (options == nullptr) {
       cp::append_error_reply(replies, id, cp::errors::unknown_channel);
-    } else if (!((!user_.empty() || options->allow_publish_for_anonymous) &&
-                 (options->allow_publish_for_client ||
-                  (subscribed && options->allow_publish_for_subscriber)))) {
-      // Centrifugo's rule: the anonymous option only lets the other two
-      // apply to clients without a user.
+    } else if (!may({options->allow_publish_for_client, options->allow_publish_for_subscriber,
+                     options->allow_publish_for_anonymous},
+                    channels_.count(publish->channel) > 0, user_.empty())) {
       cp::append_error_reply(replies, id, cp::errors::permission_denied);
     } else {
       connection_.publish(publish->channel, core::make_publication(publish->data));
@@ -290,15 +272,38 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     }
     return nullptr;
   }
+  if (const auto* presence = std::get_if<cp::presence_request>(&command.body)) {
+    core::channel_query request;
+    request.what = core::channel_query::kind::presence;
+    query(id, presence->channel, std::move(request), replies);
+    return nullptr;
+  }
+  if (const auto* stats = std::get_if<cp::presence_stats_request>(&command.body)) {
+    core::channel_query request;
+    request.what = core::channel_query::kind::presence_stats;
+    query(id, stats->channel, std::move(request), replies);
+    return nullptr;
+  }
+  if (const auto* history = std::get_if<cp::history_request>(&command.body)) {
+    core::channel_query request;
+    request.what = core::channel_query::kind::history;
+    request.limit = history->limit;
+    request.since = history->since;
+    request.reverse = history->reverse;
+    query(id, history->channel, std::move(request), replies);
+    return nullptr;
+  }
+  if (const auto* sub_refresh = std::get_if<cp::sub_refresh_request>(&command.body)) {
+    return handle_sub_refresh(id, *sub_refresh, replies);
+  }
   if (const auto* refresh = std::get_if<cp::refresh_request>(&command.body)) {
     return handle_refresh(id, *refresh, replies);
   }
   if (std::holds_alternative<cp::send_request>(command.body)) {
     return nullptr;  // accepted; without a backend nothing handles it (SPEC 2.2)
   }
-  // presence, presence_stats and history are not served yet (108, what
-  // Centrifugo answers while a channel's options leave them off); rpc, ping
-  // and sub_refresh have no backend here.
+  // rpc and the ping command have no backend here: 108, as Centrifugo
+  // answers without an RPC handler.
   cp::append_separator(replies);
   cp::append_error_reply(replies, id, cp::errors::not_available);
   return nullptr;
@@ -308,12 +313,14 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
                                                            const cp::connect_request& request,
                                                            std::string& replies) {
   cp::connect_result result;
+  core::client_identity identity;
+  std::vector<std::string> server_side_channels;
   if (request.token.empty()) {
     if (!ctx_.settings.allow_anonymous) {
       return &cp::disconnects::invalid_token;
     }
   } else {
-    const auto verified = ctx_.tokens.verify_connect(request.token, unix_now());
+    auto verified = ctx_.tokens.verify_connect(request.token, unix_now());
     if (verified.problem == core::token_problem::expired) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::token_expired);
@@ -323,10 +330,29 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
       return &cp::disconnects::invalid_token;
     }
     user_ = verified.claims.user;
-    set_expiry(verified.claims.expires_at, result.expires, result.ttl);
+    expires_at_ = verified.claims.expires_at;
+    set_expiry(expires_at_, result.expires, result.ttl);
+    identity.conn_info = std::move(verified.claims.info_json);
+    server_side_channels = std::move(verified.claims.channels);
   }
   connected_ = true;
   client_id_ = make_client_id();
+  identity.client_id = client_id_;
+  identity.user = user_;
+  connection_.identify(std::move(identity));
+  // The token's `channels`: subscribed by the server, announced in the
+  // reply's `subs`; publications follow the reply (the joins reach the
+  // broadcaster after it is queued here).
+  for (const auto& channel : server_side_channels) {
+    if (ctx_.settings.namespaces.options_for(channel) == nullptr ||
+        channels_.size() >= ctx_.settings.client_channel_limit || !channels_.insert(channel).second) {
+      continue;
+    }
+    core::join_request join;
+    join.server_side = true;
+    connection_.join(channel, std::move(join));
+    result.subs.emplace_back(channel, cp::subscribe_result{});
+  }
   result.client = client_id_;
   result.version = server_version;
   result.ping = seconds_of(ctx_.settings.ping_interval);
@@ -335,6 +361,95 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   cp::append_connect_reply(replies, id, result);
   schedule_ping();
   return nullptr;
+}
+
+const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
+                                                             const cp::subscribe_request& request,
+                                                             std::string& replies) {
+  const core::channel_namespaces& namespaces = ctx_.settings.namespaces;
+  const core::channel_options* options = namespaces.options_for(request.channel);
+  const auto refuse = [&](const cp::client_error& error) -> const cp::disconnect_advice* {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, error);
+    return nullptr;
+  };
+  if (request.type != 0) {
+    return refuse(cp::errors::not_available);
+  }
+  if (options == nullptr) {
+    return refuse(cp::errors::unknown_channel);
+  }
+  core::join_request join;
+  join.id = id;
+  join.recover = request.recover;
+  join.offset = request.offset;
+  join.epoch = request.epoch;
+  join.recoverable = request.recoverable;
+  join.positioned = request.positioned;
+  join.join_leave = request.join_leave;
+  join.flag = request.flag;
+  std::optional<std::int64_t> expires_at;
+  if (!request.token.empty()) {
+    // A channel token grants the subscription whatever the namespace's
+    // permissions say (private channels need one), as in Centrifugo.
+    auto verified = ctx_.tokens.verify_channel(request.token, unix_now());
+    if (verified.problem == core::token_problem::expired) {
+      return refuse(cp::errors::token_expired);
+    }
+    if (!verified.ok() || verified.claims.channel != request.channel ||
+        verified.claims.user != user_) {
+      return &cp::disconnects::invalid_token;
+    }
+    join.chan_info = std::move(verified.claims.info_json);
+    expires_at = verified.claims.expires_at;
+    set_expiry(expires_at, join.expires, join.ttl);
+  } else if (!may_subscribe(namespaces, *options, request.channel, user_, user_.empty())) {
+    return refuse(cp::errors::permission_denied);
+  }
+  if (channels_.size() >= ctx_.settings.client_channel_limit && channels_.count(request.channel) == 0) {
+    return refuse(cp::errors::limit_exceeded);
+  }
+  if (!channels_.insert(request.channel).second) {
+    return refuse(cp::errors::already_subscribed);
+  }
+  if (expires_at) {
+    channel_expiry_[request.channel] = *expires_at;
+  }
+  // The reply comes from the broadcaster, ahead of the publications.
+  connection_.join(request.channel, std::move(join));
+  return nullptr;
+}
+
+void client_session::query(std::uint32_t id, const std::string& channel,
+                           core::channel_query request, std::string& replies) {
+  const core::channel_options* options = ctx_.settings.namespaces.options_for(channel);
+  const cp::client_error* error = nullptr;
+  if (options == nullptr) {
+    error = &cp::errors::unknown_channel;
+  } else {
+    const bool history = request.what == core::channel_query::kind::history;
+    const bool enabled = history ? options->history_enabled() : options->presence;
+    const permission_options allow =
+        history ? permission_options{options->allow_history_for_client,
+                                     options->allow_history_for_subscriber,
+                                     options->allow_history_for_anonymous}
+                : permission_options{options->allow_presence_for_client,
+                                     options->allow_presence_for_subscriber,
+                                     options->allow_presence_for_anonymous};
+    if (!enabled) {
+      error = &cp::errors::not_available;
+    } else if (!may(allow, channels_.count(channel) > 0, user_.empty())) {
+      error = &cp::errors::permission_denied;
+    }
+  }
+  if (error != nullptr) {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, *error);
+    return;
+  }
+  // Answered by the broadcaster, which holds presence and history.
+  request.id = id;
+  connection_.query(channel, std::move(request));
 }
 
 const cp::disconnect_advice* client_session::handle_refresh(std::uint32_t id,
@@ -349,13 +464,97 @@ const cp::disconnect_advice* client_session::handle_refresh(std::uint32_t id,
   if (!verified.ok() || verified.claims.user != user_) {
     return &cp::disconnects::invalid_token;
   }
+  expires_at_ = verified.claims.expires_at;
   cp::refresh_result result;
   result.client = client_id_;
   result.version = server_version;
-  set_expiry(verified.claims.expires_at, result.expires, result.ttl);
+  set_expiry(expires_at_, result.expires, result.ttl);
   cp::append_separator(replies);
   cp::append_refresh_reply(replies, id, result);
   return nullptr;
+}
+
+const cp::disconnect_advice* client_session::handle_sub_refresh(
+    std::uint32_t id, const cp::sub_refresh_request& request, std::string& replies) {
+  if (channels_.count(request.channel) == 0) {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, cp::errors::permission_denied);
+    return nullptr;
+  }
+  const auto verified = ctx_.tokens.verify_channel(request.token, unix_now());
+  if (verified.problem == core::token_problem::expired) {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, cp::errors::token_expired);
+    return nullptr;
+  }
+  if (!verified.ok() || verified.claims.channel != request.channel ||
+      verified.claims.user != user_) {
+    return &cp::disconnects::invalid_token;
+  }
+  bool expires = false;
+  std::uint32_t ttl = 0;
+  set_expiry(verified.claims.expires_at, expires, ttl);
+  if (verified.claims.expires_at) {
+    channel_expiry_[request.channel] = *verified.claims.expires_at;
+  } else {
+    channel_expiry_.erase(request.channel);
+  }
+  cp::append_separator(replies);
+  cp::append_sub_refresh_reply(replies, id, expires, ttl);
+  return nullptr;
+}
+
+bool client_session::enforce_expiry() {
+  // Checked at each ping, so a token gets up to a ping interval of grace
+  // past its `exp`, as Centrifugo's client_expired_close_delay gives.
+  const std::int64_t now = unix_now();
+  if (expires_at_ && now > *expires_at_) {
+    disconnect(cp::disconnects::expired);
+    return false;
+  }
+  std::string pushes;
+  for (auto it = channel_expiry_.begin(); it != channel_expiry_.end();) {
+    if (now <= it->second) {
+      ++it;
+      continue;
+    }
+    channels_.erase(it->first);
+    connection_.leave(it->first);
+    cp::append_separator(pushes);
+    cp::append_unsubscribe_push(pushes, it->first, cp::unsubscribes::expired);
+    it = channel_expiry_.erase(it);
+  }
+  if (!pushes.empty()) {
+    send_text(std::move(pushes));
+  }
+  return true;
+}
+
+void client_session::server_unsubscribe(std::string channel, bool push) {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), channel = std::move(channel),
+                                         push] {
+    if (self->channels_.erase(channel) == 0 || !push) {
+      return;
+    }
+    self->channel_expiry_.erase(channel);
+    std::string text;
+    cp::append_unsubscribe_push(text, channel, cp::unsubscribes::server);
+    self->send_text(std::move(text));
+  });
+}
+
+void client_session::server_disconnect(std::uint32_t code, std::string reason) {
+  // The API may name any number; a close frame may carry only these.
+  const bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+                        (code >= 3000 && code <= 4999);
+  if (!sendable) {
+    code = cp::disconnects::force_no_reconnect.code;
+    reason = std::string{cp::disconnects::force_no_reconnect.reason};
+  }
+  boost::asio::post(ws_.get_executor(),
+                    [self = shared_from_this(), code, reason = std::move(reason)] {
+                      self->start_close(static_cast<std::uint16_t>(code), reason, false);
+                    });
 }
 
 void client_session::send_text(std::string text) {
@@ -403,6 +602,9 @@ void client_session::on_ping_timer(beast::error_code ec) {
   }
   if (awaiting_pong_) {
     disconnect(cp::disconnects::no_pong);
+    return;
+  }
+  if (!enforce_expiry()) {
     return;
   }
   awaiting_pong_ = true;

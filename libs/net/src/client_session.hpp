@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -38,6 +40,8 @@ class client_session : public std::enable_shared_from_this<client_session>,
 
   void run(request upgrade);
   void deliver(core::frame_batch_ptr batch) override;
+  void server_unsubscribe(std::string channel, bool push) override;
+  void server_disconnect(std::uint32_t code, std::string reason) override;
   void begin_shutdown() override;  // flush, then close 3001 "shutdown"
   void abort() override;
 
@@ -55,6 +59,19 @@ class client_session : public std::enable_shared_from_this<client_session>,
   const core::client_protocol::disconnect_advice* handle_connect(
       std::uint32_t id, const core::client_protocol::connect_request& request,
       std::string& replies);
+  const core::client_protocol::disconnect_advice* handle_subscribe(
+      std::uint32_t id, const core::client_protocol::subscribe_request& request,
+      std::string& replies);
+  // presence, presence_stats, history: checked here, answered by the
+  // broadcaster.
+  void query(std::uint32_t id, const std::string& channel, core::channel_query request,
+             std::string& replies);
+  const core::client_protocol::disconnect_advice* handle_sub_refresh(
+      std::uint32_t id, const core::client_protocol::sub_refresh_request& request,
+      std::string& replies);
+  // Disconnects (3005) or unsubscribes (2501) what expired; false when the
+  // connection itself expired.
+  bool enforce_expiry();
   const core::client_protocol::disconnect_advice* handle_refresh(
       std::uint32_t id, const core::client_protocol::refresh_request& request,
       std::string& replies);
@@ -76,6 +93,8 @@ class client_session : public std::enable_shared_from_this<client_session>,
   std::string client_id_;
   std::string user_;
   std::unordered_set<std::string> channels_;
+  std::optional<std::int64_t> expires_at_;  // the connect token's `exp`
+  std::unordered_map<std::string, std::int64_t> channel_expiry_;  // channel token `exp`s
   std::uint16_t close_code_ = 1006;
   bool accepted_ = false;
   bool connected_ = false;      // the connect command succeeded

@@ -1,6 +1,7 @@
 #include "http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -8,6 +9,7 @@
 
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
+#include "api_endpoint.hpp"
 #include "static_files.hpp"
 #include "client_session.hpp"
 #include "websocket_session.hpp"
@@ -17,8 +19,16 @@ namespace {
 
 // Request headers beyond this get 431, as nginx's default large buffers.
 constexpr std::uint32_t max_header_bytes = 8 * 1024;
-// No endpoint here takes a body; anything larger is refused.
+// Bodies of requests to anything but the server API, which take none.
 constexpr std::uint64_t max_body_bytes = 64 * 1024;
+
+// The server API's: room for a publication of max-message-bytes,
+// JSON-escaped (up to 6 bytes per byte), in its envelope.
+std::uint64_t max_api_body_bytes(const core::settings& settings) {
+  return max_body_bytes + 6 * settings.max_message_bytes;
+}
+
+constexpr std::string_view api_prefix = "/api/";
 
 std::string render_metrics(const server_context& ctx) {
   core::metrics_snapshot m;
@@ -64,6 +74,20 @@ void http_session::do_read() {
   parser_->header_limit(max_header_bytes);
   parser_->body_limit(max_body_bytes);
   stream_.expires_after(ctx_.settings.handshake_timeout);
+  // The header first: the body limit depends on the target.
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      boost::beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
+  if (ec) {
+    on_read(ec, bytes);
+    return;
+  }
+  if (path_of(parser_->get().target()).substr(0, api_prefix.size()) == api_prefix) {
+    parser_->body_limit(max_api_body_bytes(ctx_.settings));
+  }
   http::async_read(stream_, buffer_, *parser_,
                    boost::beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
@@ -105,6 +129,10 @@ void http_session::route(request&& req) {
     send(make_response(http::status::not_found, req.version(), false, "not found\n"), false);
     return;
   }
+  if (path.substr(0, api_prefix.size()) == api_prefix) {
+    serve_api_request(std::move(req), path.substr(api_prefix.size()));
+    return;
+  }
   const bool keep_alive = req.keep_alive();
   const bool websocket_only = path == "/ws" || path == "/connection/websocket";
   const bool endpoint = websocket_only || path == "/health" || path == "/metrics";
@@ -134,6 +162,21 @@ void http_session::route(request&& req) {
     return;
   }
   send(serve_static_file(req, ctx_.static_root), keep_alive);
+}
+
+void http_session::serve_api_request(request&& req, std::string_view method) {
+  boost::beast::error_code ec;
+  const auto remote = stream_.socket().remote_endpoint(ec);
+  const bool from_loopback = !ec && remote.address().is_loopback();
+  const bool keep_alive = req.keep_alive();
+  // The reply may come from the broadcaster's thread: hop back to ours.
+  serve_api(req, method, from_loopback, ctx_,
+            [self = shared_from_this(), keep_alive](string_response response) {
+              boost::asio::post(self->stream_.get_executor(),
+                                [self, keep_alive, response = std::move(response)]() mutable {
+                                  self->send(std::move(response), keep_alive);
+                                });
+            });
 }
 
 void http_session::upgrade(request&& req, bool client_protocol) {

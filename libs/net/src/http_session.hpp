@@ -15,7 +15,8 @@
 namespace herald::net {
 
 // One HTTP/1.1 connection: reads requests (headers bounded, 431 beyond),
-// routes /ws upgrades to a websocket_session, and answers /health and static
+// routes /ws and /connection/websocket upgrades to their sessions, hands
+// /api/<method> to the server API, and answers /health, /metrics and static
 // files, with keep-alive.
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
@@ -25,9 +26,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
  private:
   void do_read();
+  void on_header(boost::beast::error_code ec, std::size_t bytes);
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void route(request&& req);
   void upgrade(request&& req, bool client_protocol);
+  // POST /api/<method>; answered through send(), maybe from later.
+  void serve_api_request(request&& req, std::string_view method);
   void send(http::message_generator&& response, bool keep_alive);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void do_close();

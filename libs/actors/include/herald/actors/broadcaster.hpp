@@ -16,6 +16,8 @@
 #include "herald/core/channel_history.hpp"
 #include "herald/core/channel_options.hpp"
 #include "herald/core/channel_registry.hpp"
+#include "herald/core/client_requests.hpp"
+#include "herald/core/presence.hpp"
 
 namespace herald::actors {
 
@@ -26,15 +28,22 @@ namespace herald::actors {
 struct subscriber {
   connection_actor actor;
   bool client_protocol = false;
+  bool join_leave = false;  // gets join/leave pushes for this channel
 };
 
 inline bool operator==(const subscriber& a, const subscriber& b) {
   return a.actor == b.actor;
 }
 
+struct actor_hash {
+  std::size_t operator()(const connection_actor& actor) const noexcept {
+    return std::hash<const void*>{}(caf::actor_cast<caf::actor_control_block*>(actor));
+  }
+};
+
 struct subscriber_hash {
   std::size_t operator()(const subscriber& entry) const noexcept {
-    return std::hash<const void*>{}(caf::actor_cast<caf::actor_control_block*>(entry.actor));
+    return actor_hash{}(entry.actor);
   }
 };
 
@@ -61,6 +70,14 @@ struct broadcaster_state {
   // is new with every start, so a client's position from an earlier run is
   // never taken as recoverable.
   core::channel_history<core::publication_ptr> history{core::make_epoch()};
+  // Who is in which channel, for channels with presence or join/leave.
+  core::presence_registry presence;
+  // Client-protocol connections that completed connect, and the same by
+  // user: presence reports them, the server API finds them by user.
+  std::unordered_map<connection_actor, core::client_identity, actor_hash> clients;
+  std::unordered_map<std::string, std::vector<connection_actor>> clients_by_user;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string node_id = core::make_epoch();  // the server API's node uid
   broadcaster_stats stats;
   std::shared_ptr<broadcast_counters> published;  // stats, for other threads
   static inline const char* name = "herald.broadcaster";
@@ -68,7 +85,7 @@ struct broadcaster_state {
 
 using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_state>;
 
-// Spawn with `system.spawn(broadcaster, counters, namespaces)`. Monitors every subscriber and
+// Spawn with `system.spawn(broadcaster, counters, namespaces, history_meta_ttl)`. Monitors every subscriber and
 // forgets it on its down message, so a connection that dies without saying
 // goodbye never leaks a subscription.
 //
@@ -83,6 +100,7 @@ using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_stat
 // publications that arrive after it joined.
 broadcaster_actor::behavior_type broadcaster(
     broadcaster_pointer self, std::shared_ptr<broadcast_counters> counters,
-    std::shared_ptr<const core::channel_namespaces> namespaces);
+    std::shared_ptr<const core::channel_namespaces> namespaces,
+    std::chrono::seconds history_meta_ttl = std::chrono::seconds{0});
 
 }  // namespace herald::actors

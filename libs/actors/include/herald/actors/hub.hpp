@@ -1,12 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "herald/actors/api_call.hpp"
 #include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/session_sink.hpp"
 #include "herald/core/channel_options.hpp"
+#include "herald/core/client_requests.hpp"
 #include "herald/core/frame.hpp"
 
 // No CAF header on purpose: the transport layer (Beast) includes this file,
@@ -33,6 +36,10 @@ class connection_handle {
   // client's messages reach the broadcaster in the order they were sent.
   void publish(std::string channel, core::publication_ptr publication) const;
 
+  // Client protocol: who the client is, once its connect succeeded; sent
+  // before its first join.
+  void identify(core::client_identity identity) const;
+
   // Client protocol: subscribes to `channel`; the subscribe reply (with the
   // recovered publications) arrives as a delivery, before the channel's
   // publications.
@@ -40,6 +47,10 @@ class connection_handle {
 
   // Client protocol: leaves `channel`.
   void leave(std::string channel) const;
+
+  // Client protocol: presence, presence_stats or history of `channel`; the
+  // reply arrives as a delivery.
+  void query(std::string channel, core::channel_query query) const;
 
   // Tells the actor to quit now; later calls do nothing.
   void close();
@@ -56,8 +67,11 @@ class connection_handle {
 // the broadcaster.
 class hub {
  public:
-  // `namespaces` gives each channel its options (history, ...).
-  hub(caf::actor_system& system, core::channel_namespaces namespaces);
+  // `namespaces` gives each channel its options (history, ...); a channel's
+  // history metadata (epoch, offset) is forgotten `history_meta_ttl` after
+  // its last use (0: kept for the process's life).
+  hub(caf::actor_system& system, core::channel_namespaces namespaces,
+      std::chrono::seconds history_meta_ttl = std::chrono::seconds{0});
   ~hub();
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
@@ -69,6 +83,10 @@ class hub {
   // Spawns a connection actor for a client-protocol session, subscribed to
   // nothing yet.
   connection_handle connect_client(std::weak_ptr<session_sink> sink);
+
+  // Runs one server API request at the broadcaster; `call.reply` gets the
+  // response body on the broadcaster's thread.
+  void call_api(api_call call) const;
 
   // The broadcaster's figures, for /metrics; readable from any thread.
   const broadcast_counters& counters() const;

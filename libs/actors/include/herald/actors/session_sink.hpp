@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 #include "herald/core/frame.hpp"
 
 namespace herald::actors {
@@ -7,13 +10,28 @@ namespace herald::actors {
 // What a connection actor writes to: the transport session behind it. The
 // actor holds it weakly, so a closed session is freed by its own I/O
 // handlers and never kept alive by the actor.
+//
+// Every function is called from an actor's thread; implementations hand the
+// work over to their own I/O thread and never block.
 class session_sink {
  public:
   virtual ~session_sink() = default;
 
-  // Called from an actor's thread; implementations hand the batch over to
-  // their own I/O thread and never block.
   virtual void deliver(core::frame_batch_ptr batch) = 0;
+
+  // Client protocol only: the server ended the subscription to `channel`
+  // (the server API's unsubscribe, or a subscribe refused after the fact);
+  // with `push` the client is told by an unsubscribe push.
+  virtual void server_unsubscribe(std::string channel, bool push) {
+    static_cast<void>(channel);
+    static_cast<void>(push);
+  }
+
+  // Client protocol only: the server API disconnects this connection.
+  virtual void server_disconnect(std::uint32_t code, std::string reason) {
+    static_cast<void>(code);
+    static_cast<void>(reason);
+  }
 };
 
 }  // namespace herald::actors

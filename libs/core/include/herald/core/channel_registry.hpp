@@ -83,6 +83,20 @@ class channel_registry {
     }
   }
 
+  // Calls `f(channel, subscribers)` once for every channel with subscribers.
+  template <class F>
+  void for_each_channel(F&& f) const {
+    for (const auto& [name, m] : channels_) {
+      f(name, m.list);
+    }
+  }
+
+  // The channels `subscriber` is in; empty if none.
+  std::vector<std::string> channels_of(const Subscriber& subscriber) const {
+    auto it = subscriptions_.find(subscriber);
+    return it == subscriptions_.end() ? std::vector<std::string>{} : it->second;
+  }
+
   // Whether `subscriber` is in at least one channel.
   bool contains(const Subscriber& subscriber) const {
     return subscriptions_.count(subscriber) != 0;

@@ -53,16 +53,6 @@ struct publication {
 
 using publication_ptr = std::shared_ptr<const publication>;
 
-// A client-protocol subscribe as the broadcaster needs it: the command's id
-// for the reply, and where a recovering client left off.
-struct join_request {
-  std::uint32_t id = 0;
-  bool recover = false;      // the client asks for what it missed
-  std::uint64_t offset = 0;  // ... after this offset
-  std::string epoch;         // ... of this stream
-  bool recoverable = false;  // the client wants positions in its reply
-};
-
 inline publication_ptr make_publication(std::string data, frame_ptr seed_frame = nullptr) {
   return std::make_shared<const publication>(publication{std::move(data), std::move(seed_frame)});
 }

@@ -35,11 +35,14 @@ struct settings {
   std::uint64_t client_queue_max_bytes = 1048576;
   std::string token_hmac_secret;  // empty: no token is valid
   bool allow_anonymous = false;   // client protocol: connect without a token
+  std::uint64_t client_channel_limit = 128;  // Centrifugo's default client_channel_limit
+  std::string api_key;  // empty: /api answers loopback clients only
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds pong_timeout{8000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds shutdown_timeout{10000};
+  std::chrono::milliseconds history_meta_ttl{24 * 3600 * 1000};
 
   // Channel options (client protocol): namespaces.defaults() are set by the
   // top-level keys (history-size, presence, ...) and apply to channels

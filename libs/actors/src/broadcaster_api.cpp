@@ -1,0 +1,231 @@
+// The server HTTP API's methods, run inside the broadcaster: it owns the
+// channels, history and presence they read and change, so every method sees
+// one consistent state and needs no lock.
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "broadcaster_parts.hpp"
+#include "herald/core/client_protocol.hpp"
+
+namespace herald::actors::broadcaster_parts {
+namespace {
+
+namespace api = core::server_api;
+namespace cp = core::client_protocol;
+
+constexpr std::string_view node_name = "herald";
+constexpr std::string_view node_version = "0.1.0";
+
+// The connections of `user`, or only the one with client id `client` when
+// it is given.
+std::vector<connection_actor> connections_of(broadcaster_pointer self, const std::string& user,
+                                             const std::string& client) {
+  std::vector<connection_actor> found;
+  auto it = self->state.clients_by_user.find(user);
+  if (it == self->state.clients_by_user.end()) {
+    return found;
+  }
+  for (const auto& actor : it->second) {
+    if (client.empty() || self->state.clients.at(actor).client_id == client) {
+      found.push_back(actor);
+    }
+  }
+  return found;
+}
+
+// Why a channel cannot take this method: unknown namespace (102), or its
+// options leave the feature off (108).
+const api::api_error* refusal(const core::channel_options* options, bool feature_on) {
+  if (options == nullptr) {
+    return &api::errors::unknown_channel;
+  }
+  return feature_on ? nullptr : &api::errors::not_available;
+}
+
+class api_runner {
+ public:
+  explicit api_runner(broadcaster_pointer self) : self_(self) {}
+
+  std::string operator()(const api::publish_request& request) {
+    if (const auto* error = unknown(request.channel)) {
+      return error_body(*error);
+    }
+    const auto position = publish(self_, request.channel,
+                                  core::make_publication(request.data), request.skip_history);
+    std::string body;
+    api::append_publish_result(body, api::publish_result{position.offset, position.epoch});
+    return body;
+  }
+
+  std::string operator()(const api::broadcast_request& request) {
+    std::vector<core::stream_position> positions(request.channels.size());
+    std::vector<api::broadcast_item> items(request.channels.size());
+    // One publication shared by every channel: its data is the same.
+    auto publication = core::make_publication(request.data);
+    for (std::size_t i = 0; i < request.channels.size(); ++i) {
+      if (const auto* error = unknown(request.channels[i])) {
+        items[i].error = *error;
+        continue;
+      }
+      positions[i] = publish(self_, request.channels[i], publication, request.skip_history);
+      items[i].result = api::publish_result{positions[i].offset, positions[i].epoch};
+    }
+    std::string body;
+    api::append_broadcast_result(body, items);
+    return body;
+  }
+
+  // An empty channel: every channel of those connections, as Centrifugo.
+  std::string operator()(const api::unsubscribe_request& request) {
+    for (const auto& actor : connections_of(self_, request.user, request.client)) {
+      const auto channels = request.channel.empty()
+                                ? self_->state.registry.channels_of(subscriber{actor})
+                                : std::vector<std::string>{request.channel};
+      for (const auto& channel : channels) {
+        server_unsubscribe(self_, channel, actor, true);
+      }
+    }
+    return empty_body();
+  }
+
+  std::string operator()(const api::disconnect_request& request) {
+    const auto& whitelist = request.whitelist;
+    for (const auto& actor : connections_of(self_, request.user, request.client)) {
+      const std::string& client_id = self_->state.clients.at(actor).client_id;
+      if (std::find(whitelist.begin(), whitelist.end(), client_id) == whitelist.end()) {
+        self_->send(actor, disconnect_atom::value, request.code, request.reason);
+      }
+    }
+    return empty_body();
+  }
+
+  std::string operator()(const api::presence_request& request) {
+    const auto* options = self_->state.namespaces->options_for(request.channel);
+    if (const auto* error = refusal(options, options != nullptr && options->presence)) {
+      return error_body(*error);
+    }
+    std::vector<cp::client_info_view> clients;
+    for (const auto& [client_id, info] : self_->state.presence.presence(request.channel)) {
+      clients.push_back(cp::client_info_view{info.user, client_id, info.conn_info, info.chan_info});
+    }
+    std::string body;
+    api::append_presence_result(body, clients);
+    return body;
+  }
+
+  std::string operator()(const api::presence_stats_request& request) {
+    const auto* options = self_->state.namespaces->options_for(request.channel);
+    if (const auto* error = refusal(options, options != nullptr && options->presence)) {
+      return error_body(*error);
+    }
+    const auto stats = self_->state.presence.stats(request.channel);
+    std::string body;
+    api::append_presence_stats_result(body, static_cast<std::uint32_t>(stats.num_clients),
+                                      static_cast<std::uint32_t>(stats.num_users));
+    return body;
+  }
+
+  std::string operator()(const api::history_request& request) {
+    const auto* options = self_->state.namespaces->options_for(request.channel);
+    if (const auto* error = refusal(options, options != nullptr && options->history_enabled())) {
+      return error_body(*error);
+    }
+    const auto found = self_->state.history.history(request.channel, request.since, request.limit,
+                                                    request.reverse, now());
+    if (found.error == core::history_error::bad_request) {
+      return error_body(api::errors::bad_request);
+    }
+    if (found.error == core::history_error::unrecoverable_position) {
+      return error_body(api::errors::unrecoverable_position);
+    }
+    std::vector<cp::publication_view> publications;
+    publications.reserve(found.publications.size());
+    for (const auto& item : found.publications) {
+      publications.push_back(cp::publication_view{item.payload->data, item.offset});
+    }
+    std::string body;
+    api::append_history_result(body, publications, found.position.epoch, found.position.offset);
+    return body;
+  }
+
+  std::string operator()(const api::history_remove_request& request) {
+    const auto* options = self_->state.namespaces->options_for(request.channel);
+    if (const auto* error = refusal(options, options != nullptr && options->history_enabled())) {
+      return error_body(*error);
+    }
+    self_->state.history.remove(request.channel);
+    return empty_body();
+  }
+
+  std::string operator()(const api::channels_request& request) {
+    std::vector<api::channel_info> channels;
+    self_->state.registry.for_each_channel(
+        [&](const std::string& name, const auto& subscribers) {
+          if (request.pattern.empty() || api::channel_matches(request.pattern, name)) {
+            channels.push_back(
+                api::channel_info{name, static_cast<std::uint32_t>(subscribers.size())});
+          }
+        });
+    std::string body;
+    api::append_channels_result(body, channels);
+    return body;
+  }
+
+  std::string operator()(const api::info_request&) {
+    const auto& state = self_->state;
+    // Connections: every subscriber (/ws sessions are always subscribed)
+    // plus connected clients subscribed to nothing.
+    std::size_t clients = state.registry.subscriber_count();
+    for (const auto& [actor, identity] : state.clients) {
+      if (!state.registry.contains(subscriber{actor})) {
+        ++clients;
+      }
+    }
+    std::size_t subscriptions = 0;
+    state.registry.for_each_channel(
+        [&](const std::string&, const auto& subscribers) { subscriptions += subscribers.size(); });
+    api::node_info node;
+    node.uid = state.node_id;
+    node.name = node_name;
+    node.version = node_version;
+    node.num_clients = static_cast<std::uint32_t>(clients);
+    node.num_users = static_cast<std::uint32_t>(state.clients_by_user.size());
+    node.num_subs = static_cast<std::uint32_t>(subscriptions);
+    node.num_channels = static_cast<std::uint32_t>(state.registry.channel_count());
+    node.uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(now() - state.started).count();
+    std::string body;
+    api::append_info_result(body, node);
+    return body;
+  }
+
+ private:
+  const api::api_error* unknown(const std::string& channel) const {
+    return self_->state.namespaces->options_for(channel) == nullptr ? &api::errors::unknown_channel
+                                                                    : nullptr;
+  }
+
+  static std::string error_body(const api::api_error& error) {
+    std::string body;
+    api::append_error(body, error);
+    return body;
+  }
+
+  static std::string empty_body() {
+    std::string body;
+    api::append_empty_result(body);
+    return body;
+  }
+
+  broadcaster_pointer self_;
+};
+
+}  // namespace
+
+std::string answer_api(broadcaster_pointer self, const core::server_api::request& request) {
+  return std::visit(api_runner{self}, request);
+}
+
+}  // namespace herald::actors::broadcaster_parts

@@ -1,0 +1,66 @@
+#pragma once
+
+// The broadcaster's behaviour is spread over three translation units so that
+// -j2 builds them side by side: broadcaster.cpp (the behaviour, fan-out,
+// subscriptions), broadcaster_clients.cpp (presence, join/leave, queries of
+// client-protocol sessions) and broadcaster_api.cpp (the server API). These
+// are the functions they share; none is part of the library's interface.
+
+#include <chrono>
+#include <string>
+
+#include "herald/actors/broadcaster.hpp"
+
+namespace herald::actors::broadcaster_parts {
+
+inline std::chrono::steady_clock::time_point now() {
+  return std::chrono::steady_clock::now();
+}
+
+// The history options of `channel`; off when its namespace keeps none or is
+// unknown.
+core::history_options history_of(broadcaster_pointer self, const std::string& channel);
+
+// Forwards every pending publication to its channel's subscribers.
+void flush_pending(broadcaster_pointer self);
+
+// Queues a publication for the round's fan-out and, unless `skip_history`,
+// appends it to the channel's history. Returns its position ({0, ""} when
+// the channel keeps no history).
+core::stream_position publish(broadcaster_pointer self, const std::string& channel,
+                              core::publication_ptr publication, bool skip_history = false);
+
+// Sends `text` to `actor` as one frame, through the deliveries' path.
+void deliver_text(broadcaster_pointer self, const connection_actor& actor, const std::string& text);
+
+void publish_channel_count(broadcaster_pointer self);
+
+// Presence and join/leave (broadcaster_clients.cpp).
+
+// After `actor` joined `channel`: records its presence where the channel
+// has presence or join/leave, and pushes its join to the subscribers that
+// asked for join/leave pushes.
+void note_join(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
+               const std::string& chan_info);
+
+// After `actor` left `channel`: the reverse, with a leave push.
+void note_leave(broadcaster_pointer self, const std::string& channel,
+                const connection_actor& actor);
+
+// After `actor` is gone: leaves everywhere and forgets its identity.
+void forget_client(broadcaster_pointer self, const connection_actor& actor);
+
+// Ends `actor`'s subscription to `channel` from the server side: leave push,
+// and the session is told (with an unsubscribe push when `push`). Returns
+// false if it was not subscribed.
+bool server_unsubscribe(broadcaster_pointer self, const std::string& channel,
+                        const connection_actor& actor, bool push);
+
+// The client-protocol reply to a presence, presence_stats or history query.
+std::string answer_query(broadcaster_pointer self, const std::string& channel,
+                         const core::channel_query& query);
+
+// The server API (broadcaster_api.cpp): the response body.
+std::string answer_api(broadcaster_pointer self, const core::server_api::request& request);
+
+}  // namespace herald::actors::broadcaster_parts
