@@ -14,8 +14,6 @@ namespace {
 
 namespace cp = core::client_protocol;
 
-constexpr std::size_t idle_buffer_capacity = 16 * 1024;
-
 // Centrifugo's subscribe permission without a channel token: never a
 // private channel; a user-limited channel ("dialog#42,43") admits the users
 // it lists where the namespace allows such channels; any other channel needs
@@ -94,109 +92,37 @@ void set_expiry(const std::optional<std::int64_t>& expires_at, bool& expires, st
 }  // namespace
 
 client_session::client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : ws_(std::move(socket), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
-      ctx_(ctx),
-      close_deadline_(ws_.get_executor()),
-      ping_timer_(ws_.get_executor()) {}
+    : websocket_transport(std::move(socket), ctx), ping_timer_(ws_.get_executor()) {}
 
 client_session::~client_session() {
   finish();
 }
 
+std::shared_ptr<client_session> client_session::shared_self() {
+  return std::static_pointer_cast<client_session>(shared_from_this());
+}
+
 void client_session::run(request upgrade) {
-  ctx_.sessions.add(shared_from_this());
-  ws_.next_layer().set_owner(weak_from_this());
-  const auto& settings = ctx_.settings;
   websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = settings.handshake_timeout;
+  timeouts.handshake_timeout = ctx_.settings.handshake_timeout;
   // The protocol has its own pings (`{}`), announced in the connect reply.
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, server_name); }));
-  ws_.read_message_max(settings.max_message_bytes);
-  ws_.auto_fragment(false);
-  ws_.text(true);
-  connection_ = ctx_.hub.connect_client(weak_from_this());
-  ws_.async_accept(upgrade,
-                   beast::bind_front_handler(&client_session::on_accept, shared_from_this()));
+  accept(std::move(upgrade), timeouts, ctx_.hub.connect_client(weak_from_this()));
 }
 
-void client_session::on_accept(beast::error_code ec) {
-  if (ec) {
-    return;  // the handshake failed or timed out; the destructor cleans up
-  }
-  ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
-  accepted_ = true;
-  ws_.next_layer().start();
-  ws_.next_layer().flush();
-  if (ctx_.draining.load()) {
-    begin_shutdown();
-  }
+void client_session::on_open() {
   // A client that never sends connect is cut after the handshake timeout.
   ping_timer_.expires_after(ctx_.settings.handshake_timeout);
-  ping_timer_.async_wait(
-      beast::bind_front_handler(&client_session::on_ping_timer, shared_from_this()));
-  await_message();
+  ping_timer_.async_wait(beast::bind_front_handler(&client_session::on_ping_timer, shared_self()));
 }
 
-void client_session::await_message() {
-  // As websocket_session: a one-byte read keeps Beast's control-frame
-  // handling alive without holding a message buffer while idle.
-  ws_.async_read_some(
-      boost::asio::buffer(&first_byte_, 1),
-      beast::bind_front_handler(&client_session::on_message_start, shared_from_this()));
-}
-
-void client_session::on_message_start(beast::error_code ec, std::size_t bytes) {
-  if (ec) {
-    read_failed(ec);
+void client_session::on_message(std::string_view text, bool binary) {
+  if (binary) {
+    disconnect(cp::disconnects::bad_request);  // this endpoint speaks JSON
     return;
   }
-  if (bytes > 0) {
-    buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(bytes),
-                                            boost::asio::buffer(&first_byte_, bytes)));
-  }
-  if (ws_.is_message_done()) {
-    on_read(ec, bytes);
-    return;
-  }
-  ws_.async_read(buffer_, beast::bind_front_handler(&client_session::on_read, shared_from_this()));
-}
-
-void client_session::read_failed(beast::error_code ec) {
-  if (!closing_) {
-    if (ec == websocket::error::closed) {
-      close_code_ = ws_.reason().code;
-    } else if (ec == websocket::error::message_too_big) {
-      close_code_ = static_cast<std::uint16_t>(websocket::close_code::too_big);
-    } else if (ec == websocket::error::bad_frame_payload) {
-      close_code_ = static_cast<std::uint16_t>(websocket::close_code::bad_payload);
-    }
-  }
-  finish();
-}
-
-void client_session::on_read(beast::error_code ec, std::size_t) {
-  if (ec) {
-    read_failed(ec);
-    return;
-  }
-  ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
-  if (!closing_) {
-    if (ws_.got_binary()) {
-      disconnect(cp::disconnects::bad_request);  // this endpoint speaks JSON
-    } else {
-      const auto data = buffer_.cdata();
-      handle_frame(std::string_view{static_cast<const char*>(data.data()), data.size()});
-    }
-  }
-  buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > idle_buffer_capacity) {
-    buffer_.shrink_to_fit();
-  }
-  await_message();
+  handle_frame(text);
 }
 
 void client_session::handle_frame(std::string_view frame) {
@@ -531,7 +457,7 @@ bool client_session::enforce_expiry() {
 }
 
 void client_session::server_unsubscribe(std::string channel, bool push) {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), channel = std::move(channel),
+  boost::asio::post(ws_.get_executor(), [self = shared_self(), channel = std::move(channel),
                                          push] {
     if (self->channels_.erase(channel) == 0 || !push) {
       return;
@@ -552,44 +478,16 @@ void client_session::server_disconnect(std::uint32_t code, std::string reason) {
     reason = std::string{cp::disconnects::force_no_reconnect.reason};
   }
   boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), code, reason = std::move(reason)] {
+                    [self = shared_self(), code, reason = std::move(reason)] {
                       self->start_close(static_cast<std::uint16_t>(code), reason, false);
                     });
-}
-
-void client_session::send_text(std::string text) {
-  auto batch = std::make_shared<core::frame_batch>();
-  batch->append(core::make_frame(core::encode_text_frame(text)));
-  enqueue(std::move(batch));
-}
-
-void client_session::deliver(core::frame_batch_ptr batch) {
-  boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), batch = std::move(batch)]() mutable {
-                      self->enqueue(std::move(batch));
-                    });
-}
-
-void client_session::enqueue(core::frame_batch_ptr batch) {
-  if (closing_ || shutting_down_) {
-    return;
-  }
-  auto& socket = ws_.next_layer();
-  if (!socket.queue().push(std::move(batch))) {
-    ctx_.counters.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
-    disconnect(cp::disconnects::slow);
-    return;
-  }
-  if (accepted_) {
-    socket.flush();
-  }
 }
 
 void client_session::schedule_ping() {
   // One timer: ping-interval until the ping, then pong-timeout for the pong.
   ping_timer_.expires_after(ctx_.settings.ping_interval);
   ping_timer_.async_wait(
-      beast::bind_front_handler(&client_session::on_ping_timer, shared_from_this()));
+      beast::bind_front_handler(&client_session::on_ping_timer, shared_self()));
 }
 
 void client_session::on_ping_timer(beast::error_code ec) {
@@ -615,7 +513,7 @@ void client_session::on_ping_timer(beast::error_code ec) {
   const auto pong_timeout = ctx_.settings.pong_timeout;
   const auto rest = ctx_.settings.ping_interval - pong_timeout;
   ping_timer_.expires_after(pong_timeout);
-  ping_timer_.async_wait([self = shared_from_this(), rest](beast::error_code wait_ec) {
+  ping_timer_.async_wait([self = shared_self(), rest](beast::error_code wait_ec) {
     if (wait_ec || self->closing_ || self->finished_) {
       return;
     }
@@ -633,66 +531,17 @@ void client_session::disconnect(const cp::disconnect_advice& advice) {
   start_close(static_cast<std::uint16_t>(advice.code), advice.reason, false);
 }
 
-void client_session::begin_shutdown() {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->shutting_down_ = true;
-    if (!self->accepted_ || self->finished_ || self->closing_) {
-      return;  // still in the handshake: on_accept checks `draining`
-    }
-    self->ws_.next_layer().drain_before_close();
-    const auto& advice = cp::disconnects::shutdown;
-    self->start_close(static_cast<std::uint16_t>(advice.code), advice.reason, true);
-  });
+websocket_transport::close_advice client_session::slow_close() const {
+  return {static_cast<std::uint16_t>(cp::disconnects::slow.code), cp::disconnects::slow.reason};
 }
 
-void client_session::abort() {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).close(ignored);
-  });
+websocket_transport::close_advice client_session::shutdown_close() const {
+  return {static_cast<std::uint16_t>(cp::disconnects::shutdown.code),
+          cp::disconnects::shutdown.reason};
 }
 
-void client_session::start_close(std::uint16_t code, std::string_view reason, bool keep_queued) {
-  if (closing_ || finished_) {
-    return;
-  }
-  closing_ = true;
-  close_code_ = code;
+void client_session::on_finish() {
   ping_timer_.cancel();
-  if (!keep_queued) {
-    ws_.next_layer().queue().drop_pending();
-  }
-  if (!accepted_) {
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).close(ignored);
-    return;
-  }
-  close_deadline_.expires_after(ctx_.settings.handshake_timeout);
-  close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec && !self->finished_) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).close(ignored);
-    }
-  });
-  websocket::close_reason close{static_cast<websocket::close_code>(code),
-                                reason.substr(0, websocket::reason_string::static_capacity)};
-  ws_.async_close(close, [self = shared_from_this()](beast::error_code) {});
-}
-
-void client_session::finish() {
-  if (finished_) {
-    return;
-  }
-  finished_ = true;
-  closing_ = true;
-  if (accepted_) {
-    ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
-        1, std::memory_order_relaxed);
-  }
-  close_deadline_.cancel();
-  ping_timer_.cancel();
-  connection_.close();
-  ctx_.sessions.remove(this);
 }
 
 }  // namespace herald::net

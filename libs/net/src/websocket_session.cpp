@@ -1,237 +1,58 @@
 #include "websocket_session.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/websocket.hpp>
-
+#include "herald/core/seed_codec.hpp"
 #include "herald/core/websocket_frame.hpp"
 
 namespace herald::net {
-namespace {
-
-// A read buffer grown for one large message is given back afterwards, so
-// idle connections stay small.
-constexpr std::size_t idle_buffer_capacity = 16 * 1024;
-
-}  // namespace
 
 websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : ws_(std::move(socket), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
-      ctx_(ctx),
-      close_deadline_(ws_.get_executor()) {}
+    : websocket_transport(std::move(socket), ctx) {}
 
 websocket_session::~websocket_session() {
   finish();
 }
 
 void websocket_session::run(request upgrade) {
-  ctx_.sessions.add(shared_from_this());
-  ws_.next_layer().set_owner(weak_from_this());
-  // Beast's own timer takes over from the HTTP read deadline (which went
-  // with the HTTP session's tcp_stream).
   const auto& settings = ctx_.settings;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = settings.handshake_timeout;
   timeouts.idle_timeout = settings.idle_timeout;
   timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, server_name); }));
-  ws_.read_message_max(settings.max_message_bytes);
-  ws_.auto_fragment(false);
-  ws_.text(true);
   // Subscribe before the 101 goes out: once the client sees the handshake
   // complete, every later publication is queued behind its subscription.
-  connection_ = ctx_.hub.connect(weak_from_this(), ctx_.settings.seed_channel);
-  ws_.async_accept(upgrade,
-                   beast::bind_front_handler(&websocket_session::on_accept, shared_from_this()));
+  accept(std::move(upgrade), timeouts,
+         ctx_.hub.connect(weak_from_this(), settings.seed_channel));
 }
 
-void websocket_session::on_accept(beast::error_code ec) {
-  if (ec) {
-    return;  // the handshake failed or timed out; the destructor cleans up
-  }
-  ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
-  accepted_ = true;
-  ws_.next_layer().start();
-  ws_.next_layer().flush();
-  if (ctx_.draining.load()) {
-    begin_shutdown();
-  }
-  await_message();
-}
-
-void websocket_session::await_message() {
-  // A read of one byte: Beast answers pings, runs its keep-alive and idle
-  // timers and handles a close while it waits, and completes once a data
-  // frame begins. Until then the connection holds no message buffer, and
-  // most push clients never send one. (Not zero bytes: Beast's UTF-8
-  // checker dereferences the empty buffer.)
-  ws_.async_read_some(boost::asio::buffer(&first_byte_, 1),
-                      beast::bind_front_handler(&websocket_session::on_message_start,
-                                                shared_from_this()));
-}
-
-void websocket_session::on_message_start(beast::error_code ec, std::size_t bytes) {
-  if (ec) {
-    read_failed(ec);
+void websocket_session::on_message(std::string_view text, bool binary) {
+  if (binary) {
+    start_close(static_cast<std::uint16_t>(core::close_code::unsupported_data),
+                "binary frames are not supported", false);
     return;
   }
-  if (bytes > 0) {
-    buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(bytes),
-                                            boost::asio::buffer(&first_byte_, bytes)));
-  }
-  if (ws_.is_message_done()) {
-    on_read(ec, bytes);  // a message of at most one byte, read whole
-    return;
-  }
-  ws_.async_read(buffer_,
-                 beast::bind_front_handler(&websocket_session::on_read, shared_from_this()));
-}
-
-void websocket_session::read_failed(beast::error_code ec) {
-  if (!closing_) {
-    if (ec == websocket::error::closed) {
-      close_code_ = ws_.reason().code;
-    } else if (ec == websocket::error::message_too_big) {
-      close_code_ = static_cast<std::uint16_t>(core::close_code::message_too_big);
-    } else if (ec == websocket::error::bad_frame_payload) {
-      close_code_ = static_cast<std::uint16_t>(core::close_code::invalid_payload);
-    }
-  }
-  // Closed by the peer, by us, by a timeout, or failed by Beast, which has
-  // then already sent the close code the failure calls for (1009 for an
-  // oversized message, 1007 for invalid UTF-8, 1002 for protocol errors).
-  finish();
-}
-
-void websocket_session::on_read(beast::error_code ec, std::size_t /*bytes: the whole message is in buffer_*/) {
-  if (ec) {
-    read_failed(ec);
-    return;
-  }
-  ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
-  if (closing_) {
-    buffer_.consume(buffer_.size());
-    await_message();
-    return;
-  }
-  if (ws_.got_binary()) {
-    buffer_.consume(buffer_.size());
-    start_close(core::close_code::unsupported_data, "binary frames are not supported");
-    await_message();
-    return;
-  }
-  const auto data = buffer_.cdata();
-  auto decoded =
-      core::decode_seed_frame(std::string_view{static_cast<const char*>(data.data()), data.size()});
-  buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > idle_buffer_capacity) {
-    buffer_.shrink_to_fit();
-  }
+  auto decoded = core::decode_seed_frame(text);
   if (!decoded.ok) {
-    start_close(core::close_code::invalid_payload, decoded.reason);
-  } else if (!shutting_down_) {
-    // The message is the publication's data for every protocol; /ws
-    // subscribers get it framed here, once, off the broadcaster's thread.
-    std::string data = core::encode_seed_message(decoded.message);
-    auto frame = core::make_frame(core::encode_text_frame(data));
-    connection_.publish(ctx_.settings.seed_channel,
-                        core::make_publication(std::move(data), std::move(frame)));
-  }
-  await_message();
-}
-
-void websocket_session::deliver(core::frame_batch_ptr batch) {
-  boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), batch = std::move(batch)]() mutable {
-                      self->enqueue(std::move(batch));
-                    });
-}
-
-void websocket_session::enqueue(core::frame_batch_ptr batch) {
-  // Once shutdown began, only what was queued before is flushed: a busy
-  // channel must not hold off the 1001 until shutdown-timeout.
-  if (closing_ || shutting_down_) {
+    start_close(static_cast<std::uint16_t>(core::close_code::invalid_payload), decoded.reason,
+                false);
     return;
   }
-  auto& socket = ws_.next_layer();
-  if (!socket.queue().push(std::move(batch))) {
-    ctx_.counters.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
-    start_close(core::close_code::policy_violation, "slow consumer");
+  if (shutting_down_) {
     return;
   }
-  // Frames can arrive while the 101 is still being written (the session
-  // subscribes before it); they wait for on_accept.
-  if (accepted_) {
-    socket.flush();
-  }
+  // The message is the publication's data for every protocol; /ws
+  // subscribers get it framed here, once, off the broadcaster's thread.
+  std::string data = core::encode_seed_message(decoded.message);
+  auto frame = core::make_frame(core::encode_text_frame(data));
+  connection_.publish(ctx_.settings.seed_channel,
+                      core::make_publication(std::move(data), std::move(frame)));
 }
 
-void websocket_session::begin_shutdown() {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->shutting_down_ = true;
-    if (!self->accepted_ || self->finished_) {
-      return;  // still in the handshake: on_accept checks `draining`
-    }
-    if (!self->closing_) {
-      // The close frame leaves after everything already queued.
-      self->ws_.next_layer().drain_before_close();
-      self->start_close(core::close_code::going_away, "shutdown");
-    }
-  });
+websocket_transport::close_advice websocket_session::slow_close() const {
+  return {static_cast<std::uint16_t>(core::close_code::policy_violation), "slow consumer"};
 }
 
-void websocket_session::abort() {
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).close(ignored);
-  });
-}
-
-void websocket_session::start_close(core::close_code code, std::string_view reason) {
-  if (closing_ || finished_) {
-    return;
-  }
-  closing_ = true;
-  close_code_ = static_cast<std::uint16_t>(code);
-  if (code != core::close_code::going_away) {
-    // An error close: what was not started is never sent.
-    ws_.next_layer().queue().drop_pending();
-  }
-  if (!accepted_) {
-    // No close frame may precede the 101: drop the connection instead.
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).close(ignored);
-    return;
-  }
-  // A client that does not read may never let the close frame out; cut the
-  // socket if the closing handshake has not finished in time.
-  close_deadline_.expires_after(ctx_.settings.handshake_timeout);
-  close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec && !self->finished_) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).close(ignored);
-    }
-  });
-  websocket::close_reason close{static_cast<websocket::close_code>(code),
-                                reason.substr(0, websocket::reason_string::static_capacity)};
-  ws_.async_close(close, [self = shared_from_this()](beast::error_code) {});
-}
-
-void websocket_session::finish() {
-  if (finished_) {
-    return;
-  }
-  finished_ = true;
-  closing_ = true;  // late deliveries are dropped, nothing new is written
-  if (accepted_) {
-    ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
-        1, std::memory_order_relaxed);
-  }
-  close_deadline_.cancel();
-  connection_.close();
-  ctx_.sessions.remove(this);
+websocket_transport::close_advice websocket_session::shutdown_close() const {
+  return {static_cast<std::uint16_t>(core::close_code::going_away), "shutdown"};
 }
 
 }  // namespace herald::net

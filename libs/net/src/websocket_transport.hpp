@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "corked_socket.hpp"
+#include "herald/actors/hub.hpp"
+#include "herald/actors/session_sink.hpp"
+#include "http_responses.hpp"
+#include "server_context.hpp"
+
+namespace herald::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+// What both WebSocket endpoints share: the accepted stream over a
+// corked_socket, the idle one-byte read and whole-message reads, the
+// outbound queue bounded by client-queue-max-bytes, the closing handshake
+// with its deadline, graceful shutdown and the /metrics bookkeeping. The
+// protocols (websocket_session for /ws, client_session for Centrifugo's
+// client protocol) supply what differs through the hooks below.
+//
+// Runs on one I/O thread; deliver(), begin_shutdown(), abort() and the
+// session_sink calls may come from any thread.
+class websocket_transport : public std::enable_shared_from_this<websocket_transport>,
+                            public actors::session_sink,
+                            public live_session {
+ public:
+  void deliver(core::frame_batch_ptr batch) final;
+  void begin_shutdown() final;  // flush what is queued, then shutdown_close()
+  void abort() final;           // cut the connection now
+
+ protected:
+  struct close_advice {
+    std::uint16_t code;
+    std::string_view reason;
+  };
+
+  // The caller has reserved a slot in ctx.sessions for this session.
+  websocket_transport(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  ~websocket_transport() override;
+
+  // Completes the upgrade with Beast's `timeouts`. `connection` is the
+  // session's actor, spawned (and for /ws subscribed) before the 101 goes
+  // out, so that every later publication is queued behind it.
+  void accept(request upgrade, websocket::stream_base::timeout timeouts,
+              actors::connection_handle connection);
+
+  // Queues `text` as one text frame.
+  void send_text(std::string_view text);
+
+  // Closes with `code`. keep_queued: the close frame follows what is
+  // queued (shutdown); otherwise what was not started is dropped.
+  void start_close(std::uint16_t code, std::string_view reason, bool keep_queued);
+
+  // Releases the connection actor and the registry slot; called once the
+  // socket is done, and by the destructor of the most derived class (hooks
+  // no longer dispatch from the base's).
+  void finish();
+
+  // Hooks.
+  virtual void on_open() {}  // the 101 went out
+  // A whole message arrived (never while closing).
+  virtual void on_message(std::string_view text, bool binary) = 0;
+  virtual close_advice slow_close() const = 0;      // the queue overflowed
+  virtual close_advice shutdown_close() const = 0;  // SIGTERM
+  virtual void on_finish() {}
+
+  websocket::stream<corked_socket> ws_;
+  server_context& ctx_;
+  actors::connection_handle connection_;
+  // The close code this connection ends with, for /metrics: ours when we
+  // close, the peer's when it does, 1006 when the socket just went away.
+  std::uint16_t close_code_ = 1006;
+  bool accepted_ = false;
+  bool closing_ = false;
+  bool shutting_down_ = false;
+  bool finished_ = false;
+
+ private:
+  void on_accept(beast::error_code ec);
+  void await_message();
+  void on_message_start(beast::error_code ec, std::size_t bytes);
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void read_failed(beast::error_code ec);
+  void enqueue(core::frame_batch_ptr batch);
+
+  beast::flat_buffer buffer_;
+  char first_byte_ = 0;  // where a message's first byte lands; see await_message()
+  boost::asio::steady_timer close_deadline_;
+};
+
+}  // namespace herald::net
