@@ -10,38 +10,27 @@
 // pattern that compiles. Every response built from it must be valid JSON.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <iterator>
 #include <string>
 #include <string_view>
 #include <variant>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "fuzz_support.hpp"
 #include "herald/core/server_api.hpp"
 
 namespace api = herald::core::server_api;
 namespace json = boost::json;
+using herald::fuzz::is_compact;
+using herald::fuzz::parse_or_abort;
+using herald::fuzz::require;
 
 namespace {
 
 constexpr std::string_view method_slots[] = {
     "publish", "broadcast",      "unsubscribe", "disconnect", "presence", "presence_stats",
     "history", "history_remove", "channels",    "info",       "batch"};
-
-void require(bool condition) {
-  if (!condition) {
-    std::abort();
-  }
-}
-
-json::value parse_or_abort(std::string_view text) {
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  require(!ec);
-  return value;
-}
 
 bool has_b64data(const json::value& body) {
   const json::object* object = body.if_object();
@@ -50,26 +39,6 @@ bool has_b64data(const json::value& body) {
   }
   const json::value* b64 = object->if_contains("b64data");
   return b64 != nullptr && b64->is_string() && !b64->as_string().empty();
-}
-
-// No whitespace outside string literals.
-bool is_compact(std::string_view text) {
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      return false;
-    }
-  }
-  return true;
 }
 
 // `data` is compact and holds the same value as the body's member.

@@ -6,22 +6,18 @@
 #include <variant>
 #include <vector>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "herald/core/client_protocol.hpp"
+#include "json_test_support.hpp"
 
 namespace cp = herald::core::client_protocol;
 namespace json = boost::json;
+using herald::test::bytes;
+using herald::test::parse_json;
 
 namespace {
-
-// A std::string that may hold NUL bytes, from a literal.
-template <std::size_t N>
-std::string bytes(const char (&literal)[N]) {
-  return std::string(literal, N - 1);
-}
 
 // The single command of a frame that must decode cleanly.
 template <class Request>
@@ -63,14 +59,6 @@ void require_reply_error(std::string_view frame, std::uint32_t id, std::uint32_t
   REQUIRE(error->id == id);
   REQUIRE(error->error.code == code);
   REQUIRE(error->detail == detail);
-}
-
-json::value parse_json(std::string_view text) {
-  INFO("json: " << text);
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  REQUIRE_FALSE(ec);
-  return value;
 }
 
 json::value parsed_data(const std::string& raw) { return parse_json(raw); }
@@ -348,6 +336,50 @@ TEST_CASE("keeps data as compact JSON of any type", "[client_protocol]") {
   const std::string unicode = data(R"({"k":"é\u00e9\n\u0001😀"})");
   REQUIRE(unicode.find('\n') == std::string::npos);
   REQUIRE(parsed_data(unicode) == parse_json(R"({"k":"éé\n\u0001😀"})"));
+}
+
+TEST_CASE("keeps the publisher's data text, compacted", "[client_protocol]") {
+  const auto data = [](std::string_view frame) {
+    return single<cp::publish_request>(frame, 1).data;
+  };
+  // Numbers as written: no 1.5E0, no rounding of big integers.
+  CHECK(data(R"({"id":1,"publish":{"channel":"c","data":{"x":1.5,"big":12345678901234567890}}})") ==
+        R"({"x":1.5,"big":12345678901234567890})");
+  const std::string numbers =
+      R"({"id":1,"publish":{"channel":"c","data":[1.50,1e3,123456789012345678901234567890,-0]}})";
+  CHECK(data(numbers) == "[1.50,1e3,123456789012345678901234567890,-0]");
+  // Whitespace between tokens goes, that inside strings stays; escapes are
+  // kept as written, so no '\n' can reach a newline-delimited frame.
+  const std::string spaced = data(
+      "{\"id\":1,\"publish\":{\"channel\":\"c\",\"data\" : {\t\"a\" :\r[ 1 , 2 ] ,"
+      " \"s\" : \" x , y \\n\\u00e9\" } }}\r");
+  CHECK(spaced == R"({"a":[1,2],"s":" x , y \n\u00e9"})");
+  CHECK(spaced.find('\n') == std::string::npos);
+  // A raw newline inside data ends the line: the first half is invalid JSON.
+  require_disconnect("{\"id\":1,\"publish\":{\"channel\":\"c\",\"data\":{\n\"a\":1}}}",
+                     "invalid JSON");
+  // The member the parser took: the last of duplicates, escaped names
+  // resolved, nested or top-level `data` members left alone.
+  CHECK(data(R"({"id":1,"publish":{"channel":"c","data":1,"data":2.0}})") == "2.0");
+  CHECK(data(R"({"id":1,"publ\u0069sh":{"channel":"c","d\u0061ta":1.0}})") == "1.0");
+  const std::string others =
+      R"({"data":9,"id":1,"publish":{"x":{"data":3},"metadata":5,"channel":"c","data":4.0}})";
+  CHECK(data(others) == "4.0");
+  const auto twice = single<cp::publish_request>(
+      R"({"id":1,"publish":{"channel":"a","data":1},"publish":{"channel":"b","data":2.0}})", 1);
+  CHECK(twice.channel == "b");
+  CHECK(twice.data == "2.0");
+}
+
+TEST_CASE("keeps the client's text in every raw data member", "[client_protocol]") {
+  CHECK(single<cp::connect_request>(R"({"connect":{"data":{"n":1.50, "m":1e2}},"id":1})", 1).data ==
+        R"({"n":1.50,"m":1e2})");
+  CHECK(single<cp::subscribe_request>(R"({"subscribe":{"channel":"c","data":[ 2.50 ]},"id":2})", 2)
+            .data == "[2.50]");
+  CHECK(single<cp::rpc_request>(
+            R"({"rpc":{"method":"m","data":{ "big":99999999999999999999 }},"id":3})", 3)
+            .data == R"({"big":99999999999999999999})");
+  CHECK(single<cp::send_request>(R"({"send":{"data":-0.0e0}})", 0).data == "-0.0e0");
 }
 
 TEST_CASE("decodes several commands of one frame in order", "[client_protocol]") {

@@ -7,19 +7,15 @@
 #include <boost/json/value.hpp>
 
 #include "herald/core/seed_codec.hpp"
+#include "json_test_support.hpp"
 
 using herald::core::close_code;
 using herald::core::decode_seed_frame;
 using herald::core::encode_seed_data;
 using herald::core::encode_seed_message;
+using herald::test::bytes;
 
 namespace {
-
-// A std::string that may hold NUL bytes, from a literal.
-template <std::size_t N>
-std::string bytes(const char (&literal)[N]) {
-  return std::string(literal, N - 1);
-}
 
 void require_rejected(std::string_view frame, std::string_view reason) {
   INFO("frame: " << frame);

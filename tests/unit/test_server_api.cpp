@@ -7,21 +7,15 @@
 #include <variant>
 #include <vector>
 
-#include <boost/json/parse.hpp>
-
 #include "herald/core/server_api.hpp"
+#include "json_test_support.hpp"
 
 namespace api = herald::core::server_api;
 namespace cp = herald::core::client_protocol;
-namespace json = boost::json;
+using herald::test::bytes;
+using herald::test::parse_json;
 
 namespace {
-
-// A std::string that may hold NUL or invalid UTF-8 bytes, from a literal.
-template <std::size_t N>
-std::string bytes(const char (&literal)[N]) {
-  return std::string(literal, N - 1);
-}
 
 // A request that must decode.
 template <class Request>
@@ -60,18 +54,11 @@ void require_status(std::string_view method, std::string_view body, unsigned sta
   REQUIRE_FALSE(result.detail.empty());
 }
 
-void require_valid_json(const std::string& text) {
-  INFO("json: " << text);
-  json::error_code ec;
-  json::parse(text, ec);
-  REQUIRE_FALSE(ec);
-}
-
 template <class Append>
 std::string body_of(Append append) {
   std::string out;
   append(out);
-  require_valid_json(out);
+  parse_json(out);
   return out;
 }
 

@@ -12,24 +12,29 @@
 // too long -> ErrorBadRequest).
 
 #include <iterator>
-#include <limits>
 #include <optional>
-#include <type_traits>
 #include <utility>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "herald/core/client_protocol.hpp"
+#include "json_reading.hpp"
 
 namespace herald::core::client_protocol {
 
 namespace {
 
 namespace json = boost::json;
+using json_reading::member;
+using json_reading::read_bool;
+using json_reading::read_integer;
+using json_reading::read_object;
+using json_reading::read_position;
+using json_reading::read_raw;
+using json_reading::read_string;
+using json_reading::wrong_type;
 
 // Why a command was refused: closes the connection, or is answered with
 // `error` while the frame goes on.
@@ -45,100 +50,6 @@ failure close_with(std::string_view detail) { return failure{true, errors::bad_r
 
 failure reply_with(const client_error& error, std::string_view detail) {
   return failure{false, error, detail};
-}
-
-constexpr std::string_view wrong_type = "member of the wrong type";
-
-// A member that is there and not null: Centrifugo's decoder skips nulls, so
-// `"token":null` is the same as no token.
-const json::value* member(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  if (value == nullptr || value->is_null()) {
-    return nullptr;
-  }
-  return value;
-}
-
-// Each read_* leaves `out` alone when the member is absent and returns false
-// when it has the wrong type.
-bool read_string(const json::object& object, std::string_view name, std::string& out) {
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  const json::string* text = value->if_string();
-  if (text == nullptr) {
-    return false;
-  }
-  out.assign(text->data(), text->size());
-  return true;
-}
-
-bool read_bool(const json::object& object, std::string_view name, bool& out) {
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  const bool* flag = value->if_bool();
-  if (flag == nullptr) {
-    return false;
-  }
-  out = *flag;
-  return true;
-}
-
-// Integers only, in T's range: as Go's strconv behind Centrifugo's decoder,
-// `1.0`, `1e3`, `"1"` and `-1` for an unsigned field are errors.
-template <class T>
-bool read_integer(const json::object& object, std::string_view name, T& out) {
-  static_assert(std::is_integral_v<T>);
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  if (const std::int64_t* signed_value = value->if_int64()) {
-    if constexpr (std::is_signed_v<T>) {
-      if (*signed_value < std::numeric_limits<T>::min() ||
-          *signed_value > std::numeric_limits<T>::max()) {
-        return false;
-      }
-    } else {
-      if (*signed_value < 0 ||
-          static_cast<std::uint64_t>(*signed_value) > std::numeric_limits<T>::max()) {
-        return false;
-      }
-    }
-    out = static_cast<T>(*signed_value);
-    return true;
-  }
-  if (const std::uint64_t* unsigned_value = value->if_uint64()) {
-    // Boost.JSON only uses uint64 above INT64_MAX.
-    if (*unsigned_value > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-      return false;
-    }
-    out = static_cast<T>(*unsigned_value);
-    return true;
-  }
-  return false;
-}
-
-// Any JSON value, kept as compact text to be embedded in replies as is.
-void read_raw(const json::object& object, std::string_view name, std::string& out) {
-  const json::value* value = member(object, name);
-  if (value != nullptr) {
-    out = json::serialize(*value);
-  }
-}
-
-bool read_object(const json::object& object, std::string_view name,
-                 const json::object*& out) {
-  out = nullptr;
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  out = value->if_object();
-  return out != nullptr;
 }
 
 // centrifuge disconnects for an empty channel and answers 107 for one longer
@@ -175,7 +86,7 @@ check decode_connect_subs(const json::object& subs, std::vector<connect_subscrip
   return std::nullopt;
 }
 
-check decode_connect(const json::object& params, request& out) {
+check decode_connect(const json::object& params, std::string_view text, request& out) {
   connect_request connect;
   const json::object* subs = nullptr;
   const json::object* headers = nullptr;
@@ -186,7 +97,7 @@ check decode_connect(const json::object& params, request& out) {
       !read_integer(params, "flag", connect.flag)) {
     return close_with(wrong_type);
   }
-  read_raw(params, "data", connect.data);
+  read_raw(params, text, "data", connect.data);
   if (subs != nullptr) {
     if (auto failed = decode_connect_subs(*subs, connect.subs)) {
       return failed;
@@ -207,7 +118,7 @@ check decode_connect(const json::object& params, request& out) {
   return std::nullopt;
 }
 
-check decode_subscribe(const json::object& params, request& out) {
+check decode_subscribe(const json::object& params, std::string_view text, request& out) {
   subscribe_request subscribe;
   if (!read_string(params, "channel", subscribe.channel) ||
       !read_string(params, "token", subscribe.token) ||
@@ -222,7 +133,7 @@ check decode_subscribe(const json::object& params, request& out) {
       !read_integer(params, "type", subscribe.type)) {
     return close_with(wrong_type);
   }
-  read_raw(params, "data", subscribe.data);
+  read_raw(params, text, "data", subscribe.data);
   // Same order as centrifuge's handleSubscribe: empty channel, unknown delta
   // type (both disconnect), then the length (an error reply).
   if (subscribe.channel.empty()) {
@@ -240,7 +151,7 @@ check decode_subscribe(const json::object& params, request& out) {
 
 // unsubscribe, presence and presence_stats: a channel and nothing else.
 template <class Request>
-check decode_channel_only(const json::object& params, request& out) {
+check decode_channel_only(const json::object& params, std::string_view, request& out) {
   Request decoded;
   if (!read_string(params, "channel", decoded.channel)) {
     return close_with(wrong_type);
@@ -252,12 +163,12 @@ check decode_channel_only(const json::object& params, request& out) {
   return std::nullopt;
 }
 
-check decode_publish(const json::object& params, request& out) {
+check decode_publish(const json::object& params, std::string_view text, request& out) {
   publish_request publish;
   if (!read_string(params, "channel", publish.channel)) {
     return close_with(wrong_type);
   }
-  read_raw(params, "data", publish.data);
+  read_raw(params, text, "data", publish.data);
   if (publish.data.empty()) {
     // centrifuge: "channel and data required for publish" -> disconnect.
     return close_with("data required");
@@ -269,21 +180,13 @@ check decode_publish(const json::object& params, request& out) {
   return std::nullopt;
 }
 
-check decode_history(const json::object& params, request& out) {
+check decode_history(const json::object& params, std::string_view, request& out) {
   history_request history;
-  const json::object* since = nullptr;
   if (!read_string(params, "channel", history.channel) ||
-      !read_integer(params, "limit", history.limit) || !read_object(params, "since", since) ||
+      !read_integer(params, "limit", history.limit) ||
+      !read_position(params, "since", history.since) ||
       !read_bool(params, "reverse", history.reverse)) {
     return close_with(wrong_type);
-  }
-  if (since != nullptr) {
-    stream_position position;
-    if (!read_integer(*since, "offset", position.offset) ||
-        !read_string(*since, "epoch", position.epoch)) {
-      return close_with(wrong_type);
-    }
-    history.since = std::move(position);
   }
   if (auto failed = check_channel(history.channel)) {
     return failed;
@@ -292,29 +195,29 @@ check decode_history(const json::object& params, request& out) {
   return std::nullopt;
 }
 
-check decode_ping(const json::object&, request& out) {
+check decode_ping(const json::object&, std::string_view, request& out) {
   out = ping_request{};
   return std::nullopt;
 }
 
-check decode_send(const json::object& params, request& out) {
+check decode_send(const json::object& params, std::string_view text, request& out) {
   send_request send;
-  read_raw(params, "data", send.data);
+  read_raw(params, text, "data", send.data);
   out = std::move(send);
   return std::nullopt;
 }
 
-check decode_rpc(const json::object& params, request& out) {
+check decode_rpc(const json::object& params, std::string_view text, request& out) {
   rpc_request rpc;
   if (!read_string(params, "method", rpc.method)) {
     return close_with(wrong_type);
   }
-  read_raw(params, "data", rpc.data);
+  read_raw(params, text, "data", rpc.data);
   out = std::move(rpc);
   return std::nullopt;
 }
 
-check decode_refresh(const json::object& params, request& out) {
+check decode_refresh(const json::object& params, std::string_view, request& out) {
   refresh_request refresh;
   if (!read_string(params, "token", refresh.token)) {
     return close_with(wrong_type);
@@ -327,7 +230,7 @@ check decode_refresh(const json::object& params, request& out) {
   return std::nullopt;
 }
 
-check decode_sub_refresh(const json::object& params, request& out) {
+check decode_sub_refresh(const json::object& params, std::string_view, request& out) {
   sub_refresh_request refresh;
   if (!read_string(params, "channel", refresh.channel) ||
       !read_string(params, "token", refresh.token)) {
@@ -344,9 +247,10 @@ check decode_sub_refresh(const json::object& params, request& out) {
   return std::nullopt;
 }
 
+// `text` is the JSON text of `params`, for the raw `data` members.
 struct method_entry {
   std::string_view name;
-  check (*decode)(const json::object&, request&);
+  check (*decode)(const json::object& params, std::string_view text, request& out);
 };
 
 // The command's method members, as client.proto's Command lists them.
@@ -376,10 +280,8 @@ struct line_result {
 line_result closing(std::string_view detail) { return line_result{std::nullopt, detail}; }
 
 line_result decode_line(std::string_view line, json::storage_ptr storage) {
-  json::parse_options options;
-  options.max_depth = max_json_depth;
   json::error_code ec;
-  const json::value parsed = json::parse(line, ec, std::move(storage), options);
+  const json::value parsed = json_reading::parse(line, std::move(storage), max_json_depth, ec);
   if (ec) {
     return closing("invalid JSON");
   }
@@ -428,7 +330,10 @@ line_result decode_line(std::string_view line, json::storage_ptr storage) {
 
   command decoded_command;
   decoded_command.id = id;
-  if (check failed = method->decode(*params, decoded_command.body)) {
+  // The method object's own text: its raw members keep the client's tokens.
+  const std::string_view params_text =
+      json_reading::raw_member(line, method->name).value_or(std::string_view());
+  if (check failed = method->decode(*params, params_text, decoded_command.body)) {
     if (failed->disconnect) {
       return closing(failed->detail);
     }

@@ -9,208 +9,28 @@
 
 #include <algorithm>
 #include <iterator>
-#include <limits>
 #include <optional>
-#include <type_traits>
 #include <utility>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include "herald/core/server_api.hpp"
+#include "json_reading.hpp"
 
 namespace herald::core::server_api {
 
 namespace {
 
 namespace json = boost::json;
-
-// ---------------------------------------------------------------------------
-// Raw JSON text
-// ---------------------------------------------------------------------------
-// `data` is kept as the publisher's own text (Centrifugo keeps the raw bytes;
-// re-serializing the parsed value would turn 1.5 into 1.5E0 and round big
-// integers). These scanners only run on text Boost.JSON has just accepted,
-// so they need not validate; the bounds checks only keep them safe.
-
-bool is_json_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::size_t skip_space(std::string_view text, std::size_t pos) {
-  while (pos < text.size() && is_json_space(text[pos])) {
-    ++pos;
-  }
-  return pos;
-}
-
-// Just past the string literal whose opening quote is at `pos`.
-std::size_t string_end(std::string_view text, std::size_t pos) {
-  ++pos;
-  while (pos < text.size() && text[pos] != '"') {
-    pos += text[pos] == '\\' ? 2 : 1;
-  }
-  return std::min(pos + 1, text.size());
-}
-
-// Just past the JSON value that starts at `pos`.
-std::size_t value_end(std::string_view text, std::size_t pos) {
-  if (pos >= text.size()) {
-    return pos;
-  }
-  const char first = text[pos];
-  if (first == '"') {
-    return string_end(text, pos);
-  }
-  if (first == '{' || first == '[') {
-    std::size_t depth = 0;
-    while (pos < text.size()) {
-      const char c = text[pos];
-      if (c == '"') {
-        pos = string_end(text, pos);
-        continue;
-      }
-      if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
-        return pos + 1;
-      }
-      ++pos;
-    }
-    return pos;
-  }
-  // A number or a literal: it ends where the enclosing structure goes on.
-  while (pos < text.size() && !is_json_space(text[pos]) && text[pos] != ',' && text[pos] != '}' &&
-         text[pos] != ']') {
-    ++pos;
-  }
-  return pos;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-char unescaped(char escape) {
-  switch (escape) {
-    case 'b':
-      return '\b';
-    case 'f':
-      return '\f';
-    case 'n':
-      return '\n';
-    case 'r':
-      return '\r';
-    case 't':
-      return '\t';
-    default:
-      return escape;  // '"', '\\', '/'
-  }
-}
-
-// Whether the content of a key literal (between its quotes, escapes not yet
-// resolved) spells `name`, an ASCII member name of this file: `"d\u0061ta"`
-// is `data`, as for the parser.
-bool key_equals(std::string_view key, std::string_view name) {
-  std::size_t matched = 0;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    char c = key[i];
-    if (c == '\\' && i + 1 < key.size()) {
-      const char escape = key[++i];
-      if (escape == 'u') {
-        unsigned code_point = 0;
-        for (int k = 0; k < 4; ++k) {
-          const int digit = i + 1 < key.size() ? hex_digit(key[++i]) : -1;
-          if (digit < 0) {
-            return false;
-          }
-          code_point = code_point * 16 + static_cast<unsigned>(digit);
-        }
-        if (code_point >= 0x80) {
-          return false;  // no ASCII name holds it
-        }
-        c = static_cast<char>(code_point);
-      } else {
-        c = unescaped(escape);
-      }
-    }
-    if (matched >= name.size() || name[matched] != c) {
-      return false;
-    }
-    ++matched;
-  }
-  return matched == name.size();
-}
-
-// The text of the value of `name` in the JSON object `text`: the last one,
-// as the parser keeps the last of duplicate members.
-std::optional<std::string_view> raw_member(std::string_view text, std::string_view name) {
-  std::size_t pos = skip_space(text, 0);
-  if (pos >= text.size() || text[pos] != '{') {
-    return std::nullopt;
-  }
-  std::optional<std::string_view> found;
-  pos = skip_space(text, pos + 1);
-  while (pos < text.size() && text[pos] == '"') {
-    const std::size_t key_end = string_end(text, pos);
-    const std::string_view key = text.substr(pos + 1, key_end - pos - 2);
-    pos = skip_space(text, skip_space(text, key_end) + 1);  // past ':'
-    const std::size_t end = value_end(text, pos);
-    if (key_equals(key, name)) {
-      found = text.substr(pos, end - pos);
-    }
-    pos = skip_space(text, end);
-    if (pos < text.size() && text[pos] == ',') {
-      pos = skip_space(text, pos + 1);
-    }
-  }
-  return found;
-}
-
-// Valid JSON text without the whitespace between its tokens.
-std::string compact(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t pos = 0; pos < text.size();) {
-    const char c = text[pos];
-    if (c == '"') {
-      const std::size_t end = string_end(text, pos);
-      out.append(text.substr(pos, end - pos));
-      pos = end;
-      continue;
-    }
-    if (!is_json_space(c)) {
-      out.push_back(c);
-    }
-    ++pos;
-  }
-  return out;
-}
-
-json::parse_options parse_limits() {
-  json::parse_options options;
-  options.max_depth = max_json_depth;
-  return options;
-}
-
-bool is_json(std::string_view text) {
-  unsigned char arena[1024];
-  json::monotonic_resource resource(arena, sizeof arena);
-  json::error_code ec;
-  json::parse(text, ec, json::storage_ptr(&resource), parse_limits());
-  return !ec;
-}
+using json_reading::member;
+using json_reading::read_bool;
+using json_reading::read_integer;
+using json_reading::read_object;
+using json_reading::read_position;
+using json_reading::read_string;
+using json_reading::wrong_type;
 
 // ---------------------------------------------------------------------------
 // Base64 (`b64data`), as Go's base64.StdEncoding.DecodeString: the standard
@@ -297,91 +117,6 @@ failure refused(const api_error& error, std::string_view detail) {
   return failure{200, error, detail};
 }
 
-constexpr std::string_view wrong_type = "member of the wrong type";
-
-// A member that is there and not null: Go's decoder leaves a field alone for
-// `null`, so `"channel":null` is no channel.
-const json::value* member(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  if (value == nullptr || value->is_null()) {
-    return nullptr;
-  }
-  return value;
-}
-
-// Each read_* leaves `out` alone when the member is absent and returns false
-// when it has the wrong type.
-bool read_string(const json::object& object, std::string_view name, std::string& out) {
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  const json::string* text = value->if_string();
-  if (text == nullptr) {
-    return false;
-  }
-  out.assign(text->data(), text->size());
-  return true;
-}
-
-bool read_bool(const json::object& object, std::string_view name, bool& out) {
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  const bool* flag = value->if_bool();
-  if (flag == nullptr) {
-    return false;
-  }
-  out = *flag;
-  return true;
-}
-
-// Integers only, in T's range: as Go's strconv behind json.Unmarshal,
-// `1.0`, `1e3`, `"1"` and `-1` for an unsigned field are errors.
-template <class T>
-bool read_integer(const json::object& object, std::string_view name, T& out) {
-  static_assert(std::is_integral_v<T>);
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  if (const std::int64_t* signed_value = value->if_int64()) {
-    if constexpr (std::is_signed_v<T>) {
-      if (*signed_value < std::numeric_limits<T>::min() ||
-          *signed_value > std::numeric_limits<T>::max()) {
-        return false;
-      }
-    } else {
-      if (*signed_value < 0 ||
-          static_cast<std::uint64_t>(*signed_value) > std::numeric_limits<T>::max()) {
-        return false;
-      }
-    }
-    out = static_cast<T>(*signed_value);
-    return true;
-  }
-  if (const std::uint64_t* unsigned_value = value->if_uint64()) {
-    // Boost.JSON only uses uint64 above INT64_MAX.
-    if (*unsigned_value > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-      return false;
-    }
-    out = static_cast<T>(*unsigned_value);
-    return true;
-  }
-  return false;
-}
-
-bool read_object(const json::object& object, std::string_view name, const json::object*& out) {
-  out = nullptr;
-  const json::value* value = member(object, name);
-  if (value == nullptr) {
-    return true;
-  }
-  out = value->if_object();
-  return out != nullptr;
-}
-
 // A JSON string or null: what Go decodes into a string (null leaves "").
 bool string_or_null(const json::value& value) {
   return value.is_string() || value.is_null();
@@ -465,13 +200,13 @@ check resolve_data(const json::object& params, std::string_view body, const std:
     if (!decoded) {
       return refused(errors::bad_request, "invalid b64data");
     }
-    if (!is_json(*decoded)) {
+    if (!json_reading::is_json(*decoded, max_json_depth)) {
       return refused(errors::bad_request, "b64data is not JSON");
     }
-    data = compact(*decoded);
+    data = json_reading::compact(*decoded);
   } else if (params.contains("data")) {
     // Present, even as null: Centrifugo publishes `null`.
-    data = compact(raw_member(body, "data").value_or(std::string_view()));
+    data = json_reading::compact_member(body, "data");
   }
   if (data.empty()) {
     return refused(errors::bad_request, "data required");
@@ -579,19 +314,11 @@ check decode_channel_only(const json::object& params, std::string_view, request&
 
 check decode_history(const json::object& params, std::string_view, request& out) {
   history_request history;
-  const json::object* since = nullptr;
   if (!read_string(params, "channel", history.channel) ||
-      !read_integer(params, "limit", history.limit) || !read_object(params, "since", since) ||
+      !read_integer(params, "limit", history.limit) ||
+      !read_position(params, "since", history.since) ||
       !read_bool(params, "reverse", history.reverse)) {
     return malformed(wrong_type);
-  }
-  if (since != nullptr) {
-    stream_position position;
-    if (!read_integer(*since, "offset", position.offset) ||
-        !read_string(*since, "epoch", position.epoch)) {
-      return malformed(wrong_type);
-    }
-    history.since = std::move(position);
   }
   if (auto failed = check_channel(history.channel)) {
     return failed;
@@ -914,7 +641,8 @@ decode_result decode(std::string_view method, std::string_view body) {
   unsigned char arena[4096];
   json::monotonic_resource resource(arena, sizeof arena);
   json::error_code ec;
-  const json::value parsed = json::parse(body, ec, json::storage_ptr(&resource), parse_limits());
+  const json::value parsed =
+      json_reading::parse(body, json::storage_ptr(&resource), max_json_depth, ec);
   if (ec) {
     return answer(malformed("invalid JSON"));
   }

@@ -2,21 +2,10 @@
 
 #include <system_error>
 
+#include "hex_digit.hpp"
+
 namespace herald::core {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 bool is_inside(const std::filesystem::path& root, const std::filesystem::path& candidate) {
   auto root_it = root.begin();
@@ -42,8 +31,8 @@ bool percent_decode(std::string_view in, std::string& out) {
     if (i + 2 >= in.size()) {
       return false;
     }
-    const int high = hex_value(in[i + 1]);
-    const int low = hex_value(in[i + 2]);
+    const int high = hex_digit(in[i + 1]);
+    const int low = hex_digit(in[i + 2]);
     if (high < 0 || low < 0) {
       return false;
     }

@@ -121,9 +121,10 @@ inline constexpr std::int64_t flag_reject_unrecovered = 2;
 // ---------------------------------------------------------------------------
 // Commands (client -> server)
 // ---------------------------------------------------------------------------
-// Every `data` member holds the client's JSON value as compact JSON text
-// (serialized once), or is empty when the command has none: it is embedded
-// in publications as is. A JSON null counts as absent, as in Centrifugo.
+// Every `data` member holds the client's JSON value as the client's own text,
+// compacted (numbers as written: no 1.5E0, no rounding of big integers; no
+// '\n' left), or is empty when the command has none: it is embedded in
+// publications as is. A JSON null counts as absent, as in Centrifugo.
 
 using core::stream_position;
 
