@@ -274,13 +274,14 @@ def http_raw(port, request, timeout=5.0):
     return parse_response(raw)
 
 
-def http_get(port, target, method="GET", headers=None, timeout=5.0):
-    """One request with a verbatim target on a fresh connection."""
+def http_get(port, target, method="GET", headers=None, timeout=5.0, body=b""):
+    """One request with a verbatim target (and `body`, whose Content-Length
+    the caller sets) on a fresh connection."""
     lines = ["%s %s HTTP/1.1" % (method, target), "Host: 127.0.0.1:%d" % port,
              "Connection: close"]
     for k, v in (headers or {}).items():
         lines.append("%s: %s" % (k, v))
-    req = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    req = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
     return http_raw(port, req, timeout)
 
 

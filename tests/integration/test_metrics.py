@@ -4,6 +4,7 @@ import asyncio
 
 
 import pytest
+import websockets
 from websockets.exceptions import ConnectionClosed
 
 import herald_harness as hh
@@ -58,3 +59,31 @@ def test_metrics_other_methods_get_405(start_herald):
     r = hh.http_get(srv.port, "/metrics", method="POST")
     assert r.status == 405 and "GET" in r.headers.get("allow", ""), r
     assert hh.http_get(srv.port, "/health").status == 200
+
+
+def test_metrics_count_each_protocol_and_api_calls(start_herald):
+    srv = start_herald(options={"allow-anonymous": "true"})
+
+    async def main():
+        seed = await hh.connect(srv)
+        client = await websockets.connect(
+            "ws://127.0.0.1:%d/connection/websocket" % srv.port, ping_interval=None)
+        await client.send('{"id":1,"connect":{}}')
+        assert "connect" in await asyncio.wait_for(client.recv(), 5)
+        body = b'{"channel":"broadcast","data":{"message":"api"}}'
+        r = await asyncio.to_thread(
+            hh.http_get, srv.port, "/api/publish", "POST",
+            {"Content-Length": str(len(body)), "Content-Type": "application/json"}, 5.0, body)
+        assert r.status == 200, r
+        assert await asyncio.wait_for(seed.recv(), 5) == '{"message":"api"}'
+        m = await asyncio.to_thread(scrape, srv.port)
+        await client.close(code=1000)
+        await seed.close()
+        return m
+
+    m = hh.run(main())
+    assert m['herald_connections{protocol="ws"}'] == 1, m
+    assert m['herald_connections{protocol="centrifuge"}'] == 1, m
+    assert m['herald_connections_accepted_total{protocol="centrifuge"}'] == 1, m
+    assert m["herald_api_requests_total"] == 1, m
+    assert m["herald_publications_total"] == 1, m

@@ -11,14 +11,17 @@ using herald::core::render_prometheus;
 
 TEST_CASE("close codes map to their own slot, others to the last", "[metrics]") {
   CHECK(close_code_slot(1000) == 0);
-  CHECK(close_code_slot(1009) == counted_close_codes.size() - 1);
+  CHECK(close_code_slot(3503) == counted_close_codes.size() - 1);
+  CHECK(close_code_slot(3008) < counted_close_codes.size());
   CHECK(close_code_slot(1011) == counted_close_codes.size());
   CHECK(close_code_slot(4000) == counted_close_codes.size());
 }
 
 TEST_CASE("render_prometheus writes every family with HELP and TYPE", "[metrics]") {
   metrics_snapshot m;
-  m.websocket_connections = 3;
+  m.by_protocol[herald::core::index_of(herald::core::protocol::ws)].connections = 3;
+  m.by_protocol[herald::core::index_of(herald::core::protocol::centrifuge)].slow_disconnects = 4;
+  m.api_requests = 5;
   m.publications = 7;
   m.deliveries = 21;
   m.disconnects[close_code_slot(1008)] = 2;
@@ -28,6 +31,10 @@ TEST_CASE("render_prometheus writes every family with HELP and TYPE", "[metrics]
   const std::string text = render_prometheus(m);
   CHECK(text.find("# TYPE herald_connections gauge\n") != std::string::npos);
   CHECK(text.find("herald_connections{protocol=\"ws\"} 3\n") != std::string::npos);
+  CHECK(text.find("herald_connections{protocol=\"centrifuge\"} 0\n") != std::string::npos);
+  CHECK(text.find("herald_slow_disconnects_total{protocol=\"centrifuge\"} 4\n") !=
+        std::string::npos);
+  CHECK(text.find("herald_api_requests_total 5\n") != std::string::npos);
   CHECK(text.find("herald_publications_total 7\n") != std::string::npos);
   CHECK(text.find("herald_deliveries_total 21\n") != std::string::npos);
   CHECK(text.find("herald_disconnects_total{code=\"1008\"} 2\n") != std::string::npos);

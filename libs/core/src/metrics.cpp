@@ -20,6 +20,16 @@ void single(std::ostringstream& out, const char* name, const char* type, const c
   out << name << ' ' << value << '\n';
 }
 
+// A family with one sample per protocol.
+void per_protocol(std::ostringstream& out, const metrics_snapshot& m, const char* name,
+                  const char* type, const char* help, std::uint64_t protocol_figures::*figure) {
+  family(out, name, type, help);
+  for (std::size_t i = 0; i < protocol_count; ++i) {
+    out << name << "{protocol=\"" << protocol_names[i] << "\"} " << m.by_protocol[i].*figure
+        << '\n';
+  }
+}
+
 }  // namespace
 
 std::size_t close_code_slot(std::uint16_t code) {
@@ -57,18 +67,20 @@ void read_process_stats(metrics_snapshot& out) {
 
 std::string render_prometheus(const metrics_snapshot& m) {
   std::ostringstream out;
-  family(out, "herald_connections", "gauge", "WebSocket connections open now, by protocol.");
-  out << "herald_connections{protocol=\"ws\"} " << m.websocket_connections << '\n';
-  family(out, "herald_connections_accepted_total", "counter",
-         "WebSocket handshakes completed, by protocol.");
-  out << "herald_connections_accepted_total{protocol=\"ws\"} " << m.websocket_accepted << '\n';
+  per_protocol(out, m, "herald_connections", "gauge",
+               "WebSocket connections open now, by protocol.", &protocol_figures::connections);
+  per_protocol(out, m, "herald_connections_accepted_total", "counter",
+               "WebSocket handshakes completed, by protocol.", &protocol_figures::accepted);
   single(out, "herald_tcp_connections_accepted_total", "counter", "TCP connections accepted.",
          m.tcp_accepted);
+  single(out, "herald_api_requests_total", "counter", "Server API requests answered.",
+         m.api_requests);
   single(out, "herald_publications_total", "counter", "Publications fanned out.", m.publications);
   single(out, "herald_deliveries_total", "counter", "Publications handed to subscribers.",
          m.deliveries);
-  single(out, "herald_slow_disconnects_total", "counter",
-         "Clients disconnected for falling client-queue-max-bytes behind.", m.slow_disconnects);
+  per_protocol(out, m, "herald_slow_disconnects_total", "counter",
+               "Clients disconnected for falling client-queue-max-bytes behind, by protocol.",
+               &protocol_figures::slow_disconnects);
   family(out, "herald_disconnects_total", "counter",
          "WebSocket connections ended, by close code (1006: no close frame).");
   for (std::size_t i = 0; i < close_code_slots; ++i) {

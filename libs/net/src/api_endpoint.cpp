@@ -70,6 +70,7 @@ void serve_api(const request& req, std::string_view method, bool from_loopback,
     respond(make_response(http::status::ok, req, body, json_type));
     return;
   }
+  ctx.counters.api_requests.fetch_add(1, std::memory_order_relaxed);
   ctx.hub.call_api(actors::api_call{
       std::move(*decoded.value),
       [version = req.version(), keep_alive = req.keep_alive(),

@@ -92,7 +92,7 @@ void set_expiry(const std::optional<std::int64_t>& expires_at, bool& expires, st
 }  // namespace
 
 client_session::client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : websocket_transport(std::move(socket), ctx), ping_timer_(ws_.get_executor()) {}
+    : websocket_transport(std::move(socket), ctx, core::protocol::centrifuge), ping_timer_(ws_.get_executor()) {}
 
 client_session::~client_session() {
   finish();

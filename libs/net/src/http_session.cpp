@@ -34,10 +34,15 @@ std::string render_metrics(const server_context& ctx) {
   core::metrics_snapshot m;
   const auto& counters = ctx.counters;
   constexpr auto relaxed = std::memory_order_relaxed;
-  m.websocket_connections = ctx.sessions.size();
-  m.websocket_accepted = counters.accepted_websocket.load(relaxed);
+  for (std::size_t i = 0; i < core::protocol_count; ++i) {
+    const auto& from = counters.by_protocol[i];
+    auto& to = m.by_protocol[i];
+    to.connections = from.connections.load(relaxed);
+    to.accepted = from.accepted.load(relaxed);
+    to.slow_disconnects = from.slow_disconnects.load(relaxed);
+  }
   m.tcp_accepted = counters.accepted_tcp.load(relaxed);
-  m.slow_disconnects = counters.slow_disconnects.load(relaxed);
+  m.api_requests = counters.api_requests.load(relaxed);
   for (std::size_t i = 0; i < m.disconnects.size(); ++i) {
     m.disconnects[i] = counters.disconnects[i].load(relaxed);
   }

@@ -17,8 +17,13 @@ namespace herald::net {
 // (later) /metrics.
 struct server_counters {
   std::atomic<std::uint64_t> accepted_tcp{0};
-  std::atomic<std::uint64_t> accepted_websocket{0};
-  std::atomic<std::uint64_t> slow_disconnects{0};
+  struct per_protocol {
+    std::atomic<std::uint64_t> connections{0};
+    std::atomic<std::uint64_t> accepted{0};
+    std::atomic<std::uint64_t> slow_disconnects{0};
+  };
+  std::array<per_protocol, core::protocol_count> by_protocol{};
+  std::atomic<std::uint64_t> api_requests{0};
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> bytes_out{0};
   std::array<std::atomic<std::uint64_t>, core::close_code_slots> disconnects{};

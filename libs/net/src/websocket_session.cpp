@@ -6,7 +6,7 @@
 namespace herald::net {
 
 websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : websocket_transport(std::move(socket), ctx) {}
+    : websocket_transport(std::move(socket), ctx, core::protocol::ws) {}
 
 websocket_session::~websocket_session() {
   finish();

@@ -17,9 +17,10 @@ constexpr std::size_t idle_buffer_capacity = 16 * 1024;
 }  // namespace
 
 websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket,
-                                         server_context& ctx)
+                                         server_context& ctx, core::protocol protocol)
     : ws_(std::move(socket), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
       ctx_(ctx),
+      figures_(ctx.counters.by_protocol[core::index_of(protocol)]),
       close_deadline_(ws_.get_executor()) {}
 
 websocket_transport::~websocket_transport() {
@@ -47,7 +48,8 @@ void websocket_transport::on_accept(beast::error_code ec) {
   if (ec) {
     return;  // the handshake failed or timed out; the destructor cleans up
   }
-  ctx_.counters.accepted_websocket.fetch_add(1, std::memory_order_relaxed);
+  figures_.accepted.fetch_add(1, std::memory_order_relaxed);
+  figures_.connections.fetch_add(1, std::memory_order_relaxed);
   accepted_ = true;
   ws_.next_layer().start();
   ws_.next_layer().flush();
@@ -142,7 +144,7 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
   }
   auto& socket = ws_.next_layer();
   if (!socket.queue().push(std::move(batch))) {
-    ctx_.counters.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
+    figures_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
     const close_advice advice = slow_close();
     start_close(advice.code, advice.reason, false);
     return;
@@ -212,6 +214,7 @@ void websocket_transport::finish() {
   finished_ = true;
   closing_ = true;  // late deliveries are dropped, nothing new is written
   if (accepted_) {
+    figures_.connections.fetch_sub(1, std::memory_order_relaxed);
     ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
         1, std::memory_order_relaxed);
   }

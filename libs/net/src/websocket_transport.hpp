@@ -44,7 +44,8 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   };
 
   // The caller has reserved a slot in ctx.sessions for this session.
-  websocket_transport(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  websocket_transport(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
+                      core::protocol protocol);
   ~websocket_transport() override;
 
   // Completes the upgrade with Beast's `timeouts`. `connection` is the
@@ -75,6 +76,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
 
   websocket::stream<corked_socket> ws_;
   server_context& ctx_;
+  server_counters::per_protocol& figures_;  // this endpoint's /metrics figures
   actors::connection_handle connection_;
   // The close code this connection ends with, for /metrics: ours when we
   // close, the peer's when it does, 1006 when the socket just went away.

@@ -3,25 +3,45 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace herald::core {
 
-// Close codes that /metrics counts one by one; anything else is "other".
-inline constexpr std::array<std::uint16_t, 8> counted_close_codes{1000, 1001, 1002, 1003,
-                                                                  1006, 1007, 1008, 1009};
+// Close codes that /metrics counts one by one; anything else is "other":
+// the WebSocket codes /ws ends with, and Centrifugo's disconnect codes of
+// the client protocol (3001 shutdown, 3005 expired, 3008 slow, 3012 no
+// pong, 3500 invalid token, 3501 bad request, 3502 stale, 3503 forced).
+inline constexpr std::array<std::uint16_t, 16> counted_close_codes{
+    1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009,
+    3001, 3005, 3008, 3012, 3500, 3501, 3502, 3503};
 inline constexpr std::size_t close_code_slots = counted_close_codes.size() + 1;
 
 // Index of `code` in counted_close_codes, or the last slot for others.
 std::size_t close_code_slot(std::uint16_t code);
 
+// The WebSocket endpoints, for per-protocol figures: /ws and
+// /connection/websocket.
+enum class protocol : std::size_t { ws, centrifuge };
+inline constexpr std::size_t protocol_count = 2;
+inline constexpr std::array<std::string_view, protocol_count> protocol_names{"ws", "centrifuge"};
+
+constexpr std::size_t index_of(protocol p) {
+  return static_cast<std::size_t>(p);
+}
+
+struct protocol_figures {
+  std::uint64_t connections = 0;       // open now
+  std::uint64_t accepted = 0;          // handshakes completed
+  std::uint64_t slow_disconnects = 0;  // cut for falling behind
+};
+
 // A point-in-time copy of every figure /metrics reports.
 struct metrics_snapshot {
-  std::uint64_t websocket_connections = 0;
-  std::uint64_t websocket_accepted = 0;
+  std::array<protocol_figures, protocol_count> by_protocol{};
   std::uint64_t tcp_accepted = 0;
+  std::uint64_t api_requests = 0;
   std::uint64_t publications = 0;
   std::uint64_t deliveries = 0;
-  std::uint64_t slow_disconnects = 0;
   std::array<std::uint64_t, close_code_slots> disconnects{};
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
