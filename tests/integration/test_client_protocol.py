@@ -357,3 +357,25 @@ def test_publish_and_user_limited_rules(start_herald, tmp_path):
         for ws in (anonymous, user):
             await ws.close()
     hh.run(main())
+
+
+def test_no_push_after_the_unsubscribe_reply(server):
+    # A publish and an unsubscribe in one frame: the broadcaster sends the
+    # push before it sees the unsubscribe, so it reaches the session after
+    # the unsubscribe reply went out; the session drops it.
+    async def main():
+        reader, _ = await connected(server)
+        await subscribe(reader, "busy", 2)
+        replies = await command(reader, '{"id":3,"publish":{"channel":"busy","data":1}}\n'
+                                        '{"id":4,"unsubscribe":{"channel":"busy"}}')
+        assert [r["id"] for r in replies] == [3, 4], replies
+        with pytest.raises(asyncio.TimeoutError):
+            late = await asyncio.wait_for(reader.recv(), 0.5)
+            print("late:", late)
+        # Subscribed again, the channel's pushes flow as before.
+        await subscribe(reader, "busy", 5)
+        await command(reader, '{"id":6,"publish":{"channel":"busy","data":2}}')
+        push = json.loads(await asyncio.wait_for(reader.recv(), 5))
+        assert push["push"]["pub"]["data"] == 2, push
+        await reader.close()
+    hh.run(main())

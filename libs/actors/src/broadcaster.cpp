@@ -45,6 +45,7 @@ core::frame_batch_ptr push_batch(const std::string& channel,
   }
   auto batch = std::make_shared<core::frame_batch>();
   batch->append(core::make_frame(core::encode_text_frame(text)));
+  batch->channel = channel;
   return batch;
 }
 

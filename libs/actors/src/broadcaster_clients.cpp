@@ -43,6 +43,7 @@ void push_to_join_leave_subscribers(broadcaster_pointer self, const std::string&
       append_push(text);
       auto frames = std::make_shared<core::frame_batch>();
       frames->append(core::make_frame(core::encode_text_frame(text)));
+      frames->channel = channel;
       batch = std::move(frames);
     }
     self->send(entry.actor, deliver_atom::value, batch);

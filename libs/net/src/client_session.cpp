@@ -531,6 +531,12 @@ void client_session::disconnect(const cp::disconnect_advice& advice) {
   start_close(static_cast<std::uint16_t>(advice.code), advice.reason, false);
 }
 
+bool client_session::wants(const core::frame_batch& batch) const {
+  // Pushes that were on their way when the client unsubscribed: the
+  // broadcaster sent them before it saw the unsubscribe.
+  return batch.channel.empty() || channels_.count(batch.channel) > 0;
+}
+
 websocket_transport::close_advice client_session::slow_close() const {
   return {static_cast<std::uint16_t>(cp::disconnects::slow.code), cp::disconnects::slow.reason};
 }

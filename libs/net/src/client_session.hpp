@@ -32,6 +32,7 @@ class client_session final : public websocket_transport {
   std::shared_ptr<client_session> shared_self();
   void on_open() override;
   void on_message(std::string_view text, bool binary) override;
+  bool wants(const core::frame_batch& batch) const override;
   close_advice slow_close() const override;
   close_advice shutdown_close() const override;
   void on_finish() override;

@@ -132,7 +132,9 @@ void websocket_transport::send_text(std::string_view text) {
 void websocket_transport::deliver(core::frame_batch_ptr batch) {
   boost::asio::post(ws_.get_executor(),
                     [self = shared_from_this(), batch = std::move(batch)]() mutable {
-                      self->enqueue(std::move(batch));
+                      if (self->wants(*batch)) {
+                        self->enqueue(std::move(batch));
+                      }
                     });
 }
 

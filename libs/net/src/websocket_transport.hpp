@@ -70,6 +70,11 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   virtual void on_open() {}  // the 101 went out
   // A whole message arrived (never while closing).
   virtual void on_message(std::string_view text, bool binary) = 0;
+  // Whether a delivery still concerns the session (on its I/O thread).
+  virtual bool wants(const core::frame_batch& batch) const {
+    static_cast<void>(batch);
+    return true;
+  }
   virtual close_advice slow_close() const = 0;      // the queue overflowed
   virtual close_advice shutdown_close() const = 0;  // SIGTERM
   virtual void on_finish() {}

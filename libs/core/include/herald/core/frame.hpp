@@ -24,6 +24,10 @@ inline frame_ptr make_frame(std::string bytes) {
 struct frame_batch {
   std::vector<frame_ptr> frames;
   std::size_t bytes = 0;  // sum of the frames' sizes
+  // Client protocol: the channel these pushes belong to, so a session can
+  // drop pushes that were in flight when it unsubscribed; empty for replies
+  // and /ws frames.
+  std::string channel;
 
   void append(frame_ptr frame) {
     bytes += frame->size();
