@@ -77,7 +77,7 @@ def test_anonymous_connect_announces_ping(server):
 
 def test_subscribe_publish_and_the_shared_channel_space(server):
     async def main():
-        a, _ = await connected(server)
+        a, a_connected = await connected(server)
         b, _ = await connected(server)
         assert await command(a, '{"subscribe":{"channel":"chat"},"id":2}') == \
             [{"id": 2, "subscribe": {}}]
@@ -87,7 +87,9 @@ def test_subscribe_publish_and_the_shared_channel_space(server):
         assert json.loads(await b.recv()) == {"id": 3, "subscribe": {}}
         reply = await command(a, '{"publish":{"channel":"chat","data":{"text":"hi"}},"id":3}')
         assert reply[0] == {"id": 3, "publish": {}}
-        push = {"push": {"channel": "chat", "pub": {"data": {"text": "hi"}}}}
+        # A client's publication names its publisher (Centrifugo's ClientInfo).
+        push = {"push": {"channel": "chat", "pub": {
+            "data": {"text": "hi"}, "info": {"user": "", "client": a_connected["client"]}}}}
         if len(reply) == 1:
             assert json.loads(await a.recv()) == push
         else:

@@ -40,8 +40,10 @@ core::frame_batch_ptr push_batch(const std::string& channel,
   std::string text;
   for (const auto& [publication, offset] : publications) {
     cp::append_separator(text);
-    cp::append_publication_push(text, channel,
-                                cp::publication_view{publication->data, offset, nullptr});
+    const cp::client_info_view info = info_view_of(*publication);
+    cp::append_publication_push(
+        text, channel,
+        cp::publication_view{publication->data, offset, publication->publisher ? &info : nullptr});
   }
   auto batch = std::make_shared<core::frame_batch>();
   batch->append(core::make_frame(core::encode_text_frame(text)));
@@ -99,12 +101,11 @@ bool subscribe_reply(broadcaster_pointer self, const std::string& channel,
     }
     result.was_recovering = true;
     result.recovered = recovery.recovered;
-    for (const auto& missed : recovery.publications) {
-      result.publications.push_back(cp::publication_view{missed.payload->data, missed.offset});
-    }
   } else {
     recovery.position = self->state.history.position(channel, now());
   }
+  const publication_views missed = views_of(recovery.publications);
+  result.publications = missed.views;
   result.epoch = recovery.position.epoch;
   result.offset = recovery.position.offset;
   cp::append_subscribe_reply(reply, request.id, result);
@@ -203,6 +204,27 @@ void flush_pending(broadcaster_pointer self) {
   auto& published = *state.published;
   published.publications.store(stats.publications, std::memory_order_relaxed);
   published.deliveries.store(stats.deliveries, std::memory_order_relaxed);
+}
+
+cp::client_info_view info_view_of(const core::publication& publication) {
+  if (!publication.publisher) {
+    return {};
+  }
+  const core::publisher_info& who = *publication.publisher;
+  return cp::client_info_view{who.user, who.client, who.conn_info, who.chan_info};
+}
+
+publication_views views_of(
+    const std::vector<core::history_publication<core::publication_ptr>>& publications) {
+  publication_views out;
+  out.infos.reserve(publications.size());  // stable: the views point into it
+  out.views.reserve(publications.size());
+  for (const auto& item : publications) {
+    out.infos.push_back(info_view_of(*item.payload));
+    out.views.push_back(cp::publication_view{item.payload->data, item.offset,
+                                             item.payload->publisher ? &out.infos.back() : nullptr});
+  }
+  return out;
 }
 
 void deliver_text(broadcaster_pointer self, const connection_actor& actor,

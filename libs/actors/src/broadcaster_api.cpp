@@ -140,13 +140,10 @@ class api_runner {
     if (found.error == core::history_error::unrecoverable_position) {
       return error_body(api::errors::unrecoverable_position);
     }
-    std::vector<cp::publication_view> publications;
-    publications.reserve(found.publications.size());
-    for (const auto& item : found.publications) {
-      publications.push_back(cp::publication_view{item.payload->data, item.offset});
-    }
+    const publication_views publications = views_of(found.publications);
     std::string body;
-    api::append_history_result(body, publications, found.position.epoch, found.position.offset);
+    api::append_history_result(body, publications.views, found.position.epoch,
+                               found.position.offset);
     return body;
   }
 

@@ -161,9 +161,8 @@ std::string answer_query(broadcaster_pointer self, const std::string& channel,
         cp::append_error_reply(reply, query.id, cp::errors::unrecoverable_position);
       } else {
         cp::history_result result;
-        for (const auto& item : found.publications) {
-          result.publications.push_back(cp::publication_view{item.payload->data, item.offset});
-        }
+        const publication_views publications = views_of(found.publications);
+        result.publications = publications.views;
         result.epoch = found.position.epoch;
         result.offset = found.position.offset;
         cp::append_history_reply(reply, query.id, result);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "herald/actors/broadcaster.hpp"
+#include "herald/core/client_protocol.hpp"
 
 namespace herald::actors::broadcaster_parts {
 
@@ -34,6 +35,19 @@ core::stream_position publish(broadcaster_pointer self, const std::string& chann
 void deliver_text(broadcaster_pointer self, const connection_actor& actor, const std::string& text);
 
 void publish_channel_count(broadcaster_pointer self);
+
+// Publications as the client-protocol encoders take them, each with its
+// publisher's info where it has one; `views` point into `infos`.
+struct publication_views {
+  std::vector<core::client_protocol::client_info_view> infos;
+  std::vector<core::client_protocol::publication_view> views;
+};
+
+publication_views views_of(
+    const std::vector<core::history_publication<core::publication_ptr>>& publications);
+
+// The info view of `publication`'s publisher, unset when it has none.
+core::client_protocol::client_info_view info_view_of(const core::publication& publication);
 
 // Presence and join/leave (broadcaster_clients.cpp).
 

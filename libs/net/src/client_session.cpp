@@ -175,7 +175,7 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     return handle_subscribe(id, *subscribe, replies);
   }
   if (const auto* unsubscribe = std::get_if<cp::unsubscribe_request>(&command.body)) {
-    channel_expiry_.erase(unsubscribe->channel);
+    forget_channel(unsubscribe->channel);
     if (channels_.erase(unsubscribe->channel) > 0) {
       connection_.leave(unsubscribe->channel);
     }
@@ -193,7 +193,9 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
                     channels_.count(publish->channel) > 0, user_.empty())) {
       cp::append_error_reply(replies, id, cp::errors::permission_denied);
     } else {
-      connection_.publish(publish->channel, core::make_publication(publish->data));
+      connection_.publish(publish->channel,
+                          core::make_publication(publish->data, nullptr,
+                                                 publisher_for(publish->channel)));
       cp::append_publish_reply(replies, id);
     }
     return nullptr;
@@ -265,6 +267,8 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   client_id_ = make_client_id();
   identity.client_id = client_id_;
   identity.user = user_;
+  publisher_ = std::make_shared<const core::publisher_info>(
+      core::publisher_info{user_, client_id_, identity.conn_info, {}});
   connection_.identify(std::move(identity));
   // The token's `channels`: subscribed by the server, announced in the
   // reply's `subs`; publications follow the reply (the joins reach the
@@ -340,6 +344,12 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   }
   if (expires_at) {
     channel_expiry_[request.channel] = *expires_at;
+  }
+  if (!join.chan_info.empty()) {
+    core::publisher_info with_channel_info = *publisher_;
+    with_channel_info.chan_info = join.chan_info;
+    channel_publishers_[request.channel] =
+        std::make_shared<const core::publisher_info>(std::move(with_channel_info));
   }
   // The reply comes from the broadcaster, ahead of the publications.
   connection_.join(request.channel, std::move(join));
@@ -444,11 +454,13 @@ bool client_session::enforce_expiry() {
       ++it;
       continue;
     }
-    channels_.erase(it->first);
-    connection_.leave(it->first);
-    cp::append_separator(pushes);
-    cp::append_unsubscribe_push(pushes, it->first, cp::unsubscribes::expired);
+    const std::string channel = it->first;
     it = channel_expiry_.erase(it);
+    channels_.erase(channel);
+    channel_publishers_.erase(channel);
+    connection_.leave(channel);
+    cp::append_separator(pushes);
+    cp::append_unsubscribe_push(pushes, channel, cp::unsubscribes::expired);
   }
   if (!pushes.empty()) {
     send_text(std::move(pushes));
@@ -459,10 +471,13 @@ bool client_session::enforce_expiry() {
 void client_session::server_unsubscribe(std::string channel, bool push) {
   boost::asio::post(ws_.get_executor(), [self = shared_self(), channel = std::move(channel),
                                          push] {
-    if (self->channels_.erase(channel) == 0 || !push) {
+    if (self->channels_.erase(channel) == 0) {
       return;
     }
-    self->channel_expiry_.erase(channel);
+    self->forget_channel(channel);
+    if (!push) {
+      return;
+    }
     std::string text;
     cp::append_unsubscribe_push(text, channel, cp::unsubscribes::server);
     self->send_text(std::move(text));
@@ -529,6 +544,17 @@ void client_session::on_ping_timer(beast::error_code ec) {
 
 void client_session::disconnect(const cp::disconnect_advice& advice) {
   start_close(static_cast<std::uint16_t>(advice.code), advice.reason, false);
+}
+
+std::shared_ptr<const core::publisher_info> client_session::publisher_for(
+    const std::string& channel) const {
+  auto it = channel_publishers_.find(channel);
+  return it == channel_publishers_.end() ? publisher_ : it->second;
+}
+
+void client_session::forget_channel(const std::string& channel) {
+  channel_expiry_.erase(channel);
+  channel_publishers_.erase(channel);
 }
 
 bool client_session::wants(const core::frame_batch& batch) const {

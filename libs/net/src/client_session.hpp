@@ -64,6 +64,10 @@ class client_session final : public websocket_transport {
   void schedule_ping();
   void on_ping_timer(beast::error_code ec);
   void disconnect(const core::client_protocol::disconnect_advice& advice);
+  // Who this client is in its publications on `channel` (their `info`).
+  std::shared_ptr<const core::publisher_info> publisher_for(const std::string& channel) const;
+  // Drops what the session keeps per channel besides channels_.
+  void forget_channel(const std::string& channel);
 
   boost::asio::steady_timer ping_timer_;
   std::string client_id_;
@@ -71,6 +75,10 @@ class client_session final : public websocket_transport {
   std::unordered_set<std::string> channels_;
   std::optional<std::int64_t> expires_at_;  // the connect token's `exp`
   std::unordered_map<std::string, std::int64_t> channel_expiry_;  // channel token `exp`s
+  std::shared_ptr<const core::publisher_info> publisher_;  // set by connect
+  // Channels whose token gave channel info: publications carry it.
+  std::unordered_map<std::string, std::shared_ptr<const core::publisher_info>>
+      channel_publishers_;
   bool connected_ = false;      // the connect command succeeded
   bool awaiting_pong_ = false;  // a ping went out and no pong came back yet
 };

@@ -50,15 +50,28 @@ inline frame_batch_ptr make_batch(std::vector<frame_ptr> frames) {
 // text (the client protocol's `data`; for /ws clients the whole message) and,
 // when it came from a /ws client, the /ws frame already built on that
 // client's I/O thread. Shared, never copied, by every subscriber.
+// Who published, for the `info` of client-protocol publications
+// (Centrifugo's ClientInfo): set for publications of client-protocol
+// clients, shared by all of one client's publications on a channel.
+struct publisher_info {
+  std::string user;
+  std::string client;
+  std::string conn_info;  // raw JSON; "" if none
+  std::string chan_info;  // raw JSON; "" if none
+};
+
 struct publication {
   std::string data;
   frame_ptr seed_frame;  // null: the broadcaster frames `data` for /ws itself
+  std::shared_ptr<const publisher_info> publisher;  // null: from /ws or the server API
 };
 
 using publication_ptr = std::shared_ptr<const publication>;
 
-inline publication_ptr make_publication(std::string data, frame_ptr seed_frame = nullptr) {
-  return std::make_shared<const publication>(publication{std::move(data), std::move(seed_frame)});
+inline publication_ptr make_publication(std::string data, frame_ptr seed_frame = nullptr,
+                                        std::shared_ptr<const publisher_info> publisher = nullptr) {
+  return std::make_shared<const publication>(
+      publication{std::move(data), std::move(seed_frame), std::move(publisher)});
 }
 
 }  // namespace herald::core
