@@ -1,24 +1,41 @@
 // End-to-end scenarios with the official centrifuge SDK (5.x on Node with
-// ws) against a running Herald: node scenarios.mjs PORT SECRET. Exits 0 when
-// every scenario passed, 1 with the failing one's message otherwise.
+// ws) against a running Herald: node scenarios.mjs PORT SECRET [NAME...].
+// Exits 0 when every scenario (or every NAME) passed, 1 with the failing
+// one's message otherwise. Each scenario has its own time limit, and every
+// client it opened is closed after it, passed or not. The helpers are
+// exported for api_scenarios.mjs.
 import { createHmac } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
 
 const [port, secret] = process.argv.slice(2);
 const url = `ws://127.0.0.1:${port}/connection/websocket`;
 
-function token(claims, key = secret) {
+export function token(claims, key = secret) {
   const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
   return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
 }
 
-function client(options = {}) {
-  return new Centrifuge(url, { websocket: WebSocket, minReconnectDelay: 50, ...options });
+// What the running scenario opened, closed by runScenarios after it.
+const opened = [];
+
+export function client(options = {}, endpoint = url) {
+  const c = new Centrifuge(endpoint, { websocket: WebSocket, minReconnectDelay: 50, ...options });
+  opened.push(() => c.disconnect());
+  return c;
 }
 
-function once(emitter, event, ms = 5000) {
+// A plain WebSocket client (e.g. on /ws), closed after the scenario too.
+export function webSocket(address) {
+  const ws = new WebSocket(address);
+  ws.on('error', () => {});
+  opened.push(() => ws.terminate());
+  return ws;
+}
+
+export function once(emitter, event, ms = 5000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms`)), ms);
     emitter.once(event, (ctx) => {
@@ -28,7 +45,7 @@ function once(emitter, event, ms = 5000) {
   });
 }
 
-function check(condition, message) {
+export function check(condition, message) {
   if (!condition) {
     throw new Error(message);
   }
@@ -60,7 +77,7 @@ async function seedChannelBridge() {
   const sub = c.newSubscription('broadcast');
   sub.subscribe();
   await once(sub, 'subscribed');
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const ws = webSocket(`ws://127.0.0.1:${port}/ws`);
   await once(ws, 'open');
   const fromWs = once(sub, 'publication');
   const echo = once(ws, 'message');  // a /ws client gets its own message too
@@ -147,7 +164,7 @@ async function recovery() {
   writer.disconnect();
 }
 
-async function waitFor(condition, what, ms = 5000) {
+export async function waitFor(condition, what, ms = 5000) {
   const deadline = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > deadline) {
@@ -157,19 +174,49 @@ async function waitFor(condition, what, ms = 5000) {
   }
 }
 
-const scenarios = { anonymousPubSub, seedChannelBridge, tokenConnect, recovery };
-const wanted = process.argv.slice(4);
-let failed = false;
-for (const [name, scenario] of Object.entries(scenarios)) {
-  if (wanted.length > 0 && !wanted.includes(name)) {
-    continue;
-  }
-  try {
-    await scenario();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    failed = true;
-    console.log(`FAILED ${name}: ${error.message}`);
-  }
+function withTimeout(promise, ms, name) {
+  let timer;
+  const limit = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} took over ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
-process.exit(failed ? 1 : 0);
+
+// Runs the scenarios named in `wanted` (all when it is empty), each within
+// `ms`; prints `ok NAME` or `FAILED NAME: why`, then exits 0 if all passed,
+// 1 otherwise.
+export async function runScenarios(scenarios, wanted, ms = 20000) {
+  let failed = false;
+  for (const name of wanted) {
+    if (!(name in scenarios)) {
+      console.log(`FAILED ${name}: no such scenario`);
+      failed = true;
+    }
+  }
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (wanted.length > 0 && !wanted.includes(name)) {
+      continue;
+    }
+    try {
+      await withTimeout(scenario(), ms, name);
+      console.log(`ok ${name}`);
+    } catch (error) {
+      failed = true;
+      console.log(`FAILED ${name}: ${error.message}`);
+    }
+    for (const close of opened.splice(0)) {
+      try {
+        close();
+      } catch (error) {
+        // already closed
+      }
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+const scenarios = { anonymousPubSub, seedChannelBridge, tokenConnect, recovery };
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runScenarios(scenarios, process.argv.slice(4));
+}

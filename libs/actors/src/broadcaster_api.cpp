@@ -65,6 +65,10 @@ class api_runner {
     // One publication shared by every channel: its data is the same.
     auto publication = core::make_publication(request.data);
     for (std::size_t i = 0; i < request.channels.size(); ++i) {
+      if (!api::valid_channel(request.channels[i])) {
+        items[i].error = api::errors::bad_request;  // in its slot, as Centrifugo
+        continue;
+      }
       if (const auto* error = unknown(request.channels[i])) {
         items[i].error = *error;
         continue;

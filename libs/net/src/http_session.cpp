@@ -90,7 +90,8 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     on_read(ec, bytes);
     return;
   }
-  if (path_of(parser_->get().target()).substr(0, api_prefix.size()) == api_prefix) {
+  const std::string_view path = path_of(parser_->get().target());
+  if (path == "/api" || path.substr(0, api_prefix.size()) == api_prefix) {
     parser_->body_limit(max_api_body_bytes(ctx_.settings));
   }
   http::async_read(stream_, buffer_, *parser_,
@@ -134,8 +135,9 @@ void http_session::route(request&& req) {
     send(make_response(http::status::not_found, req.version(), false, "not found\n"), false);
     return;
   }
-  if (path.substr(0, api_prefix.size()) == api_prefix) {
-    serve_api_request(std::move(req), path.substr(api_prefix.size()));
+  if (path == "/api" || path.substr(0, api_prefix.size()) == api_prefix) {
+    // The bare /api (Centrifugo's legacy route) is no method: 404.
+    serve_api_request(std::move(req), path.substr(std::min(path.size(), api_prefix.size())));
     return;
   }
   const bool keep_alive = req.keep_alive();
