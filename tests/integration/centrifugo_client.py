@@ -200,19 +200,14 @@ class Client:
     async def no_push(self, seconds=0.3):
         """Asserts that no push arrives within `seconds` (a close counts)."""
         assert not self.pushes, self.pushes
-        deadline = time.monotonic() + seconds
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            try:
-                await self._read(left)
-            except asyncio.TimeoutError:
-                return
-            assert not self.pushes, "unexpected push %r" % self.pushes
 
-    async def pump(self, seconds):
-        """Reads for `seconds`: queues pushes and answers pings."""
+        def check():
+            assert not self.pushes, "unexpected push %r" % self.pushes
+        await self.pump(seconds, after_each=check)
+
+    async def pump(self, seconds, after_each=None):
+        """Reads for `seconds`: queues pushes and answers pings, calling
+        `after_each` after every message read."""
         deadline = time.monotonic() + seconds
         while True:
             left = deadline - time.monotonic()
@@ -222,6 +217,8 @@ class Client:
                 await self._read(left)
             except asyncio.TimeoutError:
                 return
+            if after_each:
+                after_each()
 
     async def closed_with(self, timeout=10):
         """Reads (answering pings) until the server closes; its (code, reason)."""

@@ -112,3 +112,16 @@ def module_start_herald(herald_binary, tmp_path_factory):
     pool = _server_pool(tmp_path_factory.mktemp("module"))
     yield pool.start
     pool.finish()
+
+
+@pytest.fixture
+def server_stays_alive(request):
+    """For modules whose tests share a module-scoped `server`: after each
+    test, fails it if that server died (a crash must not hide behind the
+    next test's connection error). Use with
+    `pytestmark = pytest.mark.usefixtures("server_stays_alive")`."""
+    yield
+    if "server" in request.fixturenames:
+        srv = request.getfixturevalue("server")
+        assert srv.alive(), "herald died: %s\n%s" % (hh.describe_exit(srv.poll()),
+                                                     srv.stderr_text())

@@ -3,9 +3,6 @@ plain WebSocket client: every reply and error code, the disconnects for bad
 input, pings, tokens, and one channel space shared with /ws."""
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import signal
 import time
@@ -14,56 +11,14 @@ import pytest
 import websockets
 
 import herald_harness as hh
-
-SECRET = "integration-secret"
-
-
-def make_token(claims, secret=SECRET, alg="HS256"):
-    def b64(data):
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-    header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
-    body = b64(json.dumps(claims).encode())
-    signature = b64(hmac.new(secret.encode(), f"{header}.{body}".encode(),
-                             hashlib.sha256).digest())
-    return f"{header}.{body}.{signature}"
+from centrifugo_client import (SECRET, closed_with, command, connected, make_token,
+                               open_client, subscribe, url)
 
 
 @pytest.fixture(scope="module")
 def server(module_start_herald):
     return module_start_herald(options={"allow-anonymous": "true",
                                         "token-hmac-secret": SECRET})
-
-
-def url(srv):
-    return "ws://127.0.0.1:%d/connection/websocket" % srv.port
-
-
-async def open_client(srv):
-    return await websockets.connect(url(srv), ping_interval=None, close_timeout=2,
-                                    open_timeout=10)
-
-
-async def command(ws, text):
-    await ws.send(text)
-    return [json.loads(line) for line in (await asyncio.wait_for(ws.recv(), 10)).split("\n")]
-
-
-async def connected(srv, token=None):
-    ws = await open_client(srv)
-    params = {"name": "test"}
-    if token:
-        params["token"] = token
-    reply = await command(ws, json.dumps({"connect": params, "id": 1}))
-    assert "connect" in reply[0], reply
-    return ws, reply[0]["connect"]
-
-
-async def closed_with(ws):
-    try:
-        while True:
-            await asyncio.wait_for(ws.recv(), 10)
-    except websockets.ConnectionClosed as closed:
-        return closed.rcvd.code, closed.rcvd.reason
 
 
 def test_anonymous_connect_announces_ping(server):
@@ -233,13 +188,6 @@ def test_shutdown_sends_3001(start_herald):
 
 
 HISTORY = {"allow-anonymous": "true", "history-size": "100", "history-ttl": "300s"}
-
-
-async def subscribe(ws, channel, command_id, **params):
-    params["channel"] = channel
-    reply = await command(ws, json.dumps({"subscribe": params, "id": command_id}))
-    assert reply[0]["id"] == command_id, reply
-    return reply[0]
 
 
 def test_recovery_returns_exactly_the_missed_publications(start_herald):

@@ -38,13 +38,7 @@ def server(module_start_herald):
     return module_start_herald(options=OPTIONS)
 
 
-@pytest.fixture(autouse=True)
-def still_alive(request):
-    yield
-    if "server" in request.fixturenames:
-        srv = request.getfixturevalue("server")
-        assert srv.alive(), "herald died: %s\n%s" % (hh.describe_exit(srv.poll()),
-                                                     srv.stderr_text())
+pytestmark = pytest.mark.usefixtures("server_stays_alive")
 
 
 def user(name, **claims):
