@@ -202,12 +202,24 @@ TEST_CASE("history answers with the channel's publications and position") {
 }
 
 TEST_CASE("recovery follows the channel's options and the request") {
-  SECTION("allow-recovery off: a recover request gets a plain reply") {
+  SECTION("a recover without recoverable (the session drops what is not allowed) is plain") {
     fixture f{with_history()};
     const auto client = f.connect("c1", "");
-    f.join(client, "feed", herald::test::recovering_join(1, 0, ""));
+    auto request = herald::test::recovering_join(1, 0, "");
+    request.recoverable = false;
+    f.join(client, "feed", request);
     const auto reply = f.messages(client).at(0).at("subscribe").as_object();
     CHECK(reply.empty());
+  }
+  SECTION("force-recovery recovers without being asked") {
+    auto options = with_history();
+    options.force_recovery = true;
+    fixture f{options};
+    const auto client = f.connect("c1", "");
+    f.join(client, "feed", join_request_for(1));
+    const auto reply = f.messages(client).at(0).at("subscribe").as_object();
+    CHECK(reply.at("recoverable").as_bool());
+    CHECK(reply.at("positioned").as_bool());
   }
   SECTION("positioning asked for and allowed, without recovery") {
     auto options = with_history();

@@ -41,6 +41,9 @@ OPTIONS = {
     **namespace("short", history_size="2"),
     **namespace("forced", force_push_join_leave="true"),
     **namespace("norecovery", allow_recovery="false"),
+    # neither allow-recovery nor history access: no recovery, no positions
+    **namespace("nohistory", allow_recovery="false", allow_history_for_subscriber="false",
+                allow_history_for_anonymous="false"),
     **namespace("forcerec", force_recovery="true"),
     **namespace("positions", allow_positioning="true"),
     **namespace("forcepos", force_positioning="true"),
@@ -361,9 +364,17 @@ def test_subscribe_reply_recovery_and_positioning_fields(server):
         assert await c.subscribe("opts", recoverable=True) == {
             "recoverable": True, "epoch": epochs["opts"], "offset": 2, "positioned": True}
         await c.ok("unsubscribe", {"channel": "opts"})
-        # positioned without allow-positioning: nothing
-        assert await c.subscribe("opts", positioned=True) == {}
-        assert await c.subscribe("norecovery:opts", recoverable=True) == {}
+        # Centrifugo's rule: without allow-positioning / allow-recovery, a
+        # client that may read the history gets them all the same ...
+        assert await c.subscribe("opts", positioned=True) == {
+            "epoch": epochs["opts"], "offset": 2, "positioned": True}
+        assert await c.subscribe("norecovery:opts", recoverable=True) == {
+            "recoverable": True, "epoch": epochs["norecovery:opts"], "offset": 2,
+            "positioned": True}
+        # ... and one that may not, gets neither.
+        await writer.subscribe("nohistory:opts")
+        await publish_and_wait(writer, "nohistory:opts", [1, 2])
+        assert await c.subscribe("nohistory:opts", recoverable=True, positioned=True) == {}
         assert await c.subscribe("forcerec:opts") == {
             "recoverable": True, "epoch": epochs["forcerec:opts"], "offset": 2,
             "positioned": True}
@@ -478,19 +489,35 @@ def test_private_channel_tokens(server):
     hh.run(main())
 
 
-@pytest.mark.parametrize("case", ["wrong channel", "wrong user", "bad signature", "HS512"])
-def test_invalid_channel_token_disconnects_3500(server, case):
+@pytest.mark.parametrize("case", ["wrong channel", "wrong user"])
+def test_channel_token_for_another_disconnects_3500(server, case):
     async def main():
         c = await Client.open(server, user_token("pat"))
         token = {
             "wrong channel": channel_token("pat", "$elsewhere"),
             "wrong user": channel_token("someone-else", "$priv"),
-            "bad signature": make_token({"sub": "pat", "channel": "$priv"}, secret="wrong"),
-            "HS512": make_token({"sub": "pat", "channel": "$priv"}, alg="HS512"),
         }[case]
         await c.send(json.dumps({"subscribe": {"channel": "$priv", "token": token}, "id": 9}))
         assert await c.closed_with() == (3500, "invalid token")
         await still_serves(server)
+    hh.run(main())
+
+
+@pytest.mark.parametrize("case", ["bad signature", "HS512", "not a JWT"])
+def test_unverifiable_channel_token_is_103(server, case):
+    # As Centrifugo: a token that does not verify refuses the subscription
+    # only; the connection stays.
+    async def main():
+        c = await Client.open(server, user_token("pat"))
+        token = {
+            "bad signature": make_token({"sub": "pat", "channel": "$priv"}, secret="wrong"),
+            "HS512": make_token({"sub": "pat", "channel": "$priv"}, alg="HS512"),
+            "not a JWT": "not.a.jwt",
+        }[case]
+        assert await c.error("subscribe", {"channel": "$priv", "token": token}) == \
+            PERMISSION_DENIED
+        assert await c.subscribe("$priv", token=channel_token("pat", "$priv")) == {}
+        await c.close()
     hh.run(main())
 
 
@@ -637,3 +664,40 @@ def test_allowed_origins(start_herald, tmp_path):
                 assert reply["id"] == 1 and "client" in reply["connect"], reply
             ws.send_close()
             ws.close()
+
+
+def test_join_leave_needs_presence_access(server):
+    # Join/leave pushes carry other clients' info: a subscriber that may not
+    # read presence ("closed": allow-presence-for-subscriber off) asks for
+    # them in vain, as in Centrifugo.
+    async def main():
+        watcher = await Client.open(server)
+        assert await watcher.subscribe("closed:jl", join_leave=True) == {}
+        other = await Client.open(server)
+        assert await other.subscribe("closed:jl") == {}
+        await other.close()
+        await watcher.no_push(0.5)
+        await watcher.close()
+    hh.run(main())
+
+
+def test_queries_in_flight_are_capped(server):
+    # One frame of 100 history commands: the session lets 32 reach the
+    # broadcaster and answers the rest with 111 (temporary), so one client
+    # cannot queue unbounded work on the broadcaster's thread.
+    async def main():
+        c = await Client.open(server)
+        assert await c.subscribe("cap") == {}
+        first = c.next_id
+        c.next_id += 100
+        await c.send("\n".join(json.dumps({"history": {"channel": "cap", "limit": 1},
+                                           "id": first + n}) for n in range(100)))
+        replies = [await c.reply(first + n) for n in range(100)]
+        answered = [r for r in replies if "history" in r]
+        refused = [r for r in replies if r.get("error", {}).get("code") == 111]
+        assert len(answered) == 32 and len(refused) == 68, replies[:3]
+        assert refused[0]["error"]["temporary"] is True
+        # Once the replies are back, queries flow again.
+        assert (await c.ok("history", {"channel": "cap"}))["publications"] == []
+        await c.close()
+    hh.run(main())

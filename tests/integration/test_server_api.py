@@ -478,3 +478,34 @@ def test_channels_and_info(start_herald):
             srv, "channels", {"pattern": "other"}), expected) == expected
         await close_all(a, b, anon)
     hh.run(main())
+
+
+def test_publish_over_64k_is_accepted(server):
+    # An /api body may be as large as a publication (64 KiB and more), unlike
+    # other requests' bodies; Beast checks a Content-Length against the
+    # limit in force while the header is read.
+    async def main():
+        c = await Client.open(server)
+        assert await c.subscribe("big-api") == {}
+        data = {"blob": "x" * 60000, "more": "y" * 40000}
+        published = await api_async(server, "publish", {"channel": "big-api", "data": data})
+        assert published["result"]["offset"] == 1, published
+        push = await c.push()
+        assert push["pub"]["data"] == data
+        await c.close()
+    hh.run(main())
+
+
+def test_disconnect_reason_is_cut_on_a_character_boundary(server):
+    async def main():
+        c = await Client.open(server, user("utf8-cut"))
+        assert await api_async(server, "disconnect", {
+            "user": "utf8-cut", "disconnect": {"code": 4002, "reason": "é" * 100}}) == \
+            {"result": {}}
+        # 123 bytes would split an "é" (2 bytes): 61 of them, 122 bytes.
+        assert await c.closed_with() == (4002, "é" * 61)
+    hh.run(main())
+
+
+def test_unsubscribe_in_unknown_namespace_is_102(server):
+    assert api(server, "unsubscribe", {"channel": "nope:x", "user": "u"}) == UNKNOWN_CHANNEL

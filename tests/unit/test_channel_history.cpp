@@ -83,12 +83,24 @@ TEST_CASE("a channel without history options gets no entry", "[history]") {
   REQUIRE(h.append("x", make("1"), t0, opts(0)) == stream_position{});
   REQUIRE(h.append("x", make("1"), t0, opts(10, 0)) == stream_position{});
   REQUIRE(h.channel_count() == 0);
-  // Reads create nothing either.
-  h.position("y", t0);
+  // Recovery and history reads create nothing either.
   h.recover("y", 3, "e", t0);
   h.history("y", std::nullopt, -1, false, t0);
   h.remove("y");
   REQUIRE(h.channel_count() == 0);
+}
+
+TEST_CASE("position() pins a quiet channel's epoch", "[history]") {
+  // A subscriber positioned on a channel nobody has published to must find
+  // the same epoch when it comes back, whatever happened to other channels.
+  history h("e", seconds(100));
+  const auto first = h.position("quiet", t0);
+  REQUIRE(h.channel_count() == 1);
+  h.append("busy", make("1"), t0, opts(10, 10));
+  REQUIRE(h.position("quiet", t0 + seconds(90)) == first);  // a read keeps it alive
+  REQUIRE(h.sweep(t0 + seconds(150)) == 1);  // busy is forgotten: a new generation
+  REQUIRE(h.position("quiet", t0 + seconds(160)) == first);
+  REQUIRE(h.recover("quiet", 0, first.epoch, t0 + seconds(170)).recovered);
 }
 
 TEST_CASE("the stream keeps the newest `size` publications, shared not copied", "[history]") {
@@ -423,7 +435,7 @@ TEST_CASE("meta_ttl forgets idle channels and gives new streams a new epoch", "[
     auto fresh = h.position("c", later);
     REQUIRE(fresh.offset == 0);
     REQUIRE(fresh.epoch != "e");
-    REQUIRE(h.channel_count() == 0);
+    REQUIRE(h.channel_count() == 1);  // the new stream's meta record
     auto appended = h.append("c", make("new"), later, opts(10, 10));
     REQUIRE(appended == stream_position{1, fresh.epoch});
     // A client of the forgotten stream is never told it recovered.

@@ -51,10 +51,11 @@ core::frame_batch_ptr push_batch(const std::string& channel,
   return batch;
 }
 
-// What a subscribe gets, from the channel's options and the request, as
-// Centrifugo decides it: recovery where forced, or asked for and allowed
-// (and only with history); positions with recovery, or where forced, or
-// asked for and allowed.
+// What a subscribe gets, as Centrifugo decides it: recovery where forced or
+// asked for, positions with recovery, or where forced or asked for; both
+// only with history. The session has already dropped what the client asked
+// for but may not have (allow-recovery / allow-positioning, or history
+// access).
 struct stream_features {
   bool recoverable = false;
   bool positioned = false;
@@ -66,10 +67,8 @@ stream_features features_of(const core::channel_options& options,
   if (!options.history_enabled()) {
     return features;
   }
-  features.recoverable =
-      options.force_recovery || (request.recoverable && options.allow_recovery);
-  features.positioned = features.recoverable || options.force_positioning ||
-                        (request.positioned && options.allow_positioning);
+  features.recoverable = options.force_recovery || request.recoverable;
+  features.positioned = features.recoverable || options.force_positioning || request.positioned;
   return features;
 }
 
@@ -91,6 +90,7 @@ bool subscribe_reply(broadcaster_pointer self, const std::string& channel,
   }
   result.recoverable = features.recoverable;
   result.positioned = true;
+  result.was_recovering = request.recover;
   core::recovery_result<core::publication_ptr> recovery;
   if (request.recover && features.recoverable) {
     recovery = self->state.history.recover(channel, request.offset, request.epoch, now(),
@@ -99,7 +99,6 @@ bool subscribe_reply(broadcaster_pointer self, const std::string& channel,
       cp::append_error_reply(reply, request.id, cp::errors::unrecoverable_position);
       return false;
     }
-    result.was_recovering = true;
     result.recovered = recovery.recovered;
   } else {
     recovery.position = self->state.history.position(channel, now());
@@ -271,11 +270,20 @@ broadcaster_actor::behavior_type broadcaster(
         add_subscriber(self, channel, subscriber{actor, false});
       },
       [self](hello_atom, const connection_actor& actor, core::client_identity& identity) {
+        // Twice per client: at its spawn without an identity (so that
+        // close_atom reaches it even if it never connects), then after
+        // its connect with one.
         auto& state = self->state;
         if (!state.registry.contains(subscriber{actor}) && state.clients.count(actor) == 0) {
           self->monitor(actor);
         }
-        state.clients_by_user[identity.user].push_back(actor);
+        if (identity.client_id.empty()) {
+          // Never over an identity: the two come by different paths (the
+          // hub's thread, the actor), so their order is not guaranteed.
+          state.clients.emplace(actor, std::move(identity));
+          return;
+        }
+        state.clients_by_user[identity.user].insert(actor);
         state.clients.insert_or_assign(actor, std::move(identity));
       },
       [self](join_atom, const std::string& channel, const connection_actor& actor,

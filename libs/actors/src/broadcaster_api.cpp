@@ -28,7 +28,9 @@ std::vector<connection_actor> connections_of(broadcaster_pointer self, const std
     return found;
   }
   for (const auto& actor : it->second) {
-    if (client.empty() || self->state.clients.at(actor).client_id == client) {
+    auto identity = self->state.clients.find(actor);
+    if (identity != self->state.clients.end() &&
+        (client.empty() || identity->second.client_id == client)) {
       found.push_back(actor);
     }
   }
@@ -83,6 +85,11 @@ class api_runner {
 
   // An empty channel: every channel of those connections, as Centrifugo.
   std::string operator()(const api::unsubscribe_request& request) {
+    if (!request.channel.empty()) {
+      if (const auto* error = unknown(request.channel)) {
+        return error_body(*error);
+      }
+    }
     for (const auto& actor : connections_of(self_, request.user, request.client)) {
       const auto channels = request.channel.empty()
                                 ? self_->state.registry.channels_of(subscriber{actor})
@@ -97,7 +104,7 @@ class api_runner {
   std::string operator()(const api::disconnect_request& request) {
     const auto& whitelist = request.whitelist;
     for (const auto& actor : connections_of(self_, request.user, request.client)) {
-      const std::string& client_id = self_->state.clients.at(actor).client_id;
+      const std::string& client_id = self_->state.clients.find(actor)->second.client_id;
       if (std::find(whitelist.begin(), whitelist.end(), client_id) == whitelist.end()) {
         self_->send(actor, disconnect_atom::value, request.code, request.reason);
       }
@@ -162,9 +169,11 @@ class api_runner {
 
   std::string operator()(const api::channels_request& request) {
     std::vector<api::channel_info> channels;
+    // Compiled once; decode() has checked that it compiles.
+    const auto pattern = api::channel_pattern::compile(request.pattern);
     self_->state.registry.for_each_channel(
         [&](const std::string& name, const auto& subscribers) {
-          if (request.pattern.empty() || api::channel_matches(request.pattern, name)) {
+          if (request.pattern.empty() || (pattern && pattern->matches(name))) {
             channels.push_back(
                 api::channel_info{name, static_cast<std::uint32_t>(subscribers.size())});
           }
@@ -180,7 +189,7 @@ class api_runner {
     // plus connected clients subscribed to nothing.
     std::size_t clients = state.registry.subscriber_count();
     for (const auto& [actor, identity] : state.clients) {
-      if (!state.registry.contains(subscriber{actor})) {
+      if (!identity.client_id.empty() && !state.registry.contains(subscriber{actor})) {
         ++clients;
       }
     }

@@ -23,10 +23,12 @@ bool tracks_presence(const core::channel_options* options) {
   return options != nullptr && (options->presence || options->join_leave);
 }
 
+// The identity of a connected client; nullptr before its connect.
 const core::client_identity* identity_of(broadcaster_pointer self,
                                          const connection_actor& actor) {
   auto it = self->state.clients.find(actor);
-  return it == self->state.clients.end() ? nullptr : &it->second;
+  return it == self->state.clients.end() || it->second.client_id.empty() ? nullptr
+                                                                         : &it->second;
 }
 
 // A join or leave push to every subscriber of `channel` that asked for them.
@@ -114,9 +116,8 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor) {
   }
   auto user = state.clients_by_user.find(identity.user);
   if (user != state.clients_by_user.end()) {
-    auto& actors = user->second;
-    actors.erase(std::remove(actors.begin(), actors.end(), actor), actors.end());
-    if (actors.empty()) {
+    user->second.erase(actor);
+    if (user->second.empty()) {
       state.clients_by_user.erase(user);
     }
   }

@@ -110,6 +110,9 @@ connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::stri
 
 connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
   connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
+  // Known to the broadcaster from now on, so that its close_atom at
+  // shutdown reaches a session that never sent connect.
+  caf::anon_send(impl_->broadcaster, hello_atom::value, actor, core::client_identity{});
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
 }

@@ -1,5 +1,6 @@
 #include "client_session.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -46,6 +47,12 @@ bool may(const permission_options& allow, bool subscribed, bool anonymous) {
 
 constexpr std::string_view server_version = "herald 0.1.0";
 
+// Subscribes and queries whose reply the broadcaster has not sent back yet,
+// per connection; a query beyond this gets error 111 (temporary). Each reply
+// is built on the broadcaster's one thread (a history reply can hold 300
+// publications), so one client must not queue thousands in a frame.
+constexpr std::uint32_t max_requests_in_flight = 32;
+
 // A random client id in UUID v4 form, as Centrifugo gives.
 std::string make_client_id() {
   thread_local std::mt19937_64 random{std::random_device{}()};
@@ -85,7 +92,10 @@ std::uint32_t seconds_of(std::chrono::milliseconds duration) {
 void set_expiry(const std::optional<std::int64_t>& expires_at, bool& expires, std::uint32_t& ttl) {
   if (expires_at) {
     expires = true;
-    ttl = static_cast<std::uint32_t>(std::max<std::int64_t>(0, *expires_at - unix_now()));
+    // Capped at a year, as Centrifugo does, so a far `exp` cannot wrap.
+    constexpr std::int64_t max_ttl = 365LL * 24 * 3600;
+    ttl = static_cast<std::uint32_t>(
+        std::clamp<std::int64_t>(*expires_at - unix_now(), 0, max_ttl));
   }
 }
 
@@ -314,9 +324,21 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   join.recover = request.recover;
   join.offset = request.offset;
   join.epoch = request.epoch;
-  join.recoverable = request.recoverable;
-  join.positioned = request.positioned;
-  join.join_leave = request.join_leave;
+  // As Centrifugo: recovery and positions where the namespace allows them
+  // or the client may read the history anyway; join/leave pushes only to
+  // a client that may read presence (they carry other clients' info).
+  const bool anonymous = user_.empty();
+  const bool history_access = may({options->allow_history_for_client,
+                                   options->allow_history_for_subscriber,
+                                   options->allow_history_for_anonymous},
+                                  true, anonymous);
+  const bool presence_access = may({options->allow_presence_for_client,
+                                    options->allow_presence_for_subscriber,
+                                    options->allow_presence_for_anonymous},
+                                   true, anonymous);
+  join.recoverable = request.recoverable && (options->allow_recovery || history_access);
+  join.positioned = request.positioned && (options->allow_positioning || history_access);
+  join.join_leave = request.join_leave && presence_access;
   join.flag = request.flag;
   std::optional<std::int64_t> expires_at;
   if (!request.token.empty()) {
@@ -326,9 +348,11 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
     if (verified.problem == core::token_problem::expired) {
       return refuse(cp::errors::token_expired);
     }
-    if (!verified.ok() || verified.claims.channel != request.channel ||
-        verified.claims.user != user_) {
-      return &cp::disconnects::invalid_token;
+    if (!verified.ok()) {
+      return refuse(cp::errors::permission_denied);  // Centrifugo: a bad token is 103
+    }
+    if (verified.claims.channel != request.channel || verified.claims.user != user_) {
+      return &cp::disconnects::invalid_token;  // a token for someone or something else
     }
     join.chan_info = std::move(verified.claims.info_json);
     expires_at = verified.claims.expires_at;
@@ -342,6 +366,8 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   if (!channels_.insert(request.channel).second) {
     return refuse(cp::errors::already_subscribed);
   }
+  // Not capped: client-channel-limit bounds the subscribes in flight.
+  ++requests_in_flight_;
   if (expires_at) {
     channel_expiry_[request.channel] = *expires_at;
   }
@@ -383,6 +409,12 @@ void client_session::query(std::uint32_t id, const std::string& channel,
     cp::append_error_reply(replies, id, *error);
     return;
   }
+  if (requests_in_flight_ >= max_requests_in_flight) {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, cp::errors::too_many_requests);
+    return;
+  }
+  ++requests_in_flight_;
   // Answered by the broadcaster, which holds presence and history.
   request.id = id;
   connection_.query(channel, std::move(request));
@@ -557,10 +589,18 @@ void client_session::forget_channel(const std::string& channel) {
   channel_publishers_.erase(channel);
 }
 
-bool client_session::wants(const core::frame_batch& batch) const {
+bool client_session::wants(const core::frame_batch& batch) {
+  if (batch.channel.empty()) {
+    // A reply to a subscribe or query (the broadcaster sends nothing else
+    // without a channel).
+    if (requests_in_flight_ > 0) {
+      --requests_in_flight_;
+    }
+    return true;
+  }
   // Pushes that were on their way when the client unsubscribed: the
   // broadcaster sent them before it saw the unsubscribe.
-  return batch.channel.empty() || channels_.count(batch.channel) > 0;
+  return channels_.count(batch.channel) > 0;
 }
 
 websocket_transport::close_advice client_session::slow_close() const {

@@ -32,7 +32,7 @@ class client_session final : public websocket_transport {
   std::shared_ptr<client_session> shared_self();
   void on_open() override;
   void on_message(std::string_view text, bool binary) override;
-  bool wants(const core::frame_batch& batch) const override;
+  bool wants(const core::frame_batch& batch) override;
   close_advice slow_close() const override;
   close_advice shutdown_close() const override;
   void on_finish() override;
@@ -81,6 +81,7 @@ class client_session final : public websocket_transport {
       channel_publishers_;
   bool connected_ = false;      // the connect command succeeded
   bool awaiting_pong_ = false;  // a ping went out and no pong came back yet
+  std::uint32_t requests_in_flight_ = 0;  // joins and queries not answered yet
 };
 
 }  // namespace herald::net

@@ -77,7 +77,9 @@ void http_session::run() {
 void http_session::do_read() {
   parser_.emplace();
   parser_->header_limit(max_header_bytes);
-  parser_->body_limit(max_body_bytes);
+  // The API's limit while the header is read: Beast checks a Content-Length
+  // against the limit in force then. on_header lowers it for other targets.
+  parser_->body_limit(max_api_body_bytes(ctx_.settings));
   stream_.expires_after(ctx_.settings.handshake_timeout);
   // The header first: the body limit depends on the target.
   http::async_read_header(
@@ -91,8 +93,12 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     return;
   }
   const std::string_view path = path_of(parser_->get().target());
-  if (path == "/api" || path.substr(0, api_prefix.size()) == api_prefix) {
-    parser_->body_limit(max_api_body_bytes(ctx_.settings));
+  if (path != "/api" && path.substr(0, api_prefix.size()) != api_prefix) {
+    if (parser_->content_length().value_or(0) > max_body_bytes) {
+      on_read(http::error::body_limit, bytes);
+      return;
+    }
+    parser_->body_limit(max_body_bytes);  // a chunked body is checked as it comes
   }
   http::async_read(stream_, buffer_, *parser_,
                    boost::beast::bind_front_handler(&http_session::on_read, shared_from_this()));
@@ -173,16 +179,24 @@ void http_session::route(request&& req) {
 
 void http_session::serve_api_request(request&& req, std::string_view method) {
   boost::beast::error_code ec;
-  const auto remote = stream_.socket().remote_endpoint(ec);
-  const bool from_loopback = !ec && remote.address().is_loopback();
+  const auto address = stream_.socket().remote_endpoint(ec).address();
+  // 127.0.0.1 arrives as ::ffff:127.0.0.1 on a socket bound to "::".
+  const bool from_loopback =
+      !ec && (address.is_loopback() ||
+              (address.is_v6() && address.to_v6().is_v4_mapped() &&
+               boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+                   .is_loopback()));
   const bool keep_alive = req.keep_alive();
   // The reply may come from the broadcaster's thread: hop back to ours.
   serve_api(req, method, from_loopback, ctx_,
-            [self = shared_from_this(), keep_alive](string_response response) {
-              boost::asio::post(self->stream_.get_executor(),
-                                [self, keep_alive, response = std::move(response)]() mutable {
-                                  self->send(std::move(response), keep_alive);
-                                });
+            [self = shared_from_this(), keep_alive](string_response response) mutable {
+              // Moved into the posted handler: the session is never released
+              // (and destroyed) on the broadcaster's thread.
+              auto executor = self->stream_.get_executor();
+              boost::asio::post(executor, [self = std::move(self), keep_alive,
+                                           response = std::move(response)]() mutable {
+                self->send(std::move(response), keep_alive);
+              });
             });
 }
 

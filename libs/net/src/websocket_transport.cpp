@@ -14,6 +14,20 @@ namespace {
 // idle connections stay small.
 constexpr std::size_t idle_buffer_capacity = 16 * 1024;
 
+// At most `limit` bytes of `text`, not cutting a UTF-8 character: a close
+// reason must be valid UTF-8, and one that is not makes the client fail the
+// connection (1006) instead of reporting our code.
+std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) {
+    return text;
+  }
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;  // text[end] continues a character: cut before that character
+  }
+  return text.substr(0, end);
+}
+
 }  // namespace
 
 websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket,
@@ -205,7 +219,7 @@ void websocket_transport::start_close(std::uint16_t code, std::string_view reaso
     }
   });
   websocket::close_reason close{static_cast<websocket::close_code>(code),
-                                reason.substr(0, websocket::reason_string::static_capacity)};
+                                utf8_prefix(reason, websocket::reason_string::static_capacity)};
   ws_.async_close(close, [self = shared_from_this()](beast::error_code) {});
 }
 

@@ -71,7 +71,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // A whole message arrived (never while closing).
   virtual void on_message(std::string_view text, bool binary) = 0;
   // Whether a delivery still concerns the session (on its I/O thread).
-  virtual bool wants(const core::frame_batch& batch) const {
+  virtual bool wants(const core::frame_batch& batch) {
     static_cast<void>(batch);
     return true;
   }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor_cast.hpp>
@@ -72,10 +73,13 @@ struct broadcaster_state {
   core::channel_history<core::publication_ptr> history{core::make_epoch()};
   // Who is in which channel, for channels with presence or join/leave.
   core::presence_registry presence;
-  // Client-protocol connections that completed connect, and the same by
-  // user: presence reports them, the server API finds them by user.
+  // Client-protocol connections (from their spawn, so that shutdown reaches
+  // them; with an identity once their connect succeeded), and the
+  // connected ones by user: presence reports them, the server API finds
+  // them by user.
   std::unordered_map<connection_actor, core::client_identity, actor_hash> clients;
-  std::unordered_map<std::string, std::vector<connection_actor>> clients_by_user;
+  std::unordered_map<std::string, std::unordered_set<connection_actor, actor_hash>>
+      clients_by_user;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string node_id = core::make_epoch();  // the server API's node uid
   broadcaster_stats stats;

@@ -143,12 +143,15 @@ class channel_history {
     return {s->top, s->epoch};
   }
 
-  // The channel's top: offset 0 and the epoch a new stream would get if the
-  // channel has no stream.
+  // The channel's top. A channel without a stream gets its meta record
+  // (offset 0 and an epoch) now, as Centrifugo's memory engine does: the
+  // position handed to a subscriber stays valid while the channel is quiet,
+  // until the record's meta TTL passes.
   stream_position position(const std::string& channel, time_point now) {
     stream* s = find(channel, now);
     if (s == nullptr) {
-      return {0, current_epoch()};
+      s = &streams_[channel];
+      s->epoch = current_epoch();
     }
     touch(*s, now);
     return {s->top, s->epoch};
