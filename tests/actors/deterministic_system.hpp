@@ -44,9 +44,10 @@ struct recording_sink : actors::session_sink {
       pointers.push_back(frame);
     }
   }
-  void server_unsubscribe(std::string channel, bool push) override {
+  void server_unsubscribe(std::string channel, std::uint32_t generation, bool push) override {
     std::lock_guard lock{mutex};
     unsubscribed.emplace_back(std::move(channel), push);
+    unsubscribed_generations.push_back(generation);
   }
   void server_disconnect(std::uint32_t code, std::string reason) override {
     std::lock_guard lock{mutex};
@@ -61,6 +62,7 @@ struct recording_sink : actors::session_sink {
   std::vector<core::frame_ptr> pointers;
   std::vector<core::frame_batch_ptr> batches;
   std::vector<std::pair<std::string, bool>> unsubscribed;
+  std::vector<std::uint32_t> unsubscribed_generations;  // the kicked joins' generations
   std::vector<std::pair<std::uint32_t, std::string>> disconnects;
 };
 

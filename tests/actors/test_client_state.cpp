@@ -259,7 +259,9 @@ TEST_CASE("the server API publishes, unsubscribes and disconnects") {
   const auto alice_too = f.connect("c-a2", "alice");
   const auto bob = f.connect("c-b", "bob");
   for (auto client : {alice, alice_too, bob}) {
-    f.join(client, "news", join_request_for(1));
+    auto request = join_request_for(1);
+    request.generation = 7;
+    f.join(client, "news", request);
   }
   auto published = boost::json::parse(f.call(api::publish_request{"news", R"({"n":1})"}));
   CHECK(published.at("result").at("offset") == 1);
@@ -276,6 +278,9 @@ TEST_CASE("the server API publishes, unsubscribes and disconnects") {
   CHECK(f.sinks[alice]->unsubscribed.empty());
   REQUIRE(f.sinks[alice_too]->unsubscribed.size() == 1);
   CHECK(f.sinks[alice_too]->unsubscribed[0] == std::make_pair(std::string{"news"}, true));
+  // The kick names the join it ends, so a session that subscribed again
+  // meanwhile keeps its newer subscription.
+  CHECK(f.sinks[alice_too]->unsubscribed_generations == std::vector<std::uint32_t>{7});
   f.call(api::publish_request{"news", "2"});
   CHECK(f.messages(alice).size() == 3);
   CHECK(f.messages(alice_too).size() == 2);  // no second publication

@@ -701,3 +701,29 @@ def test_queries_in_flight_are_capped(server):
         assert (await c.ok("history", {"channel": "cap"}))["publications"] == []
         await c.close()
     hh.run(main())
+
+
+def test_a_refused_recovery_does_not_end_a_later_subscription(server):
+    # subscribe (refused with 112: flag 2 and a lost position), unsubscribe
+    # and subscribe again, in one frame: the broadcaster's "forget it" for
+    # the first subscribe arrives after the second one and must not end it.
+    async def main():
+        c = await Client.open(server)
+        first = c.next_id
+        c.next_id += 3
+        await c.send("\n".join(json.dumps(command) for command in (
+            {"id": first, "subscribe": {"channel": "again", "recoverable": True,
+                                        "recover": True, "offset": 7, "epoch": "gone",
+                                        "flag": 2}},
+            {"id": first + 1, "unsubscribe": {"channel": "again"}},
+            {"id": first + 2, "subscribe": {"channel": "again"}})))
+        assert (await c.reply(first))["error"]["code"] == 112
+        assert "unsubscribe" in await c.reply(first + 1)
+        assert "subscribe" in await c.reply(first + 2)
+        writer = await Client.open(server)
+        assert await writer.subscribe("again") == {}
+        await writer.publish("again", {"n": 1})
+        push = await c.push()
+        assert push["channel"] == "again" and push["pub"]["data"] == {"n": 1}, push
+        await close_all(c, writer)
+    hh.run(main())

@@ -131,13 +131,13 @@ void join(broadcaster_pointer self, const std::string& channel, const connection
   std::string reply;
   if (!subscribe_reply(self, channel, request, reply)) {
     deliver_text(self, actor, reply);
-    self->send(actor, kick_atom::value, channel, false);  // the session forgets it
+    self->send(actor, kick_atom::value, channel, request.generation, false);  // forget it
     return;
   }
   const core::channel_options* options = self->state.namespaces->options_for(channel);
   const bool join_leave = options != nullptr && options->join_leave &&
                           (options->force_push_join_leave || request.join_leave);
-  add_subscriber(self, channel, subscriber{actor, true, join_leave});
+  add_subscriber(self, channel, subscriber{actor, true, join_leave, request.generation});
   if (!request.server_side) {
     deliver_text(self, actor, reply);
   }

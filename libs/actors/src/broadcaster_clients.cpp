@@ -126,12 +126,15 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor) {
 bool server_unsubscribe(broadcaster_pointer self, const std::string& channel,
                         const connection_actor& actor, bool push) {
   flush_pending(self);
-  if (!self->state.registry.unsubscribe(channel, subscriber{actor})) {
+  const subscriber* entry = self->state.registry.find(channel, subscriber{actor});
+  if (entry == nullptr) {
     return false;
   }
+  const std::uint32_t generation = entry->generation;
+  self->state.registry.unsubscribe(channel, subscriber{actor});
   note_leave(self, channel, actor);
   publish_channel_count(self);
-  self->send(actor, kick_atom::value, channel, push);
+  self->send(actor, kick_atom::value, channel, generation, push);
   return true;
 }
 

@@ -32,9 +32,9 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
         self->send(broadcaster, query_atom::value, std::move(channel),
                    caf::actor_cast<connection_actor>(self), std::move(query));
       },
-      [sink](kick_atom, std::string& channel, bool push) {
+      [sink](kick_atom, std::string& channel, std::uint32_t generation, bool push) {
         if (auto session = sink.lock()) {
-          session->server_unsubscribe(std::move(channel), push);
+          session->server_unsubscribe(std::move(channel), generation, push);
         }
       },
       [sink](disconnect_atom, std::uint32_t code, std::string& reason) {

@@ -285,11 +285,13 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   // broadcaster after it is queued here).
   for (const auto& channel : server_side_channels) {
     if (ctx_.settings.namespaces.options_for(channel) == nullptr ||
-        channels_.size() >= ctx_.settings.client_channel_limit || !channels_.insert(channel).second) {
+        channels_.size() >= ctx_.settings.client_channel_limit ||
+        !channels_.emplace(channel, next_generation_).second) {
       continue;
     }
     core::join_request join;
     join.server_side = true;
+    join.generation = next_generation_++;
     connection_.join(channel, std::move(join));
     result.subs.emplace_back(channel, cp::subscribe_result{});
   }
@@ -363,9 +365,10 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   if (channels_.size() >= ctx_.settings.client_channel_limit && channels_.count(request.channel) == 0) {
     return refuse(cp::errors::limit_exceeded);
   }
-  if (!channels_.insert(request.channel).second) {
+  if (!channels_.emplace(request.channel, next_generation_).second) {
     return refuse(cp::errors::already_subscribed);
   }
+  join.generation = next_generation_++;
   // Not capped: client-channel-limit bounds the subscribes in flight.
   ++requests_in_flight_;
   if (expires_at) {
@@ -500,12 +503,15 @@ bool client_session::enforce_expiry() {
   return true;
 }
 
-void client_session::server_unsubscribe(std::string channel, bool push) {
+void client_session::server_unsubscribe(std::string channel, std::uint32_t generation,
+                                        bool push) {
   boost::asio::post(ws_.get_executor(), [self = shared_self(), channel = std::move(channel),
-                                         push] {
-    if (self->channels_.erase(channel) == 0) {
-      return;
+                                         generation, push] {
+    auto it = self->channels_.find(channel);
+    if (it == self->channels_.end() || it->second != generation) {
+      return;  // meant for a subscription the client already left
     }
+    self->channels_.erase(it);
     self->forget_channel(channel);
     if (!push) {
       return;

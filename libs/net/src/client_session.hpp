@@ -5,7 +5,6 @@
 #include <string>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "herald/core/client_protocol.hpp"
 #include "websocket_transport.hpp"
@@ -25,7 +24,7 @@ class client_session final : public websocket_transport {
   ~client_session() override;
 
   void run(request upgrade);
-  void server_unsubscribe(std::string channel, bool push) override;
+  void server_unsubscribe(std::string channel, std::uint32_t generation, bool push) override;
   void server_disconnect(std::uint32_t code, std::string reason) override;
 
  private:
@@ -72,7 +71,9 @@ class client_session final : public websocket_transport {
   boost::asio::steady_timer ping_timer_;
   std::string client_id_;
   std::string user_;
-  std::unordered_set<std::string> channels_;
+  // Subscribed channels, each with the generation of the join that made it.
+  std::unordered_map<std::string, std::uint32_t> channels_;
+  std::uint32_t next_generation_ = 1;
   std::optional<std::int64_t> expires_at_;  // the connect token's `exp`
   std::unordered_map<std::string, std::int64_t> channel_expiry_;  // channel token `exp`s
   std::shared_ptr<const core::publisher_info> publisher_;  // set by connect

@@ -30,6 +30,7 @@ struct subscriber {
   connection_actor actor;
   bool client_protocol = false;
   bool join_leave = false;  // gets join/leave pushes for this channel
+  std::uint32_t generation = 0;  // the session's join that made it (join_request)
 };
 
 inline bool operator==(const subscriber& a, const subscriber& b) {

@@ -50,8 +50,8 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 // broadcaster's reply comes back as a delivery, ahead of the channel's
 // publications), unsubscribe_atom and query_atom (presence, presence_stats,
 // history; answered as a delivery). From the broadcaster it may get
-// kick_atom (the server ended a subscription; true: tell the client with an
-// unsubscribe push) and disconnect_atom (the server API disconnects it).
+// kick_atom (the server ended the subscription of that generation; true:
+// tell the client with an unsubscribe push) and disconnect_atom (the server API disconnects it).
 using connection_actor =
     caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr>,
                      caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
@@ -59,7 +59,7 @@ using connection_actor =
                      caf::reacts_to<join_atom, std::string, core::join_request>,
                      caf::reacts_to<unsubscribe_atom, std::string>,
                      caf::reacts_to<query_atom, std::string, core::channel_query>,
-                     caf::reacts_to<kick_atom, std::string, bool>,
+                     caf::reacts_to<kick_atom, std::string, std::uint32_t, bool>,
                      caf::reacts_to<disconnect_atom, std::uint32_t, std::string>,
                      caf::reacts_to<close_atom>>;
 

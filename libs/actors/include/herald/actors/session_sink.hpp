@@ -20,10 +20,12 @@ class session_sink {
   virtual void deliver(core::frame_batch_ptr batch) = 0;
 
   // Client protocol only: the server ended the subscription to `channel`
-  // (the server API's unsubscribe, or a subscribe refused after the fact);
-  // with `push` the client is told by an unsubscribe push.
-  virtual void server_unsubscribe(std::string channel, bool push) {
+  // that the session's join of `generation` made (the server API's
+  // unsubscribe, or a subscribe refused after the fact); with `push` the
+  // client is told by an unsubscribe push.
+  virtual void server_unsubscribe(std::string channel, std::uint32_t generation, bool push) {
     static_cast<void>(channel);
+    static_cast<void>(generation);
     static_cast<void>(push);
   }
 

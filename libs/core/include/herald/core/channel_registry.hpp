@@ -91,6 +91,18 @@ class channel_registry {
     }
   }
 
+  // The entry of `subscriber` in `channel`, or nullptr. Valid until the
+  // next change.
+  const Subscriber* find(const std::string& channel, const Subscriber& subscriber) const {
+    auto channel_it = channels_.find(channel);
+    if (channel_it == channels_.end()) {
+      return nullptr;
+    }
+    auto pos = channel_it->second.positions.find(subscriber);
+    return pos == channel_it->second.positions.end() ? nullptr
+                                                     : &channel_it->second.list[pos->second];
+  }
+
   // The channels `subscriber` is in; empty if none.
   std::vector<std::string> channels_of(const Subscriber& subscriber) const {
     auto it = subscriptions_.find(subscriber);

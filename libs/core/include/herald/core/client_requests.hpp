@@ -37,6 +37,10 @@ struct join_request {
   bool expires = false;      // the channel token has `exp` ...
   std::uint32_t ttl = 0;     // ... this many seconds from now
   bool server_side = false;  // from the connect token's `channels`: no reply is sent
+  // Which of the session's subscriptions to the channel this is: a kick
+  // (kick_atom) names it, so that one meant for an earlier subscription
+  // never ends a later one.
+  std::uint32_t generation = 0;
 };
 
 // A read of a channel's state: presence, presence_stats or history.
