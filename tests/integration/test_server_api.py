@@ -509,3 +509,19 @@ def test_disconnect_reason_is_cut_on_a_character_boundary(server):
 
 def test_unsubscribe_in_unknown_namespace_is_102(server):
     assert api(server, "unsubscribe", {"channel": "nope:x", "user": "u"}) == UNKNOWN_CHANNEL
+
+
+def test_expect_100_continue_is_answered(server):
+    # curl sends `Expect: 100-continue` with bodies over 1 KiB and waits for
+    # the interim answer before sending the body.
+    body = json.dumps({"channel": "continue", "data": {"x": "y" * 2000}}).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"POST /api/publish HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        interim = sock.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
+        sock.sendall(body)
+        raw = hh.recv_all(sock, 5)
+    assert raw.startswith(b"HTTP/1.1 200 "), raw[:200]
+    assert "result" in json.loads(raw.split(b"\r\n\r\n", 1)[1]), raw[-200:]

@@ -3,6 +3,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -100,6 +102,27 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     }
     parser_->body_limit(max_body_bytes);  // a chunked body is checked as it comes
   }
+  const auto& header = parser_->get();
+  if (!parser_->is_done() && boost::beast::iequals(header[http::field::expect], "100-continue")) {
+    // curl asks before sending a body over 1 KiB and would otherwise wait
+    // a second for the answer.
+    auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     header.version());
+    http::async_write(stream_, *interim,
+                      [self = shared_from_this(), interim](boost::beast::error_code write_ec,
+                                                           std::size_t) {
+                        if (write_ec) {
+                          self->do_close();
+                          return;
+                        }
+                        self->read_body();
+                      });
+    return;
+  }
+  read_body();
+}
+
+void http_session::read_body() {
   http::async_read(stream_, buffer_, *parser_,
                    boost::beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
