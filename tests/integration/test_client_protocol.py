@@ -124,6 +124,31 @@ def test_commands_before_connect_and_binary_frames_disconnect(server):
     hh.run(main())
 
 
+@pytest.mark.parametrize("payload,code", [
+    (b'{"publish":{"channel":"c","data":"' + b"x" * 70000 + b'"},"id":2}', 1009),
+    (b'{"publish":{"channel":"c","data":"\xc3\x28"},"id":2}', 1007),
+], ids=["oversized", "invalid-utf8"])
+def test_frames_websocket_refuses_close_with_its_codes(server, payload, code):
+    # Above max-message-bytes (64 KiB here): 1009, as Centrifugo's
+    # websocket_message_size_limit does; invalid UTF-8 in a text frame: 1007.
+    # Everyone else is still served.
+    async def main():
+        raw = await asyncio.to_thread(hh.RawWebSocket, server.port, "/connection/websocket")
+        raw.send_text('{"connect":{},"id":1}')
+        assert b'"connect"' in (await asyncio.to_thread(raw.read_frame)).payload
+        try:
+            raw.send_frame(0x1, payload)
+        except OSError:
+            pass  # the server may close while the frame is still going out
+        frames, close = await asyncio.to_thread(raw.read_until_close, 10, True)
+        assert close is not None and close.close_code() == code, (frames, close)
+        bystander, _ = await connected(server)
+        assert await command(bystander, '{"subscribe":{"channel":"c"},"id":2}') == \
+            [{"id": 2, "subscribe": {}}]
+        await bystander.close()
+    hh.run(main())
+
+
 def test_tokens(server):
     async def main():
         ws, result = await connected(server, make_token(
