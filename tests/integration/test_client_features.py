@@ -727,3 +727,34 @@ def test_a_refused_recovery_does_not_end_a_later_subscription(server):
         assert push["channel"] == "again" and push["pub"]["data"] == {"n": 1}, push
         await close_all(c, writer)
     hh.run(main())
+
+
+def test_server_side_subscriptions_recover_through_connect(server):
+    # A token channel in a force-recovery namespace: the connect reply's
+    # `subs` carries its position; reconnecting with that position in the
+    # connect's `subs` recovers what was missed, as centrifuge-js does for
+    # server-side subscriptions.
+    async def main():
+        token = user_token("rita", channels=["forcerec:srv"])
+        c = await Client.open(server, token)
+        first = c.result["subs"]["forcerec:srv"]
+        assert first["recoverable"] is True and first["positioned"] is True, first
+        epoch, offset = first["epoch"], first.get("offset", 0)
+        await c.close()
+        publisher = await Client.open(server)
+        assert await publisher.subscribe("forcerec:srv") == {
+            "recoverable": True, "epoch": epoch, "positioned": True, **(
+                {"offset": offset} if offset else {})}
+        await publish_and_wait(publisher, "forcerec:srv", [1, 2, 3])
+        back = await Client.open(server, token, subs={
+            "forcerec:srv": {"recover": True, "offset": offset, "epoch": epoch}})
+        result = back.result["subs"]["forcerec:srv"]
+        assert result["recovered"] is True and result["was_recovering"] is True, result
+        assert [p["data"] for p in result["publications"]] == [1, 2, 3], result
+        assert result["offset"] == offset + 3
+        # and it goes on receiving
+        await publisher.publish("forcerec:srv", 4)
+        push = await back.push()
+        assert push["pub"]["data"] == 4 and push["pub"]["offset"] == offset + 4, push
+        await close_all(back, publisher)
+    hh.run(main())

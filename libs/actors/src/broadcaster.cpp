@@ -72,43 +72,47 @@ stream_features features_of(const core::channel_options& options,
   return features;
 }
 
-// The subscribe reply: with positions, the stream's top, and for a
-// recovering client the publications it missed (or recovered = false).
-// Returns false, with an error reply, when the client asked to be refused
-// rather than get recovered = false (flag 2) and recovery failed.
-bool subscribe_reply(broadcaster_pointer self, const std::string& channel,
-                     const core::join_request& request, std::string& reply) {
+// A subscription's result as the reply carries it, with the storage its
+// views point into; filled in place (never moved once filled).
+struct prepared_subscription {
   cp::subscribe_result result;
+  core::recovery_result<core::publication_ptr> recovery;
+  publication_views missed;
+  bool refused = false;  // flag 2 and the position is gone: error 112
+};
+
+// With positions, the stream's top, and for a recovering client the
+// publications it missed (or recovered = false); refused when the client
+// asked to be refused rather than get recovered = false (flag 2).
+void prepare_subscription(broadcaster_pointer self, const std::string& channel,
+                          const core::join_request& request, prepared_subscription& out) {
+  auto& result = out.result;
   result.expires = request.expires;
   result.ttl = request.ttl;
   const core::channel_options* options = self->state.namespaces->options_for(channel);
   const stream_features features =
       options == nullptr ? stream_features{} : features_of(*options, request);
   if (!features.positioned) {
-    cp::append_subscribe_reply(reply, request.id, result);
-    return true;
+    return;
   }
   result.recoverable = features.recoverable;
   result.positioned = true;
   result.was_recovering = request.recover;
-  core::recovery_result<core::publication_ptr> recovery;
   if (request.recover && features.recoverable) {
-    recovery = self->state.history.recover(channel, request.offset, request.epoch, now(),
-                                           max_recovered_publications);
-    if (!recovery.recovered && (request.flag & cp::flag_reject_unrecovered) != 0) {
-      cp::append_error_reply(reply, request.id, cp::errors::unrecoverable_position);
-      return false;
+    out.recovery = self->state.history.recover(channel, request.offset, request.epoch, now(),
+                                               max_recovered_publications);
+    if (!out.recovery.recovered && (request.flag & cp::flag_reject_unrecovered) != 0) {
+      out.refused = true;
+      return;
     }
-    result.recovered = recovery.recovered;
+    result.recovered = out.recovery.recovered;
   } else {
-    recovery.position = self->state.history.position(channel, now());
+    out.recovery.position = self->state.history.position(channel, now());
   }
-  const publication_views missed = views_of(recovery.publications);
-  result.publications = missed.views;
-  result.epoch = recovery.position.epoch;
-  result.offset = recovery.position.offset;
-  cp::append_subscribe_reply(reply, request.id, result);
-  return true;
+  out.missed = views_of(out.recovery.publications);
+  result.publications = out.missed.views;
+  result.epoch = out.recovery.position.epoch;
+  result.offset = out.recovery.position.offset;
 }
 
 void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
@@ -121,27 +125,63 @@ void add_subscriber(broadcaster_pointer self, const std::string& channel, subscr
   publish_channel_count(self);
 }
 
+// Registers a prepared subscription and announces the client's join.
+void register_subscription(broadcaster_pointer self, const std::string& channel,
+                           const connection_actor& actor, const core::join_request& request) {
+  const core::channel_options* options = self->state.namespaces->options_for(channel);
+  const bool join_leave = options != nullptr && options->join_leave &&
+                          (options->force_push_join_leave || request.join_leave);
+  add_subscriber(self, channel, subscriber{actor, true, join_leave, request.generation});
+  note_join(self, channel, actor, request.chan_info);
+}
+
 void join(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
           const core::join_request& request) {
   // Registered after the flush, with the reply computed at the same point:
   // the recovered publications and the pushes that follow meet without a
   // gap or an overlap. The reply travels the deliveries' path, so it
-  // reaches the client before those pushes.
+  // reaches the client before those pushes (and before its own join).
   flush_pending(self);
+  prepared_subscription prepared;
+  prepare_subscription(self, channel, request, prepared);
   std::string reply;
-  if (!subscribe_reply(self, channel, request, reply)) {
+  if (prepared.refused) {
+    cp::append_error_reply(reply, request.id, cp::errors::unrecoverable_position);
     deliver_text(self, actor, reply);
     self->send(actor, kick_atom::value, channel, request.generation, false);  // forget it
     return;
   }
-  const core::channel_options* options = self->state.namespaces->options_for(channel);
-  const bool join_leave = options != nullptr && options->join_leave &&
-                          (options->force_push_join_leave || request.join_leave);
-  add_subscriber(self, channel, subscriber{actor, true, join_leave, request.generation});
-  if (!request.server_side) {
-    deliver_text(self, actor, reply);
+  cp::append_subscribe_reply(reply, request.id, prepared.result);
+  deliver_text(self, actor, reply);
+  register_subscription(self, channel, actor, request);
+}
+
+// A connect with server-side subscriptions (the token's `channels`): each is
+// prepared and registered as a subscribe would be, and the connect reply,
+// built here, carries their results in `subs` (recovered publications
+// included), ahead of their pushes.
+void connect_with_subscriptions(broadcaster_pointer self, const connection_actor& actor,
+                                const core::connect_reply_request& request) {
+  flush_pending(self);
+  std::vector<prepared_subscription> prepared(request.subs.size());  // never reallocated
+  cp::connect_result result;
+  result.client = request.client;
+  result.version = request.version;
+  result.expires = request.expires;
+  result.ttl = request.ttl;
+  result.ping = request.ping;
+  result.pong = request.pong;
+  for (std::size_t i = 0; i < request.subs.size(); ++i) {
+    const auto& [channel, join] = request.subs[i];
+    prepare_subscription(self, channel, join, prepared[i]);
+    result.subs.emplace_back(channel, prepared[i].result);
   }
-  note_join(self, channel, actor, request.chan_info);
+  std::string reply;
+  cp::append_connect_reply(reply, request.id, result);
+  deliver_text(self, actor, reply);
+  for (const auto& [channel, join] : request.subs) {
+    register_subscription(self, channel, actor, join);
+  }
 }
 
 }  // namespace
@@ -288,6 +328,10 @@ broadcaster_actor::behavior_type broadcaster(
       },
       [self](join_atom, const std::string& channel, const connection_actor& actor,
              const core::join_request& request) { join(self, channel, actor, request); },
+      [self](connect_atom, const connection_actor& actor,
+             const core::connect_reply_request& request) {
+        connect_with_subscriptions(self, actor, request);
+      },
       [self](unsubscribe_atom, const std::string& channel, const connection_actor& actor) {
         flush_pending(self);
         if (self->state.registry.unsubscribe(channel, subscriber{actor})) {

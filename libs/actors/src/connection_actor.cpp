@@ -20,6 +20,10 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
         self->send(broadcaster, hello_atom::value, caf::actor_cast<connection_actor>(self),
                    std::move(identity));
       },
+      [self, broadcaster](connect_atom, core::connect_reply_request& request) {
+        self->send(broadcaster, connect_atom::value, caf::actor_cast<connection_actor>(self),
+                   std::move(request));
+      },
       [self, broadcaster](join_atom, std::string& channel, core::join_request& request) {
         self->send(broadcaster, join_atom::value, std::move(channel),
                    caf::actor_cast<connection_actor>(self), std::move(request));

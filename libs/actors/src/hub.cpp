@@ -47,6 +47,14 @@ void connection_handle::identify(core::client_identity identity) const {
   caf::anon_send(caf::actor_cast<connection_actor>(actor_), hello_atom::value, std::move(identity));
 }
 
+void connection_handle::connect_with(core::connect_reply_request request) const {
+  if (actor_ == nullptr) {
+    return;
+  }
+  caf::anon_send(caf::actor_cast<connection_actor>(actor_), connect_atom::value,
+                 std::move(request));
+}
+
 void connection_handle::query(std::string channel, core::channel_query query) const {
   if (actor_ == nullptr) {
     return;

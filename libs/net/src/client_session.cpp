@@ -280,9 +280,15 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   publisher_ = std::make_shared<const core::publisher_info>(
       core::publisher_info{user_, client_id_, identity.conn_info, {}});
   connection_.identify(std::move(identity));
-  // The token's `channels`: subscribed by the server, announced in the
-  // reply's `subs`; publications follow the reply (the joins reach the
-  // broadcaster after it is queued here).
+  result.client = client_id_;
+  result.version = server_version;
+  result.ping = seconds_of(ctx_.settings.ping_interval);
+  result.pong = true;
+  // The token's `channels`: subscribed by the server. The broadcaster then
+  // builds the reply, whose `subs` carry each one's result (recovered
+  // publications for a client that sent its positions in `subs`), ahead of
+  // their pushes.
+  core::connect_reply_request with_subs;
   for (const auto& channel : server_side_channels) {
     if (ctx_.settings.namespaces.options_for(channel) == nullptr ||
         channels_.size() >= ctx_.settings.client_channel_limit ||
@@ -290,17 +296,30 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
       continue;
     }
     core::join_request join;
-    join.server_side = true;
     join.generation = next_generation_++;
-    connection_.join(channel, std::move(join));
-    result.subs.emplace_back(channel, cp::subscribe_result{});
+    for (const auto& position : request.subs) {
+      if (position.channel == channel) {
+        join.recover = position.recover;
+        join.offset = position.offset;
+        join.epoch = position.epoch;
+      }
+    }
+    with_subs.subs.emplace_back(channel, std::move(join));
   }
-  result.client = client_id_;
-  result.version = server_version;
-  result.ping = seconds_of(ctx_.settings.ping_interval);
-  result.pong = true;
-  cp::append_separator(replies);
-  cp::append_connect_reply(replies, id, result);
+  if (with_subs.subs.empty()) {
+    cp::append_separator(replies);
+    cp::append_connect_reply(replies, id, result);
+  } else {
+    with_subs.id = id;
+    with_subs.client = std::string{result.client};
+    with_subs.version = std::string{result.version};
+    with_subs.expires = result.expires;
+    with_subs.ttl = result.ttl;
+    with_subs.ping = result.ping;
+    with_subs.pong = result.pong;
+    ++requests_in_flight_;  // its reply comes back as any other
+    connection_.connect_with(std::move(with_subs));
+  }
   schedule_ping();
   return nullptr;
 }

@@ -40,6 +40,10 @@ class connection_handle {
   // before its first join.
   void identify(core::client_identity identity) const;
 
+  // Client protocol: a connect with server-side subscriptions; the connect
+  // reply arrives as a delivery (after the identity, before any push).
+  void connect_with(core::connect_reply_request request) const;
+
   // Client protocol: subscribes to `channel`; the subscribe reply (with the
   // recovered publications) arrives as a delivery, before the channel's
   // publications.

@@ -21,6 +21,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::publication_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::join_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::client_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::channel_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::connect_reply_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::api_call)
 
 namespace herald::actors {
@@ -36,6 +37,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using kick_atom = caf::atom_constant<caf::atom("kick")>;
 using disconnect_atom = caf::atom_constant<caf::atom("disconnect")>;
@@ -46,7 +48,8 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 // session hands it the client's publications and tells it when the socket
 // is gone.
 // A client-protocol session also sends it hello_atom (who the client is,
-// once connected), join_atom (subscribe, with the command's id: the
+// once connected), connect_atom (a connect with server-side subscriptions,
+// answered with the connect reply as a delivery), join_atom (subscribe, with the command's id: the
 // broadcaster's reply comes back as a delivery, ahead of the channel's
 // publications), unsubscribe_atom and query_atom (presence, presence_stats,
 // history; answered as a delivery). From the broadcaster it may get
@@ -56,6 +59,7 @@ using connection_actor =
     caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr>,
                      caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
                      caf::reacts_to<hello_atom, core::client_identity>,
+                     caf::reacts_to<connect_atom, core::connect_reply_request>,
                      caf::reacts_to<join_atom, std::string, core::join_request>,
                      caf::reacts_to<unsubscribe_atom, std::string>,
                      caf::reacts_to<query_atom, std::string, core::channel_query>,
@@ -88,6 +92,7 @@ using broadcaster_actor =
     caf::typed_actor<caf::reacts_to<close_atom>,
                      caf::reacts_to<subscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<hello_atom, connection_actor, core::client_identity>,
+                     caf::reacts_to<connect_atom, connection_actor, core::connect_reply_request>,
                      caf::reacts_to<join_atom, std::string, connection_actor, core::join_request>,
                      caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
                      caf::reacts_to<query_atom, std::string, connection_actor, core::channel_query>,

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "herald/core/stream_position.hpp"
 
@@ -36,11 +38,24 @@ struct join_request {
   std::string chan_info;     // the channel token's `info`, raw JSON; "" if none
   bool expires = false;      // the channel token has `exp` ...
   std::uint32_t ttl = 0;     // ... this many seconds from now
-  bool server_side = false;  // from the connect token's `channels`: no reply is sent
   // Which of the session's subscriptions to the channel this is: a kick
   // (kick_atom) names it, so that one meant for an earlier subscription
   // never ends a later one.
   std::uint32_t generation = 0;
+};
+
+// A connect whose token names channels (server-side subscriptions): the
+// broadcaster subscribes them and builds the connect reply, whose `subs`
+// carry their results (positions, recovered publications).
+struct connect_reply_request {
+  std::uint32_t id = 0;
+  std::string client;
+  std::string version;
+  bool expires = false;
+  std::uint32_t ttl = 0;
+  std::uint32_t ping = 0;
+  bool pong = false;
+  std::vector<std::pair<std::string, join_request>> subs;
 };
 
 // A read of a channel's state: presence, presence_stats or history.
