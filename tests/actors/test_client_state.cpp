@@ -63,7 +63,7 @@ struct fixture {
   std::string call(api::request request) {
     std::string body;
     caf::anon_send(broadcaster, actors::api_atom::value,
-                   actors::api_call{std::move(request), [&body](std::string reply) {
+                   actors::api_call{{std::move(request)}, [&body](std::string reply) {
                                       body = std::move(reply);
                                     }});
     sys.run();

@@ -95,6 +95,20 @@ void fuzz_decode(std::string_view method, std::string_view body) {
   }
 }
 
+// The legacy form: every line decoded or refused, never both; a 400 holds
+// no command.
+void fuzz_legacy(std::string_view body) {
+  const api::legacy_decode_result result = api::decode_legacy(body);
+  require((result.http_status == 200) != result.commands.empty());
+  for (const auto& command : result.commands) {
+    if (const auto* error = std::get_if<api::api_error>(&command)) {
+      std::string out;
+      api::append_error(out, *error);
+      parse_or_abort(out);
+    }
+  }
+}
+
 void fuzz_pattern(std::string_view input) {
   const std::size_t split = input.find('\0');
   const std::string_view pattern = input.substr(0, split);
@@ -112,9 +126,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const std::string_view rest{reinterpret_cast<const char*>(data) + 1, size - 1};
-  const std::size_t slot = data[0] % 12;
+  // Seeds start with the byte 52 + slot ('4' for publish).
+  const std::size_t slot = data[0] % 13;
   if (slot < std::size(method_slots)) {
     fuzz_decode(method_slots[slot], rest);
+  } else if (slot == std::size(method_slots)) {
+    fuzz_legacy(rest);
   } else {
     fuzz_pattern(rest);
   }

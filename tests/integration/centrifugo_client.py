@@ -266,7 +266,8 @@ class ApiReply:
         self.response = response
         self.body = response.body
         self.json = None
-        if response.header("content-type", "").startswith("application/json"):
+        if response.header("content-type", "").startswith("application/json") and \
+                b"\n" not in response.body:  # the legacy /api answers a line per command
             self.json = json.loads(response.body)
 
     def header(self, name, default=None):

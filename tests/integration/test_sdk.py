@@ -31,7 +31,7 @@ FEATURES = {"allow-anonymous": "true", "token-hmac-secret": SECRET, "history-siz
             "history-ttl": "300s", "presence": "true", "join-leave": "true",
             "api-key": API_KEY}
 API_SCENARIOS = ["presenceJoinLeave", "centPublish", "centUnsubscribeDisconnect",
-                 "centQueries", "privateChannel"]
+                 "centQueries", "centPipeline", "privateChannel"]
 
 
 def check_node_modules(*packages):

@@ -192,13 +192,23 @@ def test_broadcast_checks_each_channel(server):
         [["epoch", "offset"]] * 2, reply
 
 
-def test_legacy_bare_api_route_is_404(server):
-    # Centrifugo's legacy route (method in the body), which cent.js's
-    # pipeline() uses: not offered, so 404 like any unknown method.
-    body = {"method": "publish", "params": {"channel": "c", "data": 1}}
-    for path in ("/api", "/api/"):
-        reply = api_request(server.port, "", body, path=path)
-        assert reply.status == 404 and reply.body == b"404 page not found\n", (path, reply)
+def test_legacy_api_route_answers_each_line(server):
+    # Centrifugo's legacy route (method in the body, one command per line),
+    # which cent.js's pipeline() uses: one response per line, in order.
+    body = "\n".join(json.dumps(command) for command in (
+        {"method": "publish", "params": {"channel": "legacy", "data": {"n": 1}}},
+        {"method": "nope", "params": {}},
+        {"method": "history", "params": {"channel": "legacy", "limit": -1}}))
+    reply = api_request(server.port, "", body, path="/api")
+    assert reply.status == 200, reply
+    lines = [json.loads(line) for line in reply.body.decode().split("\n")]
+    assert lines[0]["result"]["offset"] >= 1, lines
+    assert lines[1] == {"error": {"code": 104, "message": "method not found"}}, lines
+    assert lines[2]["result"]["publications"][-1]["data"] == {"n": 1}, lines
+    # A line that is no command fails the request; /api/ names no method.
+    assert api_request(server.port, "", "not json", path="/api").status == 400
+    reply = api_request(server.port, "", {}, path="/api/")
+    assert reply.status == 404 and reply.body == b"404 page not found\n", reply
     assert healthy(server)
 
 

@@ -285,11 +285,29 @@ async function restartRecovery() {
   check(received[3].data.n === 4, JSON.stringify(received[3]));
 }
 
+// cent.js's pipeline(): several commands in one request to the legacy
+// POST /api, one result per command, in order.
+async function centPipeline() {
+  const a = userClient('pipe-a');
+  await connected(a);
+  const sub = await subscribed(a, 'sdk-pipe');
+  const received = collect(sub, 'publication');
+  const results = await cent.pipeline([
+    { method: 'publish', params: { channel: 'sdk-pipe', data: { n: 1 } } },
+    { method: 'publish', params: { channel: 'sdk-pipe', data: { n: 2 } } },
+    { method: 'presence_stats', params: { channel: 'sdk-pipe' } },
+  ]);
+  check(results.length === 3 && results[1].offset === results[0].offset + 1 &&
+        results[2].num_clients === 1, `pipeline ${JSON.stringify(results)}`);
+  await waitFor(() => received.length === 2, 'both publications of the pipeline');
+  check(received[0].data.n === 1 && received[1].data.n === 2, JSON.stringify(received));
+}
+
 const wanted = process.argv.slice(5);
 await runScenarios(
-  { presenceJoinLeave, centPublish, centUnsubscribeDisconnect, centQueries, privateChannel,
-    restartRecovery },
+  { presenceJoinLeave, centPublish, centUnsubscribeDisconnect, centQueries, centPipeline,
+    privateChannel, restartRecovery },
   wanted.length > 0 ? wanted
     : ['presenceJoinLeave', 'centPublish', 'centUnsubscribeDisconnect', 'centQueries',
-       'privateChannel'],
+       'centPipeline', 'privateChannel'],
   30000);

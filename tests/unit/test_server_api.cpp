@@ -576,3 +576,38 @@ TEST_CASE("transport error mode maps codes to HTTP statuses", "[server_api]") {
           api::append_transport_error(out, api::errors::not_available);
         }) == R"({"code":108,"message":"not available"})");
 }
+
+TEST_CASE("the legacy form decodes one command per line, errors in their slots",
+          "[server_api]") {
+  const auto result = api::decode_legacy(
+      "{\"method\":\"publish\",\"params\":{\"channel\":\"a\",\"data\":{\"x\":1.5}}}\n"
+      "\r\n"
+      "{\"method\":\"nope\",\"params\":{}}\r\n"
+      "{\"method\":\"presence\",\"params\":{\"channel\":\"\"}}\n"
+      "{\"method\":\"publish\",\"params\":{\"channel\":1}}\n"
+      "{\"method\":\"info\"}");
+  REQUIRE(result.http_status == 200);
+  REQUIRE(result.commands.size() == 5);
+  const auto& publish = std::get<api::publish_request>(std::get<api::request>(result.commands[0]));
+  CHECK(publish.channel == "a");
+  CHECK(publish.data == R"({"x":1.5})");
+  CHECK(std::get<api::api_error>(result.commands[1]) == api::errors::method_not_found);
+  CHECK(std::get<api::api_error>(result.commands[2]) == api::errors::bad_request);
+  CHECK(std::get<api::api_error>(result.commands[3]) == api::errors::bad_request);  // a 400 alone
+  CHECK(std::holds_alternative<api::info_request>(std::get<api::request>(result.commands[4])));
+  // No method at all names none of them, as Go decodes it: 104 in its slot.
+  const auto without = api::decode_legacy("{\"params\":{}}");
+  REQUIRE(without.commands.size() == 1);
+  CHECK(std::get<api::api_error>(without.commands[0]) == api::errors::method_not_found);
+}
+
+TEST_CASE("a legacy line that is no command fails the whole request", "[server_api]") {
+  for (const std::string_view body :
+       {std::string_view{""}, std::string_view{"\n\n"}, std::string_view{"not json"},
+        std::string_view{"{\"method\":\"info\"}\n[1]"}, std::string_view{"{\"method\":7}"}}) {
+    INFO(body);
+    const auto result = api::decode_legacy(body);
+    CHECK(result.http_status == 400);
+    CHECK(result.commands.empty());
+  }
+}

@@ -347,9 +347,19 @@ broadcaster_actor::behavior_type broadcaster(
         publish(self, channel, std::move(publication));
       },
       [self](api_atom, api_call& call) {
-        const std::string body = answer_api(self, call.request);
+        std::string body;
+        for (const auto& command : call.commands) {
+          if (!body.empty()) {
+            body += '\n';
+          }
+          if (const auto* error = std::get_if<core::server_api::api_error>(&command)) {
+            core::server_api::append_error(body, *error);
+          } else {
+            body += answer_api(self, std::get<core::server_api::request>(command));
+          }
+        }
         if (call.reply) {
-          call.reply(body);
+          call.reply(std::move(body));
         }
       },
       [self](flush_atom) {

@@ -663,6 +663,55 @@ decode_result decode(std::string_view method, std::string_view body) {
   return result;
 }
 
+legacy_decode_result decode_legacy(std::string_view body) {
+  legacy_decode_result result;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = body.size();
+    }
+    std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
+      continue;
+    }
+    unsigned char arena[1024];
+    json::monotonic_resource resource(arena, sizeof arena);
+    json::error_code ec;
+    const json::value parsed =
+        json_reading::parse(line, json::storage_ptr(&resource), max_json_depth, ec);
+    const json::object* command = ec ? nullptr : parsed.if_object();
+    std::string method;
+    if (command == nullptr || !json_reading::read_string(*command, "method", method)) {
+      result.commands.clear();
+      result.http_status = 400;
+      return result;
+    }
+    const std::string_view params =
+        json_reading::member(*command, "params") == nullptr
+            ? std::string_view{"{}"}
+            : json_reading::raw_member(line, "params").value_or(std::string_view{"{}"});
+    decode_result decoded = decode(method, params);
+    if (decoded.http_status == 404) {
+      result.commands.emplace_back(errors::method_not_found);
+    } else if (decoded.http_status != 200) {
+      result.commands.emplace_back(errors::bad_request);
+    } else if (decoded.error) {
+      result.commands.emplace_back(*decoded.error);
+    } else {
+      result.commands.emplace_back(std::move(*decoded.value));
+    }
+  }
+  if (result.commands.empty()) {
+    result.http_status = 400;
+  }
+  return result;
+}
+
 std::string_view method_name(const request& body) {
   return methods[body.index()].name;
 }

@@ -44,7 +44,7 @@ std::string_view key_of(const request& req) {
 
 }  // namespace
 
-void serve_api(const request& req, std::string_view method, bool from_loopback,
+void serve_api(const request& req, std::optional<std::string_view> method, bool from_loopback,
                server_context& ctx, std::function<void(string_response)> respond) {
   if (req.method() != http::verb::post) {
     respond(method_not_allowed(req, "POST"));
@@ -58,21 +58,33 @@ void serve_api(const request& req, std::string_view method, bool from_loopback,
                 : make_response(http::status::unauthorized, req, "unauthorized\n"));
     return;
   }
-  api::decode_result decoded = api::decode(method, req.body());
-  if (decoded.http_status != 200) {
-    const auto status = static_cast<http::status>(decoded.http_status);
-    respond(make_response(status, req, api::plain_text_body(decoded.http_status)));
-    return;
-  }
-  if (decoded.error || !decoded.value) {
-    std::string body;
-    api::append_error(body, decoded.error ? *decoded.error : api::errors::bad_request);
-    respond(make_response(http::status::ok, req, body, json_type));
-    return;
+  std::vector<api::command_slot> commands;
+  if (!method) {
+    api::legacy_decode_result legacy = api::decode_legacy(req.body());
+    if (legacy.http_status != 200) {
+      const auto status = static_cast<http::status>(legacy.http_status);
+      respond(make_response(status, req, api::plain_text_body(legacy.http_status)));
+      return;
+    }
+    commands = std::move(legacy.commands);
+  } else {
+    api::decode_result decoded = api::decode(*method, req.body());
+    if (decoded.http_status != 200) {
+      const auto status = static_cast<http::status>(decoded.http_status);
+      respond(make_response(status, req, api::plain_text_body(decoded.http_status)));
+      return;
+    }
+    if (decoded.error || !decoded.value) {
+      std::string body;
+      api::append_error(body, decoded.error ? *decoded.error : api::errors::bad_request);
+      respond(make_response(http::status::ok, req, body, json_type));
+      return;
+    }
+    commands.emplace_back(std::move(*decoded.value));
   }
   ctx.counters.api_requests.fetch_add(1, std::memory_order_relaxed);
   ctx.hub.call_api(actors::api_call{
-      std::move(*decoded.value),
+      std::move(commands),
       [version = req.version(), keep_alive = req.keep_alive(),
        respond = std::move(respond)](std::string body) {
         respond(make_response(http::status::ok, version, keep_alive, body, json_type));

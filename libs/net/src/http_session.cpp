@@ -164,9 +164,12 @@ void http_session::route(request&& req) {
     send(make_response(http::status::not_found, req.version(), false, "not found\n"), false);
     return;
   }
-  if (path == "/api" || path.substr(0, api_prefix.size()) == api_prefix) {
-    // The bare /api (Centrifugo's legacy route) is no method: 404.
-    serve_api_request(std::move(req), path.substr(std::min(path.size(), api_prefix.size())));
+  if (path == "/api") {
+    serve_api_request(std::move(req), std::nullopt);  // the legacy form
+    return;
+  }
+  if (path.substr(0, api_prefix.size()) == api_prefix) {
+    serve_api_request(std::move(req), path.substr(api_prefix.size()));
     return;
   }
   const bool keep_alive = req.keep_alive();
@@ -200,7 +203,7 @@ void http_session::route(request&& req) {
   send(serve_static_file(req, ctx_.static_root), keep_alive);
 }
 
-void http_session::serve_api_request(request&& req, std::string_view method) {
+void http_session::serve_api_request(request&& req, std::optional<std::string_view> method) {
   boost::beast::error_code ec;
   const auto address = stream_.socket().remote_endpoint(ec).address();
   // 127.0.0.1 arrives as ::ffff:127.0.0.1 on a socket bound to "::".

@@ -31,8 +31,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void route(request&& req);
   void upgrade(request&& req, bool client_protocol);
-  // POST /api/<method>; answered through send(), maybe from later.
-  void serve_api_request(request&& req, std::string_view method);
+  // POST /api/<method>, or the legacy POST /api (no method); answered
+  // through send(), maybe later.
+  void serve_api_request(request&& req, std::optional<std::string_view> method);
   void send(http::message_generator&& response, bool keep_alive);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void do_close();

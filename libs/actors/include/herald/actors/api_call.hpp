@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "herald/core/server_api.hpp"
 
@@ -13,8 +14,12 @@ namespace herald::actors {
 // own thread, so the HTTP session posts it back to its I/O thread. If the
 // broadcaster is gone (shutdown), the call is dropped unanswered and the
 // reply, with whatever it holds, is released.
+//
+// Usually one command (`/api/<method>`); the legacy `POST /api` carries
+// several, answered in order, one body per line. A slot that holds an
+// error is answered with it.
 struct api_call {
-  core::server_api::request request;
+  std::vector<core::server_api::command_slot> commands;
   std::function<void(std::string body)> reply;
 };
 

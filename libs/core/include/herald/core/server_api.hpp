@@ -212,6 +212,22 @@ struct decode_result {
 // `method` is the path after `/api/` (`"publish"`), matched exactly.
 decode_result decode(std::string_view method, std::string_view body);
 
+// One command of a legacy request: decoded, or the error its slot answers.
+using command_slot = std::variant<request, api_error>;
+
+// Centrifugo's legacy API (`POST /api`, what cent.js's pipeline() sends):
+// one JSON object `{"method":"publish","params":{..}}` per line, answered
+// with one response body per line, in order. A line that is not such an
+// object (or an empty body) fails the whole request with 400, as Go's
+// decoder does; an unknown method is error 104 in its slot, parameters that
+// do not decode error 107, others as decode() answers them.
+struct legacy_decode_result {
+  std::vector<command_slot> commands;
+  unsigned http_status = 200;
+};
+
+legacy_decode_result decode_legacy(std::string_view body);
+
 // The method's name as in the path, for logs and metrics.
 std::string_view method_name(const request& body);
 
