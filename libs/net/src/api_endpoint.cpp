@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "herald/core/api_access.hpp"
 #include "herald/core/server_api.hpp"
 
 namespace herald::net {
@@ -11,37 +12,6 @@ namespace api = core::server_api;
 
 constexpr std::string_view json_type = "application/json";
 
-// Compares in time that depends on the lengths only, so a caller cannot
-// find the key byte by byte from response times.
-bool same_key(std::string_view given, std::string_view expected) {
-  if (given.size() != expected.size()) {
-    return false;
-  }
-  unsigned char difference = 0;
-  for (std::size_t i = 0; i < given.size(); ++i) {
-    difference |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  }
-  return difference == 0;
-}
-
-// The key the request carries: X-API-Key, or Authorization: apikey KEY.
-std::string_view key_of(const request& req) {
-  if (auto it = req.find("X-API-Key"); it != req.end()) {
-    return it->value();
-  }
-  if (auto it = req.find(http::field::authorization); it != req.end()) {
-    constexpr std::string_view scheme = "apikey ";
-    const std::string_view value = it->value();
-    if (value.size() > scheme.size() &&
-        std::equal(scheme.begin(), scheme.end(), value.begin(), [](char a, char b) {
-          return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
-        })) {
-      return value.substr(scheme.size());
-    }
-  }
-  return {};
-}
-
 }  // namespace
 
 void serve_api(const request& req, std::optional<std::string_view> method, bool from_loopback,
@@ -50,13 +20,17 @@ void serve_api(const request& req, std::optional<std::string_view> method, bool 
     respond(method_not_allowed(req, "POST"));
     return;
   }
-  const std::string& expected = ctx.settings.api_key;
-  if (expected.empty() ? !from_loopback : !same_key(key_of(req), expected)) {
-    respond(expected.empty()
-                ? make_response(http::status::forbidden, req, "the API answers loopback clients "
-                                                              "only while api-key is not set\n")
-                : make_response(http::status::unauthorized, req, "unauthorized\n"));
-    return;
+  const std::string_view given = core::api_key_of(req["X-API-Key"], req[http::field::authorization]);
+  switch (core::check_api_access(ctx.settings.api_key, given, from_loopback)) {
+    case core::api_access::allowed:
+      break;
+    case core::api_access::unauthorized:
+      respond(make_response(http::status::unauthorized, req, "unauthorized\n"));
+      return;
+    case core::api_access::loopback_only:
+      respond(make_response(http::status::forbidden, req,
+                            "the API answers loopback clients only while api-key is not set\n"));
+      return;
   }
   std::vector<api::command_slot> commands;
   if (!method) {
