@@ -29,9 +29,9 @@ API_KEY = "sdk-api-key"
 SDK_DIR = os.path.join(hh.source_dir(), "tests", "sdk")
 FEATURES = {"allow-anonymous": "true", "token-hmac-secret": SECRET, "history-size": "100",
             "history-ttl": "300s", "presence": "true", "join-leave": "true",
-            "api-key": API_KEY}
+            "api-key": API_KEY, "namespaces.srv.force-recovery": "true"}
 API_SCENARIOS = ["presenceJoinLeave", "centPublish", "centUnsubscribeDisconnect",
-                 "centQueries", "centPipeline", "privateChannel"]
+                 "centQueries", "centPipeline", "privateChannel", "serverSideRecovery"]
 
 
 def check_node_modules(*packages):

@@ -303,11 +303,42 @@ async function centPipeline() {
   check(received[0].data.n === 1 && received[1].data.n === 2, JSON.stringify(received));
 }
 
+// A server-side subscription (the connect token's `channels`) in a
+// force-recovery namespace: the SDK reports it subscribed with a position,
+// and after a reconnect (its connect carries the position in `subs`) gets
+// exactly what it missed, on the Centrifuge object itself.
+async function serverSideRecovery() {
+  const c = userClient('srv-reader', { channels: ['srv:feed'] });
+  const received = [];
+  c.on('publication', (ctx) => {
+    if (ctx.channel === 'srv:feed') {
+      received.push(ctx.data.n);
+    }
+  });
+  const first = once(c, 'subscribed');
+  c.connect();
+  const subscribed = await first;
+  check(subscribed.channel === 'srv:feed' && subscribed.recoverable && subscribed.positioned,
+        `first server-side subscribe ${JSON.stringify(subscribed)}`);
+  await cent.publish({ channel: 'srv:feed', data: { n: 0 } });
+  await waitFor(() => received.length === 1, 'the first publication');
+  c.disconnect();
+  for (let n = 1; n <= 5; n += 1) {
+    await cent.publish({ channel: 'srv:feed', data: { n } });
+  }
+  const again = once(c, 'subscribed');
+  c.connect();
+  const ctx = await again;
+  check(ctx.wasRecovering && ctx.recovered, `resubscribe ${JSON.stringify(ctx)}`);
+  await waitFor(() => received.length === 6, 'the five missed publications');
+  check(JSON.stringify(received) === '[0,1,2,3,4,5]', JSON.stringify(received));
+}
+
 const wanted = process.argv.slice(5);
 await runScenarios(
   { presenceJoinLeave, centPublish, centUnsubscribeDisconnect, centQueries, centPipeline,
-    privateChannel, restartRecovery },
+    privateChannel, serverSideRecovery, restartRecovery },
   wanted.length > 0 ? wanted
     : ['presenceJoinLeave', 'centPublish', 'centUnsubscribeDisconnect', 'centQueries',
-       'centPipeline', 'privateChannel'],
+       'centPipeline', 'privateChannel', 'serverSideRecovery'],
   30000);
