@@ -45,10 +45,7 @@ core::frame_batch_ptr push_batch(const std::string& channel,
         text, channel,
         cp::publication_view{publication->data, offset, publication->publisher ? &info : nullptr});
   }
-  auto batch = std::make_shared<core::frame_batch>();
-  batch->append(core::make_frame(core::encode_text_frame(text)));
-  batch->channel = channel;
-  return batch;
+  return core::make_text_batch(text, channel);
 }
 
 // What a subscribe gets, as Centrifugo decides it: recovery where forced or
@@ -268,9 +265,7 @@ publication_views views_of(
 
 void deliver_text(broadcaster_pointer self, const connection_actor& actor,
                   const std::string& text) {
-  auto batch = std::make_shared<core::frame_batch>();
-  batch->append(core::make_frame(core::encode_text_frame(text)));
-  self->send(actor, deliver_atom::value, core::frame_batch_ptr{std::move(batch)});
+  self->send(actor, deliver_atom::value, core::make_text_batch(text));
 }
 
 }  // namespace broadcaster_parts

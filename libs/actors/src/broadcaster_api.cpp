@@ -117,12 +117,8 @@ class api_runner {
     if (const auto* error = refusal(options, options != nullptr && options->presence)) {
       return error_body(*error);
     }
-    std::vector<cp::client_info_view> clients;
-    for (const auto& [client_id, info] : self_->state.presence.presence(request.channel)) {
-      clients.push_back(cp::client_info_view{info.user, client_id, info.conn_info, info.chan_info});
-    }
     std::string body;
-    api::append_presence_result(body, clients);
+    api::append_presence_result(body, presence_views(self_->state.presence.presence(request.channel)));
     return body;
   }
 

@@ -43,10 +43,7 @@ void push_to_join_leave_subscribers(broadcaster_pointer self, const std::string&
     if (!batch) {
       std::string text;
       append_push(text);
-      auto frames = std::make_shared<core::frame_batch>();
-      frames->append(core::make_frame(core::encode_text_frame(text)));
-      frames->channel = channel;
-      batch = std::move(frames);
+      batch = core::make_text_batch(text, channel);
     }
     self->send(entry.actor, deliver_atom::value, batch);
   }
@@ -58,21 +55,25 @@ void push_leave(broadcaster_pointer self, const std::string& channel,
   if (options == nullptr || !options->join_leave) {
     return;
   }
-  const cp::client_info_view view{info.user, client_id, info.conn_info, info.chan_info};
+  const cp::client_info_view view = info_view_of(client_id, info);
   push_to_join_leave_subscribers(
       self, channel, [&](std::string& text) { cp::append_leave_push(text, channel, view); });
+}
+
+}  // namespace
+
+cp::client_info_view info_view_of(const std::string& client_id, const core::client_info& info) {
+  return cp::client_info_view{info.user, client_id, info.conn_info, info.chan_info};
 }
 
 std::vector<cp::client_info_view> presence_views(const core::presence_registry::client_map& map) {
   std::vector<cp::client_info_view> views;
   views.reserve(map.size());
   for (const auto& [client_id, info] : map) {
-    views.push_back(cp::client_info_view{info.user, client_id, info.conn_info, info.chan_info});
+    views.push_back(info_view_of(client_id, info));
   }
   return views;
 }
-
-}  // namespace
 
 void note_join(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
                const std::string& chan_info) {
@@ -86,8 +87,7 @@ void note_join(broadcaster_pointer self, const std::string& channel, const conne
   if (!is_new || !options->join_leave) {
     return;
   }
-  const cp::client_info_view view{info.user, identity->client_id, info.conn_info,
-                                  info.chan_info};
+  const cp::client_info_view view = info_view_of(identity->client_id, info);
   push_to_join_leave_subscribers(
       self, channel, [&](std::string& text) { cp::append_join_push(text, channel, view); });
 }

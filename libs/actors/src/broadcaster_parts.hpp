@@ -51,6 +51,14 @@ core::client_protocol::client_info_view info_view_of(const core::publication& pu
 
 // Presence and join/leave (broadcaster_clients.cpp).
 
+// `info` of client `client_id` as the encoders take it.
+core::client_protocol::client_info_view info_view_of(const std::string& client_id,
+                                                     const core::client_info& info);
+
+// The clients of a channel's presence as the encoders take them.
+std::vector<core::client_protocol::client_info_view> presence_views(
+    const core::presence_registry::client_map& clients);
+
 // After `actor` joined `channel`: records its presence where the channel
 // has presence or join/leave, and pushes its join to the subscribers that
 // asked for join/leave pushes.

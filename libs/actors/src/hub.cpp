@@ -24,51 +24,35 @@ connection_handle::~connection_handle() {
   close();
 }
 
-void connection_handle::publish(std::string channel, core::publication_ptr publication) const {
-  if (actor_ == nullptr) {
-    return;
+template <class... Message>
+void connection_handle::send(Message&&... message) const {
+  if (actor_ != nullptr) {
+    caf::anon_send(caf::actor_cast<connection_actor>(actor_), std::forward<Message>(message)...);
   }
-  auto handle = caf::actor_cast<connection_actor>(actor_);
-  caf::anon_send(handle, publish_atom::value, std::move(channel), std::move(publication));
+}
+
+void connection_handle::publish(std::string channel, core::publication_ptr publication) const {
+  send(publish_atom::value, std::move(channel), std::move(publication));
 }
 
 void connection_handle::join(std::string channel, core::join_request request) const {
-  if (actor_ == nullptr) {
-    return;
-  }
-  caf::anon_send(caf::actor_cast<connection_actor>(actor_), join_atom::value, std::move(channel),
-                 std::move(request));
+  send(join_atom::value, std::move(channel), std::move(request));
 }
 
 void connection_handle::identify(core::client_identity identity) const {
-  if (actor_ == nullptr) {
-    return;
-  }
-  caf::anon_send(caf::actor_cast<connection_actor>(actor_), hello_atom::value, std::move(identity));
+  send(hello_atom::value, std::move(identity));
 }
 
 void connection_handle::connect_with(core::connect_reply_request request) const {
-  if (actor_ == nullptr) {
-    return;
-  }
-  caf::anon_send(caf::actor_cast<connection_actor>(actor_), connect_atom::value,
-                 std::move(request));
+  send(connect_atom::value, std::move(request));
 }
 
 void connection_handle::query(std::string channel, core::channel_query query) const {
-  if (actor_ == nullptr) {
-    return;
-  }
-  caf::anon_send(caf::actor_cast<connection_actor>(actor_), query_atom::value, std::move(channel),
-                 std::move(query));
+  send(query_atom::value, std::move(channel), std::move(query));
 }
 
 void connection_handle::leave(std::string channel) const {
-  if (actor_ == nullptr) {
-    return;
-  }
-  caf::anon_send(caf::actor_cast<connection_actor>(actor_), unsubscribe_atom::value,
-                 std::move(channel));
+  send(unsubscribe_atom::value, std::move(channel));
 }
 
 void connection_handle::close() {

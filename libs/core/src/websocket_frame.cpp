@@ -13,6 +13,13 @@ constexpr unsigned char length_64bit = 127;
 
 }  // namespace
 
+frame_batch_ptr make_text_batch(std::string_view payload, std::string channel) {
+  auto batch = std::make_shared<frame_batch>();
+  batch->append(make_frame(encode_text_frame(payload)));
+  batch->channel = std::move(channel);
+  return batch;
+}
+
 std::size_t text_frame_header_size(std::size_t payload_size) {
   if (payload_size <= max_7bit_length) {
     return 2;

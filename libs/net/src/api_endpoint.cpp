@@ -32,20 +32,22 @@ void serve_api(const request& req, std::optional<std::string_view> method, bool 
                             "the API answers loopback clients only while api-key is not set\n"));
       return;
   }
+  // A body that does not decode: the status and Go's plain-text body.
+  const auto refuse = [&](unsigned status) {
+    respond(make_response(static_cast<http::status>(status), req, api::plain_text_body(status)));
+  };
   std::vector<api::command_slot> commands;
   if (!method) {
     api::legacy_decode_result legacy = api::decode_legacy(req.body());
     if (legacy.http_status != 200) {
-      const auto status = static_cast<http::status>(legacy.http_status);
-      respond(make_response(status, req, api::plain_text_body(legacy.http_status)));
+      refuse(legacy.http_status);
       return;
     }
     commands = std::move(legacy.commands);
   } else {
     api::decode_result decoded = api::decode(*method, req.body());
     if (decoded.http_status != 200) {
-      const auto status = static_cast<http::status>(decoded.http_status);
-      respond(make_response(status, req, api::plain_text_body(decoded.http_status)));
+      refuse(decoded.http_status);
       return;
     }
     if (decoded.error || !decoded.value) {

@@ -138,9 +138,7 @@ void websocket_transport::on_read(beast::error_code ec,
 }
 
 void websocket_transport::send_text(std::string_view text) {
-  auto batch = std::make_shared<core::frame_batch>();
-  batch->append(core::make_frame(core::encode_text_frame(text)));
-  enqueue(std::move(batch));
+  enqueue(core::make_text_batch(text));
 }
 
 void websocket_transport::deliver(core::frame_batch_ptr batch) {

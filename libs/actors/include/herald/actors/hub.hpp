@@ -64,6 +64,10 @@ class connection_handle {
  private:
   friend class hub;
   explicit connection_handle(caf::actor_control_block* actor) : actor_(actor) {}
+  // Sends `message` to the actor unless the handle is closed. Defined (and
+  // only used) in hub.cpp, which includes CAF.
+  template <class... Message>
+  void send(Message&&... message) const;
   caf::actor_control_block* actor_ = nullptr;  // strong reference
 };
 

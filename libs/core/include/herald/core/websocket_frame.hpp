@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "herald/core/frame.hpp"
+
 namespace herald::core {
 
 // Frames a server-to-client text message: FIN set, opcode 1, no mask.
@@ -11,6 +13,10 @@ namespace herald::core {
 // for every subscriber, and a publication is framed once, not once per
 // socket. `payload` must be valid UTF-8 (the caller's encoder guarantees it).
 std::string encode_text_frame(std::string_view payload);
+
+// A batch of one text frame holding `payload`; `channel` tags client-protocol
+// pushes (see frame_batch::channel), empty for replies.
+frame_batch_ptr make_text_batch(std::string_view payload, std::string channel = {});
 
 // Size of the header encode_text_frame puts before a payload of this size.
 std::size_t text_frame_header_size(std::size_t payload_size);
