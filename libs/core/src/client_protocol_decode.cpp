@@ -29,9 +29,9 @@ namespace {
 namespace json = boost::json;
 using json_reading::member;
 using json_reading::read_bool;
+using json_reading::read_history_members;
 using json_reading::read_integer;
 using json_reading::read_object;
-using json_reading::read_position;
 using json_reading::read_raw;
 using json_reading::read_string;
 using json_reading::wrong_type;
@@ -182,10 +182,7 @@ check decode_publish(const json::object& params, std::string_view text, request&
 
 check decode_history(const json::object& params, std::string_view, request& out) {
   history_request history;
-  if (!read_string(params, "channel", history.channel) ||
-      !read_integer(params, "limit", history.limit) ||
-      !read_position(params, "since", history.since) ||
-      !read_bool(params, "reverse", history.reverse)) {
+  if (!read_history_members(params, history)) {
     return close_with(wrong_type);
   }
   if (auto failed = check_channel(history.channel)) {

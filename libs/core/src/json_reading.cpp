@@ -208,6 +208,11 @@ bool read_position(const json::object& object, std::string_view name,
   return true;
 }
 
+bool read_history_members(const json::object& object, client_protocol::history_request& out) {
+  return read_string(object, "channel", out.channel) && read_integer(object, "limit", out.limit) &&
+         read_position(object, "since", out.since) && read_bool(object, "reverse", out.reverse);
+}
+
 // ---------------------------------------------------------------------------
 // Raw JSON text
 // ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
+#include "herald/core/client_protocol.hpp"
 #include "herald/core/stream_position.hpp"
 
 namespace herald::core::json_reading {
@@ -97,6 +98,10 @@ bool read_integer(const json::object& object, std::string_view name, T& out) {
 // set when the member is there, unknown members of it ignored.
 bool read_position(const json::object& object, std::string_view name,
                    std::optional<stream_position>& out);
+
+// The members of a history request, the same in both protocols (channel,
+// limit, since, reverse); false when one has the wrong type.
+bool read_history_members(const json::object& object, client_protocol::history_request& out);
 
 // ---------------------------------------------------------------------------
 // Raw JSON text

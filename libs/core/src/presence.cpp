@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "herald/core/swap_erase.hpp"
+
 namespace herald::core {
 
 bool operator==(const client_info& a, const client_info& b) {
@@ -38,15 +40,8 @@ std::optional<client_info> presence_registry::leave(const std::string& channel,
   }
   auto it = client_channels_.find(client_id);
   if (it != client_channels_.end()) {
-    auto& names = it->second;
-    for (auto& name : names) {
-      if (name == channel) {
-        name = std::move(names.back());
-        names.pop_back();
-        break;
-      }
-    }
-    if (names.empty()) {
+    swap_erase(it->second, channel);
+    if (it->second.empty()) {
       client_channels_.erase(it);
     }
   }

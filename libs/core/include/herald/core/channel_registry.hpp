@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "herald/core/swap_erase.hpp"
+
 namespace herald::core {
 
 // Channel -> subscribers, plus the reverse index that lets a departed
@@ -39,15 +41,8 @@ class channel_registry {
     }
     auto it = subscriptions_.find(subscriber);
     if (it != subscriptions_.end()) {
-      auto& names = it->second;
-      for (auto& name : names) {
-        if (name == channel) {
-          name = std::move(names.back());
-          names.pop_back();
-          break;
-        }
-      }
-      if (names.empty()) {
+      swap_erase(it->second, channel);
+      if (it->second.empty()) {
         subscriptions_.erase(it);
       }
     }

@@ -153,23 +153,13 @@ struct disconnect_request {
   std::string reason{default_disconnect.reason};
 };
 
-struct presence_request {
-  std::string channel;
-};
-
-struct presence_stats_request {
-  std::string channel;
-};
-
-// As centrifuge's history: `limit` 0 returns only the stream position, a
-// negative one every publication; `since` starts after that position (error
-// 112 when it is gone); `reverse` walks from the newest.
-struct history_request {
-  std::string channel;
-  std::int32_t limit = 0;
-  std::optional<stream_position> since;
-  bool reverse = false;
-};
+// The same requests as the client protocol's (and decoded by the same
+// member reader). As centrifuge's history: `limit` 0 returns only the stream
+// position, a negative one every publication; `since` starts after that
+// position (error 112 when it is gone); `reverse` walks from the newest.
+using client_protocol::history_request;
+using client_protocol::presence_request;
+using client_protocol::presence_stats_request;
 
 struct history_remove_request {
   std::string channel;
