@@ -21,7 +21,9 @@ import tempfile
 import threading
 import time
 
-LISTEN_RE = re.compile(r"^herald: listening on 127\.0\.0\.1:(\d+)\s*$")
+# 127.0.0.1, or the same loopback address in IPv6 form (a socket bound to
+# ::ffff:127.0.0.1 sees IPv4 peers as IPv4-mapped addresses).
+LISTEN_RE = re.compile(r"^herald: listening on (?:::ffff:)?127\.0\.0\.1:(\d+)\s*$")
 CONFIG_ERROR_PREFIX = "herald: config: "
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 

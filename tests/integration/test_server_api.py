@@ -82,6 +82,14 @@ def test_no_api_key_allows_loopback(server):
 # tests of core::check_api_access: tests bind loopback addresses only.
 
 
+def test_ipv4_mapped_loopback_callers_count_as_loopback(start_herald):
+    # Bound to the IPv6 form of 127.0.0.1 (still loopback only), the server
+    # sees its callers as ::ffff:127.0.0.1; without api-key they may call.
+    srv = start_herald(options={"address": "::ffff:127.0.0.1"})
+    reply = api_request(srv.port, "info", {})
+    assert reply.status == 200 and "result" in reply.json, reply
+
+
 # --- HTTP-level errors ---------------------------------------------------------------------
 
 def test_http_errors(server):
