@@ -23,9 +23,14 @@ for target in "${targets[@]}"; do
   cp -n tests/fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true
   echo "fuzz.sh: $target for ${seconds} s"
   "$build_dir/tests/fuzz/$target" -max_total_time="$seconds" -max_len=4096 \
-    -print_final_stats=0 "$work" 2>"$build_dir/$target.log" || {
+    -print_final_stats=0 -artifact_prefix="$build_dir/$target-" "$work" \
+    2>"$build_dir/$target.log" || {
       tail -40 "$build_dir/$target.log"
-      echo "fuzz.sh: $target failed; the input is in $build_dir (crash-*)" >&2
+      # CI's clone is gone once it ends: the input goes into the log too.
+      for input in "$build_dir/$target"-*; do
+        [[ -f $input ]] && { echo "fuzz.sh: $input, base64:"; base64 -w0 "$input"; echo; }
+      done
+      echo "fuzz.sh: $target failed; the input is in $build_dir ($target-crash-*)" >&2
       exit 1
     }
   grep -E "^#[0-9]+ *DONE|Done [0-9]+ runs" "$build_dir/$target.log" | tail -1 || true

@@ -18,6 +18,7 @@
 namespace cp = herald::core::client_protocol;
 namespace json = boost::json;
 using herald::fuzz::is_compact;
+using herald::fuzz::parse_member_or_abort;
 using herald::fuzz::parse_or_abort;
 using herald::fuzz::require;
 
@@ -57,7 +58,7 @@ void check_data(std::string_view line, const cp::command& command) {
   }
   require(!data->empty());
   require(is_compact(*data));
-  require(parse_or_abort(*data) == *member);
+  require(parse_member_or_abort(*data) == *member);
 }
 
 }  // namespace

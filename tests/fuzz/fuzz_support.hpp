@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include <boost/json/parse.hpp>
@@ -29,6 +30,18 @@ inline boost::json::value parse_or_abort(std::string_view text) {
   boost::json::value value = boost::json::parse(text, ec, {}, options);
   require(!ec);
   return value;
+}
+
+// The value whose JSON text is `text`, parsed as it is inside an array or
+// object. Boost.JSON 1.81 reads a long decimal fraction that ends its input
+// on another path than one followed by more text, and the two can differ in
+// the last bit (`-9.166152690890653013992664496581`), so a value is compared
+// with a member only when both were parsed in the same position.
+inline boost::json::value parse_member_or_abort(std::string_view text) {
+  std::string wrapped;
+  wrapped.reserve(text.size() + 2);
+  wrapped.append("[").append(text).append("]");
+  return parse_or_abort(wrapped).as_array().at(0);
 }
 
 // No whitespace outside string literals (so no '\n' at all, as valid JSON
