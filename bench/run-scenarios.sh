@@ -53,31 +53,9 @@ ulimit -n "$(ulimit -Hn)"
 
 log() { printf 'run-scenarios: %s\n' "$*" >&2; }
 
-server_pid=
 server_port=
-stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-}
-trap stop_server EXIT
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_for_port() {
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  log "server on port $1 did not come up"
-  return 1
-}
+# shellcheck source=bench/server-control.sh
+source bench/server-control.sh
 
 # start_server NAME CPUS WORKERS: sets server_pid and server_port. Herald
 # gets the extra flags in herald_args.
