@@ -143,9 +143,12 @@ int main(int argc, char** argv) {
   // after a short spin.
   actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   caf::actor_system system{actor_config};
+  // One round being written per I/O thread: a thread that is done with its
+  // part of a round can take the next while the others finish theirs.
   herald::actors::hub hub{
       system, settings.namespaces,
-      std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl)};
+      std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl),
+      herald::core::effective_workers(settings)};
 
   herald::net::server server{settings, hub};
   if (auto problem = server.start(); !problem.empty()) {

@@ -36,8 +36,11 @@ struct deterministic_system {
 
 // A session stand-in that records what its connection actor delivers.
 struct recording_sink : actors::session_sink {
-  void deliver(core::frame_batch_ptr batch) override {
+  void deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) override {
     std::lock_guard lock{mutex};
+    if (hold_rounds && round) {
+      held_rounds.push_back(std::move(round));  // a session still writing
+    }
     batches.push_back(batch);
     for (const auto& frame : batch->frames) {
       frames.push_back(*frame);
@@ -61,6 +64,8 @@ struct recording_sink : actors::session_sink {
   std::vector<std::string> frames;
   std::vector<core::frame_ptr> pointers;
   std::vector<core::frame_batch_ptr> batches;
+  bool hold_rounds = false;  // keep the round tickets until the test lets go
+  std::vector<actors::round_ticket_ptr> held_rounds;
   std::vector<std::pair<std::string, bool>> unsubscribed;
   std::vector<std::uint32_t> unsubscribed_generations;  // the kicked joins' generations
   std::vector<std::pair<std::uint32_t, std::string>> disconnects;

@@ -16,10 +16,11 @@ using herald::test::recording_sink;
 namespace {
 
 actors::broadcaster_actor spawn_broadcaster(deterministic_system& sys,
-                                            core::channel_namespaces namespaces = {}) {
+                                            core::channel_namespaces namespaces = {},
+                                            unsigned max_rounds_in_flight = 1) {
   return sys.system.spawn(actors::broadcaster, std::make_shared<actors::broadcast_counters>(),
                           std::make_shared<const core::channel_namespaces>(std::move(namespaces)),
-                          std::chrono::seconds{0});
+                          std::chrono::seconds{0}, max_rounds_in_flight);
 }
 
 // A /ws client's publication: its data, and the frame its session built
@@ -461,6 +462,102 @@ TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
   for (auto* conn : {&first, &second, &third}) {
     caf::anon_send_exit(*conn, caf::exit_reason::user_shutdown);
   }
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("publications that arrive while a round is being written go out as the next round") {
+  deterministic_system sys;
+  auto broadcaster = spawn_broadcaster(sys);
+  auto sink = std::make_shared<recording_sink>();
+  sink->hold_rounds = true;
+  auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
+                               std::string{"news"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("1"));
+  sys.run();
+  REQUIRE(sink->batches.size() == 1);  // nothing in flight: sent at once
+
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("2"));
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("3"));
+  sys.run();
+  CHECK(sink->batches.size() == 1);  // round 1 is still being written
+
+  sink->held_rounds.clear();  // written: the ticket's last reference goes
+  sys.run();
+  REQUIRE(sink->batches.size() == 2);
+  CHECK(sink->batches.back()->frames.size() == 2);
+  CHECK(sink->received() == std::vector<std::string>{"1", "2", "3"});
+
+  sink->held_rounds.clear();
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("a subscribe sends what is pending even while a round is in flight") {
+  deterministic_system sys;
+  auto broadcaster = spawn_broadcaster(sys);
+  auto early = std::make_shared<recording_sink>();
+  early->hold_rounds = true;
+  auto first = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{early},
+                                std::string{"news"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("1"));
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("2"));
+  sys.run();
+  CHECK(early->received() == std::vector<std::string>{"1"});
+
+  // "2" was published before the newcomer joined: the early subscriber gets
+  // it now, the newcomer never.
+  auto late = std::make_shared<recording_sink>();
+  auto second = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{late},
+                                 std::string{"news"});
+  sys.run();
+  CHECK(early->received() == std::vector<std::string>{"1", "2"});
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("3"));
+  sys.run();
+  early->held_rounds.clear();
+  sys.run();
+  CHECK(early->received() == std::vector<std::string>{"1", "2", "3"});
+  CHECK(late->received() == std::vector<std::string>{"3"});
+
+  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(second, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("with a limit of two rounds in flight, the third waits for the first") {
+  deterministic_system sys;
+  auto broadcaster = spawn_broadcaster(sys, {}, 2);
+  auto sink = std::make_shared<recording_sink>();
+  sink->hold_rounds = true;
+  auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
+                               std::string{"news"});
+  sys.run();
+  for (const char* data : {"1", "2", "3", "4"}) {
+    caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                   publication_of(data));
+    sys.run();
+  }
+  CHECK(sink->batches.size() == 2);  // "1" and "2", one round each
+  sink->held_rounds.erase(sink->held_rounds.begin());  // the first round is written
+  sys.run();
+  REQUIRE(sink->batches.size() == 3);
+  CHECK(sink->batches.back()->frames.size() == 2);  // "3" and "4" together
+  CHECK(sink->received() == std::vector<std::string>{"1", "2", "3", "4"});
+
+  sink->held_rounds.clear();
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
   sys.run();
 }

@@ -27,7 +27,7 @@ struct fixture {
     broadcaster = sys.system.spawn(
         actors::broadcaster, std::make_shared<actors::broadcast_counters>(),
         std::make_shared<const core::channel_namespaces>(core::channel_namespaces{options}),
-        std::chrono::seconds{0});
+        std::chrono::seconds{0}, 1u);
   }
 
   ~fixture() {

@@ -79,3 +79,55 @@ def test_client_protocol_run_delivers_every_publication(start_herald):
     assert report["received_total"] == report["published_total"] * report["receivers"]
     assert report["lost"] == 0
     assert report["command_errors"] == {}
+
+
+def test_channels_published_at_full_rate_at_once_lose_nothing(start_herald):
+    """Four benches, each on its own channel at max rate against one server:
+    the shape where write passes defer for reads and publications wait for
+    the round being written (write_scheduler, round_ticket). Every
+    publication must still reach every receiver of its channel, in order
+    (the bench counts a gap as loss), and nothing may be refused."""
+    server = start_herald(options={"allow-anonymous": "true", "workers": 2})
+    base = [bench_binary(), "--url", "ws://127.0.0.1:%d/connection/websocket" % server.port,
+            "--protocol", "centrifuge", "--json", "--quiet", "--subscribers", "30",
+            "--publishers", "1", "--rate", "0", "--settle", "0.5", "--warmup", "0.3",
+            "--duration", "2", "--drain", "20", "--expect-no-loss"]
+    benches = [subprocess.Popen(base + ["--channel", "load%d" % i], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in range(4)]
+    for bench in benches:
+        out, err = bench.communicate(timeout=120)
+        assert bench.returncode == 0, err
+        report = json.loads(out)
+        assert report["connections_ok"] == 31
+        assert report["connections_closed"] == 0
+        assert report["published_total"] > 0
+        assert report["received_total"] == report["published_total"] * report["receivers"]
+        assert report["foreign_publications"] == 0
+        assert report["command_errors"] == {}
+    assert server.proc.poll() is None
+
+
+def test_scaling_script_measures_each_worker_count(tmp_path):
+    """bench/scaling.sh end to end on tiny numbers: it starts the server per
+    worker count, runs its benches and writes one summary row per point."""
+    herald = os.environ.get("HERALD_BINARY") or os.path.join(
+        hh.source_dir(), "build", "apps", "herald", "herald")
+    out = tmp_path / "scaling"
+    proc = subprocess.run(
+        [os.path.join(hh.source_dir(), "bench", "scaling.sh"), "--workers", "1,2",
+         "--channels", "2", "--subscribers", "10", "--duration", "0.5",
+         "--server-cpus", "0", "--bench-cpus", "0", "--herald", os.path.abspath(herald),
+         "--bench", bench_binary(), "--out", str(out)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    # channels: 2 benches per worker count; fanout: 1.
+    assert sorted((r["shape"], r["workers"]) for r in records) == [
+        ("channels", 1), ("channels", 1), ("channels", 2), ("channels", 2),
+        ("fanout", 1), ("fanout", 2)]
+    assert all(r["lost"] == 0 and r["connections_failed"] == 0 for r in records)
+    rows = [line for line in (out / "summary.md").read_text().splitlines()
+            if line.startswith("| channels") or line.startswith("| fanout")]
+    assert len(rows) == 4

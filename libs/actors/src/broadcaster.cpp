@@ -2,6 +2,8 @@
 
 #include "broadcaster_parts.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "herald/core/client_protocol.hpp"
@@ -221,6 +223,14 @@ core::stream_position publish(broadcaster_pointer self, const std::string& chann
 void flush_pending(broadcaster_pointer self) {
   auto& state = self->state;
   auto& stats = state.stats;
+  round_ticket_ptr round;
+  if (!state.pending.empty()) {
+    ++state.rounds_in_flight;
+    round = std::make_shared<const round_ticket>(
+        [broadcaster = caf::actor_cast<broadcaster_actor>(self)] {
+          caf::anon_send(broadcaster, round_done_atom::value);
+        });
+  }
   for (auto& entry : state.pending) {
     const auto& subscribers = state.registry.subscribers(entry.channel);
     core::frame_batch_ptr for_seed;
@@ -231,7 +241,7 @@ void flush_pending(broadcaster_pointer self) {
         batch = subscriber.client_protocol ? push_batch(entry.channel, entry.publications)
                                            : seed_batch(entry.publications);
       }
-      self->send(subscriber.actor, deliver_atom::value, batch);
+      self->send(subscriber.actor, deliver_atom::value, batch, round);
     }
     stats.deliveries += entry.publications.size() * subscribers.size();
   }
@@ -265,7 +275,7 @@ publication_views views_of(
 
 void deliver_text(broadcaster_pointer self, const connection_actor& actor,
                   const std::string& text) {
-  self->send(actor, deliver_atom::value, core::make_text_batch(text));
+  self->send(actor, deliver_atom::value, core::make_text_batch(text), round_ticket_ptr{});
 }
 
 }  // namespace broadcaster_parts
@@ -273,8 +283,9 @@ void deliver_text(broadcaster_pointer self, const connection_actor& actor,
 broadcaster_actor::behavior_type broadcaster(
     broadcaster_pointer self, std::shared_ptr<broadcast_counters> counters,
     std::shared_ptr<const core::channel_namespaces> namespaces,
-    std::chrono::seconds history_meta_ttl) {
+    std::chrono::seconds history_meta_ttl, unsigned max_rounds_in_flight) {
   self->state.published = std::move(counters);
+  self->state.max_rounds_in_flight = std::max(1u, max_rounds_in_flight);
   self->state.namespaces = std::move(namespaces);
   self->state.history =
       core::channel_history<core::publication_ptr>{core::make_epoch(), history_meta_ttl};
@@ -359,7 +370,17 @@ broadcaster_actor::behavior_type broadcaster(
       },
       [self](flush_atom) {
         self->state.flush_scheduled = false;
-        flush_pending(self);
+        // While a round is still being written, what arrives joins the
+        // next one, sent when the last is done (round_done_atom).
+        if (self->state.rounds_in_flight < self->state.max_rounds_in_flight) {
+          flush_pending(self);
+        }
+      },
+      [self](round_done_atom) {
+        // What waited for this round, if anything, goes now.
+        if (--self->state.rounds_in_flight < self->state.max_rounds_in_flight) {
+          flush_pending(self);
+        }
       },
       [self](sweep_atom) {
         self->state.history.sweep(now());

@@ -45,7 +45,7 @@ void push_to_join_leave_subscribers(broadcaster_pointer self, const std::string&
       append_push(text);
       batch = core::make_text_batch(text, channel);
     }
-    self->send(entry.actor, deliver_atom::value, batch);
+    self->send(entry.actor, deliver_atom::value, batch, round_ticket_ptr{});
   }
 }
 

@@ -22,7 +22,10 @@ inline std::chrono::steady_clock::time_point now() {
 // unknown.
 core::history_options history_of(broadcaster_pointer self, const std::string& channel);
 
-// Forwards every pending publication to its channel's subscribers.
+// Forwards every pending publication to its channel's subscribers, as one
+// round with its round_ticket. Subscribe, unsubscribe and the like call it
+// whatever is in flight, so that a subscriber gets exactly what arrives
+// after it joined; publications wait for the round before (flush_atom).
 void flush_pending(broadcaster_pointer self);
 
 // Queues a publication for the round's fan-out and, unless `skip_history`,

@@ -8,9 +8,9 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
                                            broadcaster_actor broadcaster,
                                            std::weak_ptr<session_sink> sink) {
   return {
-      [sink](deliver_atom, core::frame_batch_ptr& batch) {
+      [sink](deliver_atom, core::frame_batch_ptr& batch, round_ticket_ptr& round) {
         if (auto session = sink.lock()) {
-          session->deliver(std::move(batch));
+          session->deliver(std::move(batch), std::move(round));
         }
       },
       [self, broadcaster](publish_atom, std::string& channel, core::publication_ptr& publication) {

@@ -72,11 +72,11 @@ struct hub::impl {
 };
 
 hub::hub(caf::actor_system& system, core::channel_namespaces namespaces,
-         std::chrono::seconds history_meta_ttl) {
+         std::chrono::seconds history_meta_ttl, unsigned max_rounds_in_flight) {
   auto counters = std::make_shared<broadcast_counters>();
   auto actor = system.spawn(broadcaster, counters,
                             std::make_shared<const core::channel_namespaces>(std::move(namespaces)),
-                            history_meta_ttl);
+                            history_meta_ttl, max_rounds_in_flight);
   impl_ = std::make_unique<impl>(impl{system, std::move(counters), std::move(actor)});
 }
 

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <random>
 
-#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -524,8 +523,7 @@ bool client_session::enforce_expiry() {
 
 void client_session::server_unsubscribe(std::string channel, std::uint32_t generation,
                                         bool push) {
-  boost::asio::post(ws_.get_executor(), [self = shared_self(), channel = std::move(channel),
-                                         generation, push] {
+  run_in_order([self = shared_self(), channel = std::move(channel), generation, push] {
     auto it = self->channels_.find(channel);
     if (it == self->channels_.end() || it->second != generation) {
       return;  // meant for a subscription the client already left
@@ -549,10 +547,10 @@ void client_session::server_disconnect(std::uint32_t code, std::string reason) {
     code = cp::disconnects::force_no_reconnect.code;
     reason = std::string{cp::disconnects::force_no_reconnect.reason};
   }
-  boost::asio::post(ws_.get_executor(),
-                    [self = shared_self(), code, reason = std::move(reason)] {
-                      self->start_close(static_cast<std::uint16_t>(code), reason, false);
-                    });
+  // In order with the deliveries before it: they go out first.
+  run_in_order([self = shared_self(), code, reason = std::move(reason)] {
+    self->start_close(static_cast<std::uint16_t>(code), reason, false);
+  });
 }
 
 void client_session::schedule_ping() {

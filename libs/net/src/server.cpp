@@ -13,6 +13,7 @@
 #include "listener.hpp"
 #include "server_context.hpp"
 #include "websocket_session.hpp"
+#include "write_scheduler.hpp"
 
 namespace herald::net {
 
@@ -90,7 +91,12 @@ std::string server::start() {
   self.endpoint_text = bound.address().to_string() + ":" + std::to_string(bound.port());
   self.acceptor->run();
   for (auto& context : self.contexts) {
-    self.threads.emplace_back([ctx = context.get()] { ctx->run(); });
+    self.threads.emplace_back([ctx = context.get()] {
+      // The thread's sessions are made on it and take its scheduler.
+      write_scheduler scheduler(*ctx);
+      const write_scheduler::binding bound(scheduler);
+      ctx->run();
+    });
   }
   return {};
 }

@@ -6,6 +6,7 @@
 
 #include "herald/core/metrics.hpp"
 #include "herald/core/websocket_frame.hpp"
+#include "write_scheduler.hpp"
 
 namespace herald::net {
 namespace {
@@ -30,12 +31,13 @@ std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
 
 }  // namespace
 
-websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket,
-                                         server_context& ctx, core::protocol protocol)
+websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
+                                         core::protocol protocol)
     : ws_(std::move(socket), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
       ctx_(ctx),
       figures_(ctx.counters.by_protocol[core::index_of(protocol)]),
-      close_deadline_(ws_.get_executor()) {}
+      close_deadline_(ws_.get_executor()),
+      scheduler_(write_scheduler::current()) {}
 
 websocket_transport::~websocket_transport() {
   finish();
@@ -54,8 +56,8 @@ void websocket_transport::accept(request upgrade, websocket::stream_base::timeou
   ws_.auto_fragment(false);
   ws_.text(true);
   connection_ = std::move(connection);
-  ws_.async_accept(upgrade, beast::bind_front_handler(&websocket_transport::on_accept,
-                                                      shared_from_this()));
+  ws_.async_accept(upgrade,
+                   beast::bind_front_handler(&websocket_transport::on_accept, shared_from_this()));
 }
 
 void websocket_transport::on_accept(beast::error_code ec) {
@@ -80,19 +82,22 @@ void websocket_transport::await_message() {
   // frame begins. Until then the connection holds no message buffer, and
   // most push clients never send one. (Not zero bytes: Beast's UTF-8
   // checker dereferences the empty buffer.)
-  ws_.async_read_some(boost::asio::buffer(&first_byte_, 1),
-                      beast::bind_front_handler(&websocket_transport::on_message_start,
-                                                shared_from_this()));
+  ws_.async_read_some(
+      boost::asio::buffer(&first_byte_, 1),
+      beast::bind_front_handler(&websocket_transport::on_message_start, shared_from_this()));
 }
 
 void websocket_transport::on_message_start(beast::error_code ec, std::size_t bytes) {
+  if (scheduler_ != nullptr) {
+    scheduler_->note_read();
+  }
   if (ec) {
     read_failed(ec);
     return;
   }
   if (bytes > 0) {
-    buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(bytes),
-                                            boost::asio::buffer(&first_byte_, bytes)));
+    buffer_.commit(
+        boost::asio::buffer_copy(buffer_.prepare(bytes), boost::asio::buffer(&first_byte_, bytes)));
   }
   if (ws_.is_message_done()) {
     on_read(ec, bytes);  // a message of at most one byte, read whole
@@ -120,6 +125,9 @@ void websocket_transport::read_failed(beast::error_code ec) {
 
 void websocket_transport::on_read(beast::error_code ec,
                                   std::size_t /*bytes: the whole message is in buffer_*/) {
+  if (scheduler_ != nullptr) {
+    scheduler_->note_read();
+  }
   if (ec) {
     read_failed(ec);
     return;
@@ -141,13 +149,34 @@ void websocket_transport::send_text(std::string_view text) {
   enqueue(core::make_text_batch(text));
 }
 
-void websocket_transport::deliver(core::frame_batch_ptr batch) {
-  boost::asio::post(ws_.get_executor(),
-                    [self = shared_from_this(), batch = std::move(batch)]() mutable {
-                      if (self->wants(*batch)) {
-                        self->enqueue(std::move(batch));
-                      }
-                    });
+void websocket_transport::deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) {
+  if (scheduler_ != nullptr) {
+    scheduler_->hand_over(scheduled_self(), std::move(batch), std::move(round));
+    return;
+  }
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), batch = std::move(batch),
+                                         round = std::move(round)]() mutable {
+    self->receive(std::move(batch));
+  });
+}
+
+void websocket_transport::receive(core::frame_batch_ptr batch) {
+  if (wants(*batch)) {
+    enqueue(std::move(batch));
+  }
+}
+
+void websocket_transport::run_in_order(std::function<void()> task) {
+  if (scheduler_ != nullptr) {
+    scheduler_->hand_over(std::move(task));
+    return;
+  }
+  boost::asio::post(ws_.get_executor(), std::move(task));
+}
+
+std::shared_ptr<scheduled_session> websocket_transport::scheduled_self() {
+  // Aliasing: scheduled_session is a private base.
+  return std::shared_ptr<scheduled_session>(shared_from_this(), this);
 }
 
 void websocket_transport::enqueue(core::frame_batch_ptr batch) {
@@ -166,8 +195,25 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
   // Frames can arrive while the 101 is still being written (a /ws session
   // subscribes before it); they wait for on_accept.
   if (accepted_) {
-    socket.flush();
+    request_write();
   }
+}
+
+void websocket_transport::request_write() {
+  if (write_requested_) {
+    return;
+  }
+  if (scheduler_ == nullptr) {
+    ws_.next_layer().flush();  // not made on an I/O thread (never in the server)
+    return;
+  }
+  write_requested_ = true;
+  scheduler_->schedule_write(scheduled_self());
+}
+
+void websocket_transport::write_pending() {
+  write_requested_ = false;
+  ws_.next_layer().flush();
 }
 
 void websocket_transport::begin_shutdown() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 #include "herald/actors/session_sink.hpp"
 #include "http_responses.hpp"
 #include "server_context.hpp"
+#include "write_scheduler.hpp"
 
 namespace herald::net {
 
@@ -31,9 +33,10 @@ namespace websocket = beast::websocket;
 // session_sink calls may come from any thread.
 class websocket_transport : public std::enable_shared_from_this<websocket_transport>,
                             public actors::session_sink,
-                            public live_session {
+                            public live_session,
+                            private scheduled_session {
  public:
-  void deliver(core::frame_batch_ptr batch) final;
+  void deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) final;
   void begin_shutdown() final;  // flush what is queued, then shutdown_close()
   void abort() final;           // cut the connection now
 
@@ -53,6 +56,10 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // out, so that every later publication is queued behind it.
   void accept(request upgrade, websocket::stream_base::timeout timeouts,
               actors::connection_handle connection);
+
+  // Runs `task` on the session's thread, after the deliveries handed over
+  // before it (for what the connection actor sends besides deliveries).
+  void run_in_order(std::function<void()> task);
 
   // Queues `text` as one text frame.
   void send_text(std::string_view text);
@@ -90,6 +97,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   bool closing_ = false;
   bool shutting_down_ = false;
   bool finished_ = false;
+  bool write_requested_ = false;  // in this thread's write_scheduler pass
 
  private:
   void on_accept(beast::error_code ec);
@@ -98,10 +106,18 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void on_read(beast::error_code ec, std::size_t bytes);
   void read_failed(beast::error_code ec);
   void enqueue(core::frame_batch_ptr batch);
+  // The queue goes out in this thread's next write pass (write_scheduler).
+  void request_write();
+  void receive(core::frame_batch_ptr batch) final;
+  void write_pending() final;
+  std::shared_ptr<scheduled_session> scheduled_self();
 
   beast::flat_buffer buffer_;
   char first_byte_ = 0;  // where a message's first byte lands; see await_message()
   boost::asio::steady_timer close_deadline_;
+  // The scheduler of the thread that made the session, which runs all its
+  // handlers; null only outside the server's I/O threads.
+  write_scheduler* const scheduler_;
 };
 
 }  // namespace herald::net

@@ -67,6 +67,10 @@ struct broadcaster_state {
   std::vector<pending_channel> pending;
   std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
   bool flush_scheduled = false;
+  // Rounds sent whose deliveries are not all written yet (round_ticket): a
+  // flush_atom sends the pending publications only when none is.
+  unsigned rounds_in_flight = 0;
+  unsigned max_rounds_in_flight = 1;  // at least 1
   std::shared_ptr<const core::channel_namespaces> namespaces;
   // Per-channel history of the channels whose options keep one; the epoch
   // is new with every start, so a client's position from an earlier run is
@@ -90,7 +94,8 @@ struct broadcaster_state {
 
 using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_state>;
 
-// Spawn with `system.spawn(broadcaster, counters, namespaces, history_meta_ttl)`. Monitors every subscriber and
+// Spawn with `system.spawn(broadcaster, counters, namespaces, history_meta_ttl,
+// max_rounds_in_flight)`. Monitors every subscriber and
 // forgets it on its down message, so a connection that dies without saying
 // goodbye never leaks a subscription.
 //
@@ -99,13 +104,17 @@ using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_stat
 // mailbox; the flush then sends each subscriber one message holding all of
 // its channel's new frames: for /ws subscribers one frame per publication,
 // for client-protocol subscribers one frame holding the round's pushes
-// joined by newlines (built only if the channel has such subscribers). Under load a message, a post and a write carry
-// many publications; at low rates the batch holds one and adds no delay.
+// joined by newlines (built only if the channel has such subscribers). A
+// round's deliveries share a round_ticket; while `max_rounds_in_flight`
+// rounds are still being written, new publications wait and join the next
+// round. Under load a message and a write carry many publications; at low
+// rates a round holds one and adds no delay.
 // Subscription changes flush first, so a subscriber gets exactly the
 // publications that arrive after it joined.
 broadcaster_actor::behavior_type broadcaster(
     broadcaster_pointer self, std::shared_ptr<broadcast_counters> counters,
     std::shared_ptr<const core::channel_namespaces> namespaces,
-    std::chrono::seconds history_meta_ttl = std::chrono::seconds{0});
+    std::chrono::seconds history_meta_ttl = std::chrono::seconds{0},
+    unsigned max_rounds_in_flight = 1);
 
 }  // namespace herald::actors

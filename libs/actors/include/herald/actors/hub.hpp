@@ -77,9 +77,12 @@ class hub {
  public:
   // `namespaces` gives each channel its options (history, ...); a channel's
   // history metadata (epoch, offset) is forgotten `history_meta_ttl` after
-  // its last use (0: kept for the process's life).
+  // its last use (0: kept for the process's life). At most
+  // `max_rounds_in_flight` broadcaster rounds are being written at once
+  // (round_ticket; the server passes its I/O thread count).
   hub(caf::actor_system& system, core::channel_namespaces namespaces,
-      std::chrono::seconds history_meta_ttl = std::chrono::seconds{0});
+      std::chrono::seconds history_meta_ttl = std::chrono::seconds{0},
+      unsigned max_rounds_in_flight = 1);
   ~hub();
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;

@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "herald/actors/api_call.hpp"
+#include "herald/actors/round_ticket.hpp"
 #include "herald/core/client_requests.hpp"
 #include "herald/core/frame.hpp"
 
@@ -23,6 +24,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::client_identity)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::channel_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::connect_reply_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::api_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::round_ticket_ptr)
 
 namespace herald::actors {
 
@@ -43,6 +45,7 @@ using kick_atom = caf::atom_constant<caf::atom("kick")>;
 using disconnect_atom = caf::atom_constant<caf::atom("disconnect")>;
 using api_atom = caf::atom_constant<caf::atom("api")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using round_done_atom = caf::atom_constant<caf::atom("round_done")>;
 
 // One per WebSocket connection. The broadcaster delivers batches of frames to it; its
 // session hands it the client's publications and tells it when the socket
@@ -56,7 +59,7 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 // kick_atom (the server ended the subscription of that generation; true:
 // tell the client with an unsubscribe push) and disconnect_atom (the server API disconnects it).
 using connection_actor =
-    caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr>,
+    caf::typed_actor<caf::reacts_to<deliver_atom, core::frame_batch_ptr, round_ticket_ptr>,
                      caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
                      caf::reacts_to<hello_atom, core::client_identity>,
                      caf::reacts_to<connect_atom, core::connect_reply_request>,
@@ -99,6 +102,7 @@ using broadcaster_actor =
                      caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
                      caf::reacts_to<api_atom, api_call>,
                      caf::reacts_to<flush_atom>,
+                     caf::reacts_to<round_done_atom>,
                      caf::reacts_to<sweep_atom>,
                      caf::replies_to<stats_atom>::with<broadcaster_stats>>;
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "herald/actors/round_ticket.hpp"
 #include "herald/core/frame.hpp"
 
 namespace herald::actors {
@@ -17,7 +18,9 @@ class session_sink {
  public:
   virtual ~session_sink() = default;
 
-  virtual void deliver(core::frame_batch_ptr batch) = 0;
+  // `round`, when set, is held until the batch is written or dropped (see
+  // round_ticket); replies and other single deliveries carry none.
+  virtual void deliver(core::frame_batch_ptr batch, round_ticket_ptr round) = 0;
 
   // Client protocol only: the server ended the subscription to `channel`
   // that the session's join of `generation` made (the server API's

@@ -1,0 +1,104 @@
+#include "write_scheduler.hpp"
+
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+namespace herald::net {
+
+namespace {
+
+thread_local write_scheduler* this_thread_scheduler = nullptr;
+
+}  // namespace
+
+write_scheduler* write_scheduler::current() noexcept {
+  return this_thread_scheduler;
+}
+
+write_scheduler::binding::binding(write_scheduler& scheduler) noexcept {
+  this_thread_scheduler = &scheduler;
+}
+
+write_scheduler::binding::~binding() {
+  this_thread_scheduler = nullptr;
+}
+
+void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session,
+                                core::frame_batch_ptr batch, actors::round_ticket_ptr round) {
+  const std::lock_guard lock(mutex_);
+  inbox_.push_back({std::move(session), std::move(batch), std::move(round), {}});
+  if (!pass_posted_) {
+    post_pass_locked();
+  }
+}
+
+void write_scheduler::hand_over(std::function<void()> task) {
+  const std::lock_guard lock(mutex_);
+  inbox_.push_back({nullptr, nullptr, nullptr, std::move(task)});
+  if (!pass_posted_) {
+    post_pass_locked();
+  }
+}
+
+void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session) {
+  to_write_.push_back(std::move(session));
+  const std::lock_guard lock(mutex_);
+  if (!pass_posted_) {
+    post_pass_locked();
+  }
+}
+
+void write_scheduler::post_pass_locked() {
+  pass_posted_ = true;
+  boost::asio::post(context_, [this] { run_pass(); });
+}
+
+void write_scheduler::take_handed_over() {
+  {
+    const std::lock_guard lock(mutex_);
+    taken_.swap(inbox_);
+  }
+  for (auto& item : taken_) {
+    if (item.session) {
+      item.session->receive(std::move(item.batch));
+      if (item.round && (rounds_.empty() || rounds_.back() != item.round)) {
+        rounds_.push_back(std::move(item.round));
+      }
+    } else {
+      item.task();
+    }
+  }
+  taken_.clear();
+}
+
+void write_scheduler::run_pass() {
+  if (deferrals_ == 0) {
+    deferral_start_ = std::chrono::steady_clock::now();
+  }
+  take_handed_over();
+  // Reads ran since the last turn: more input may be buffered behind them,
+  // so they go first (each read waits one turn of the queue).
+  if (reads_ != reads_seen_ && deferrals_ < limit_.turns &&
+      std::chrono::steady_clock::now() - deferral_start_ < limit_.time) {
+    ++deferrals_;
+    reads_seen_ = reads_;
+    boost::asio::post(context_, [this] { run_pass(); });
+    return;
+  }
+  deferrals_ = 0;
+  reads_seen_ = reads_;
+  writing_.swap(to_write_);
+  for (auto& session : writing_) {
+    session->write_pending();
+  }
+  writing_.clear();
+  rounds_.clear();  // may tell the broadcaster to send its next round
+  const std::lock_guard lock(mutex_);
+  pass_posted_ = false;
+  if (!inbox_.empty() || !to_write_.empty()) {
+    post_pass_locked();
+  }
+}
+
+}  // namespace herald::net
