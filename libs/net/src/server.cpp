@@ -28,6 +28,10 @@ struct server::impl {
   // One io_context per worker thread (concurrency hint 1): a connection
   // lives on one thread, so its handlers need no strand and no lock.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
+  // One per context, bound to its thread while it runs. They outlive the
+  // threads: actors may still hand deliveries over until hub.stop(), after
+  // the threads are gone (those are dropped with the scheduler).
+  std::vector<std::unique_ptr<write_scheduler>> schedulers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::shared_ptr<listener> acceptor;
@@ -49,6 +53,9 @@ struct server::impl {
     // Sessions still referenced by pending handlers are destroyed with
     // their io_context, before the server_context they point to.
     acceptor.reset();
+    // What the inboxes still hold (sessions among it) goes first, while
+    // the sessions' contexts still exist.
+    schedulers.clear();
     contexts.clear();
   }
 };
@@ -72,6 +79,7 @@ std::string server::start() {
   std::vector<asio::io_context*> raw_contexts;
   for (unsigned i = 0; i < workers; ++i) {
     self.contexts.push_back(std::make_unique<asio::io_context>(1));
+    self.schedulers.push_back(std::make_unique<write_scheduler>(*self.contexts.back()));
     raw_contexts.push_back(self.contexts.back().get());
     self.guards.push_back(asio::make_work_guard(*self.contexts.back()));
   }
@@ -90,11 +98,10 @@ std::string server::start() {
   const auto bound = self.acceptor->local_endpoint();
   self.endpoint_text = bound.address().to_string() + ":" + std::to_string(bound.port());
   self.acceptor->run();
-  for (auto& context : self.contexts) {
-    self.threads.emplace_back([ctx = context.get()] {
+  for (std::size_t i = 0; i < self.contexts.size(); ++i) {
+    self.threads.emplace_back([ctx = self.contexts[i].get(), scheduler = self.schedulers[i].get()] {
       // The thread's sessions are made on it and take its scheduler.
-      write_scheduler scheduler(*ctx);
-      const write_scheduler::binding bound(scheduler);
+      const write_scheduler::binding bound(*scheduler);
       ctx->run();
     });
   }

@@ -43,6 +43,9 @@ void write_scheduler::hand_over(std::function<void()> task) {
 
 void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session) {
   to_write_.push_back(std::move(session));
+  if (in_pass_) {
+    return;  // the running pass writes it, or queues itself again
+  }
   const std::lock_guard lock(mutex_);
   if (!pass_posted_) {
     post_pass_locked();
@@ -76,7 +79,9 @@ void write_scheduler::run_pass() {
   if (deferrals_ == 0) {
     deferral_start_ = std::chrono::steady_clock::now();
   }
+  in_pass_ = true;
   take_handed_over();
+  in_pass_ = false;
   // Reads ran since the last turn: more input may be buffered behind them,
   // so they go first (each read waits one turn of the queue).
   if (reads_ != reads_seen_ && deferrals_ < limit_.turns &&

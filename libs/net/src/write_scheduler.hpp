@@ -113,6 +113,7 @@ class write_scheduler {
   std::uint64_t reads_seen_ = 0;  // reads_ when the last turn of a pass ended
   std::chrono::steady_clock::time_point deferral_start_{};
   unsigned deferrals_ = 0;  // turns the current pass has waited
+  bool in_pass_ = false;    // applying what was handed over (pass_posted_ is set)
 };
 
 }  // namespace herald::net
