@@ -56,8 +56,7 @@ actors::connection_actor spawn_subscribed(deterministic_system& sys,
 
 TEST_CASE("a connection actor joins its channel and receives publications") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"news"});
@@ -77,8 +76,7 @@ TEST_CASE("a connection actor joins its channel and receives publications") {
 
 TEST_CASE("a publication fans out to N subscribers as one shared frame") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   constexpr int subscriber_count = 50;
   std::vector<std::shared_ptr<recording_sink>> sinks;
   std::vector<actors::connection_actor> conns;
@@ -112,8 +110,7 @@ TEST_CASE("a publication fans out to N subscribers as one shared frame") {
 
 TEST_CASE("a client's publications go through its connection actor in order") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto publisher_sink = std::make_shared<recording_sink>();
   auto reader_sink = std::make_shared<recording_sink>();
   auto reader = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{reader_sink},
@@ -142,8 +139,7 @@ TEST_CASE("a client's publications go through its connection actor in order") {
 
 TEST_CASE("the broadcaster forgets a connection on its down message") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto staying = std::make_shared<recording_sink>();
   auto leaving = std::make_shared<recording_sink>();
   auto stay = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{staying},
@@ -170,8 +166,7 @@ TEST_CASE("the broadcaster forgets a connection on its down message") {
 
 TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"a"});
@@ -195,8 +190,7 @@ TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
 
 TEST_CASE("a connection whose session is gone drops deliveries") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
   auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
                                std::string{"c"});
@@ -228,8 +222,7 @@ TEST_CASE("a hub's connection handle closes its actor when dropped") {
 
 TEST_CASE("closing the broadcaster ends every connection actor with it") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   std::vector<std::shared_ptr<recording_sink>> sinks;
   for (int i = 0; i < 3; ++i) {
     sinks.push_back(std::make_shared<recording_sink>());
@@ -246,8 +239,7 @@ TEST_CASE("closing the broadcaster ends every connection actor with it") {
 
 TEST_CASE("publications that arrive in one round reach each subscriber as one shared batch") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   std::vector<std::shared_ptr<recording_sink>> sinks;
   std::vector<actors::connection_actor> conns;
   for (int i = 0; i < 3; ++i) {
@@ -271,8 +263,7 @@ TEST_CASE("publications that arrive in one round reach each subscriber as one sh
     CHECK(sink->batches.front()->bytes == 5);
   }
   // A later round is a new batch.
-  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"},
-                 publication_of("5"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"c"}, publication_of("5"));
   sys.run();
   CHECK(sinks.front()->batches.size() == 2);
   auto stats = stats_of(sys, broadcaster);
@@ -287,8 +278,7 @@ TEST_CASE("publications that arrive in one round reach each subscriber as one sh
 
 TEST_CASE("a round's channels are batched separately and only to their subscribers") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto only_a = std::make_shared<recording_sink>();
   auto only_b = std::make_shared<recording_sink>();
   auto a = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{only_a},
@@ -296,12 +286,9 @@ TEST_CASE("a round's channels are batched separately and only to their subscribe
   auto b = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{only_b},
                             std::string{"b"});
   sys.run();
-  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
-                 publication_of("a1"));
-  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"b"},
-                 publication_of("b1"));
-  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"},
-                 publication_of("a2"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"}, publication_of("a1"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"b"}, publication_of("b1"));
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"a"}, publication_of("a2"));
   sys.run();
   CHECK(only_a->received() == std::vector<std::string>{"a1", "a2"});
   CHECK(only_a->batches.size() == 1);
@@ -314,8 +301,7 @@ TEST_CASE("a round's channels are batched separately and only to their subscribe
 
 TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto early = std::make_shared<recording_sink>();
   auto late = std::make_shared<recording_sink>();
   auto first = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{early},
@@ -336,15 +322,14 @@ TEST_CASE("a subscriber joining mid-round gets only what arrives after it joined
   sys.run();
 }
 
-
 TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in one frame") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto sink = std::make_shared<recording_sink>();
-  auto conn = sys.system.spawn(actors::connection, broadcaster,
-                               std::weak_ptr<actors::session_sink>{sink});
-  caf::anon_send(conn, actors::join_atom::value, std::string{"news"}, herald::test::join_request_for(7));
+  auto conn =
+      sys.system.spawn(actors::connection, broadcaster, std::weak_ptr<actors::session_sink>{sink});
+  caf::anon_send(conn, actors::join_atom::value, std::string{"news"},
+                 herald::test::join_request_for(7));
   sys.run();
   caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
                  core::make_publication(R"({"a":1})"));
@@ -371,15 +356,15 @@ TEST_CASE("a client-protocol subscriber gets its reply, then a round's pushes in
 
 TEST_CASE("one channel serves both protocols, each in its own form") {
   deterministic_system sys;
-  auto broadcaster =
-      spawn_broadcaster(sys);
+  auto broadcaster = spawn_broadcaster(sys);
   auto seed_sink = std::make_shared<recording_sink>();
   auto client_sink = std::make_shared<recording_sink>();
   auto seed = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{seed_sink},
                                std::string{"broadcast"});
   auto client = sys.system.spawn(actors::connection, broadcaster,
                                  std::weak_ptr<actors::session_sink>{client_sink});
-  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"}, herald::test::join_request_for(2));
+  caf::anon_send(client, actors::join_atom::value, std::string{"broadcast"},
+                 herald::test::join_request_for(2));
   sys.run();
   // From an API or client-protocol publisher: no /ws frame yet, the
   // broadcaster frames the data for /ws itself.
@@ -408,7 +393,8 @@ TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
   auto first_sink = std::make_shared<recording_sink>();
   auto first = sys.system.spawn(actors::connection, broadcaster,
                                 std::weak_ptr<actors::session_sink>{first_sink});
-  caf::anon_send(first, actors::join_atom::value, std::string{"feed"}, herald::test::join_request_for(1, true));
+  caf::anon_send(first, actors::join_atom::value, std::string{"feed"},
+                 herald::test::join_request_for(1, true));
   sys.run();
   REQUIRE(first_sink->received().size() == 1);
   const auto joined = boost::json::parse(herald::test::payload_of(first_sink->received()[0]));
@@ -549,7 +535,7 @@ TEST_CASE("with a limit of two rounds in flight, the third waits for the first")
                    publication_of(data));
     sys.run();
   }
-  CHECK(sink->batches.size() == 2);  // "1" and "2", one round each
+  CHECK(sink->batches.size() == 2);                    // "1" and "2", one round each
   sink->held_rounds.erase(sink->held_rounds.begin());  // the first round is written
   sys.run();
   REQUIRE(sink->batches.size() == 3);
@@ -558,6 +544,39 @@ TEST_CASE("with a limit of two rounds in flight, the third waits for the first")
 
   sink->held_rounds.clear();
   caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+  sys.run();
+}
+
+TEST_CASE("rounds whose deliveries reach no live session do not hold the next") {
+  deterministic_system sys;
+  auto broadcaster = spawn_broadcaster(sys);
+  auto gone = std::make_shared<recording_sink>();
+  auto conn = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{gone},
+                               std::string{"news"});
+  sys.run();
+  gone.reset();  // the session closed; its actor has not yet
+  for (const char* data : {"1", "2", "3"}) {
+    caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                   publication_of(data));
+    caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"empty"},
+                   publication_of(data));
+    sys.run();
+  }
+  // Each round's ticket went with its dropped deliveries: a new subscriber
+  // gets the next publication at once.
+  auto sink = std::make_shared<recording_sink>();
+  auto live = spawn_subscribed(sys, broadcaster, std::weak_ptr<actors::session_sink>{sink},
+                               std::string{"news"});
+  sys.run();
+  caf::anon_send(broadcaster, actors::publish_atom::value, std::string{"news"},
+                 publication_of("4"));
+  sys.run();
+  CHECK(sink->received() == std::vector<std::string>{"4"});
+  CHECK(stats_of(sys, broadcaster).publications == 7);
+
+  caf::anon_send_exit(conn, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(live, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
   sys.run();
 }

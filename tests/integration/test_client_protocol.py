@@ -113,6 +113,26 @@ def test_malformed_commands_disconnect_with_3501(server, frame):
     hh.run(main())
 
 
+def test_replies_before_a_bad_command_go_out_before_the_close(server):
+    """Replies to the commands of a frame that precede the one that closes
+    the connection are written first, although the session's writes wait
+    for its thread's write pass."""
+    async def main():
+        ws, _ = await connected(server)
+        # The module's server lets anonymous clients in but not publish:
+        # the session answers 103 itself, at once.
+        await ws.send('{"publish":{"channel":"c","data":1},"id":2}\n{}')
+        received = []
+        try:
+            while True:
+                received.append(await asyncio.wait_for(ws.recv(), 10))
+        except websockets.ConnectionClosed as closed:
+            assert (closed.rcvd.code, closed.rcvd.reason) == (3501, "bad request")
+        assert [json.loads(line) for frame in received for line in frame.split("\n")] == \
+            [{"id": 2, "error": {"code": 103, "message": "permission denied"}}]
+    hh.run(main())
+
+
 def test_commands_before_connect_and_binary_frames_disconnect(server):
     async def main():
         ws = await open_client(server)

@@ -23,17 +23,32 @@ using herald::core::frame_batch_ptr;
 using herald::net::scheduled_session;
 using herald::net::write_scheduler;
 
-// Records what the scheduler makes of it, in one shared log.
-class fake_session : public scheduled_session {
+// Records what the scheduler makes of it, in one shared log. Like a real
+// session, what it receives asks for a write, once until it is written.
+class fake_session : public scheduled_session, public std::enable_shared_from_this<fake_session> {
  public:
-  fake_session(std::string name, std::vector<std::string>& log)
-      : name_(std::move(name)), log_(log) {}
-  void receive(frame_batch_ptr batch) override { log_.push_back(name_ + " got " + batch->channel); }
-  void write_pending() override { log_.push_back(name_ + " wrote"); }
+  fake_session(std::string name, std::vector<std::string>& log, write_scheduler& scheduler)
+      : name_(std::move(name)), log_(log), scheduler_(scheduler) {}
+  void receive(frame_batch_ptr batch) override {
+    log_.push_back(name_ + " got " + batch->channel);
+    request_write();
+  }
+  void write_pending() override {
+    write_requested_ = false;
+    log_.push_back(name_ + " wrote");
+  }
+  void request_write() {
+    if (!write_requested_) {
+      write_requested_ = true;
+      scheduler_.schedule_write(shared_from_this());
+    }
+  }
 
  private:
   std::string name_;
   std::vector<std::string>& log_;
+  write_scheduler& scheduler_;
+  bool write_requested_ = false;
 };
 
 frame_batch_ptr batch_named(std::string name) {
@@ -47,13 +62,13 @@ frame_batch_ptr batch_named(std::string name) {
 constexpr herald::net::write_deferral_limit turns_only{64, std::chrono::hours{1}};
 
 struct scheduler_fixture {
+  std::vector<std::string> log;  // first: tickets the scheduler holds may log as it goes
   boost::asio::io_context context{1};
   write_scheduler scheduler{context, turns_only};
   write_scheduler::binding bound{scheduler};
-  std::vector<std::string> log;
 
   std::shared_ptr<fake_session> session(std::string name) {
-    return std::make_shared<fake_session>(std::move(name), log);
+    return std::make_shared<fake_session>(std::move(name), log, scheduler);
   }
 };
 
@@ -70,7 +85,7 @@ void keep_reading(boost::asio::io_context& context, write_scheduler& scheduler,
   ++turns;
   scheduler.note_read();
   if (turns == 1) {
-    scheduler.schedule_write(session);
+    session->request_write();
   }
   boost::asio::post(context, [&context, &scheduler, session, &turns, limit, &log] {
     keep_reading(context, scheduler, session, turns, limit, log);
@@ -106,7 +121,8 @@ TEST_CASE("deliveries and tasks from another thread arrive in the order handed o
   });
   actor.join();
   f.context.poll();
-  CHECK(f.log == std::vector<std::string>{"a got 1", "task", "b got 2", "a got 3"});
+  CHECK(f.log ==
+        std::vector<std::string>{"a got 1", "task", "b got 2", "a got 3", "a wrote", "b wrote"});
 }
 
 TEST_CASE("a pass writes each scheduled session once, after the deliveries it took") {
@@ -114,24 +130,25 @@ TEST_CASE("a pass writes each scheduled session once, after the deliveries it to
   auto a = f.session("a");
   auto b = f.session("b");
   f.scheduler.hand_over(a, batch_named("1"), nullptr);
-  f.scheduler.schedule_write(a);
-  f.scheduler.schedule_write(b);
+  f.scheduler.hand_over(a, batch_named("2"), nullptr);
+  b->request_write();
   CHECK(f.log.empty());  // nothing happens before the thread runs the pass
   f.context.poll();
-  CHECK(f.log == std::vector<std::string>{"a got 1", "a wrote", "b wrote"});
+  // a asked once for both batches; b was waiting before the pass began.
+  CHECK(f.log == std::vector<std::string>{"a got 1", "a got 2", "b wrote", "a wrote"});
 
-  // A later schedule starts a new pass.
-  f.scheduler.schedule_write(b);
+  // A later request starts a new pass.
+  b->request_write();
   f.context.restart();
   f.context.poll();
   CHECK(f.log.back() == "b wrote");
-  CHECK(f.log.size() == 4);
+  CHECK(f.log.size() == 5);
 }
 
 TEST_CASE("with nothing read, a pass writes at its first turn") {
   scheduler_fixture f;
   auto a = f.session("a");
-  f.scheduler.schedule_write(a);
+  a->request_write();
   CHECK(f.context.run_one() == 1);
   CHECK(f.log == std::vector<std::string>{"a wrote"});
 }
@@ -169,8 +186,6 @@ TEST_CASE("a round is let go once the pass that took it has written it") {
     f.scheduler.hand_over(a, batch_named("1"), round);
     f.scheduler.hand_over(b, batch_named("1"), round);
   }
-  f.scheduler.schedule_write(a);
-  f.scheduler.schedule_write(b);
   f.context.poll();
   CHECK(f.log ==
         std::vector<std::string>{"a got 1", "b got 1", "a wrote", "b wrote", "round done"});
@@ -190,4 +205,28 @@ TEST_CASE("a round waits with the writes while reads make progress") {
   }
   f.context.poll();
   CHECK(f.log == std::vector<std::string>{"a got 1", "reads done", "a wrote", "round done"});
+}
+
+TEST_CASE("what is handed over while a pass runs goes out in the next pass") {
+  scheduler_fixture f;
+  auto a = f.session("a");
+  auto b = f.session("b");
+  f.scheduler.hand_over(a, batch_named("1"), nullptr);
+  // Runs inside the pass, as an actor on another thread may hand over then.
+  f.scheduler.hand_over([&] { f.scheduler.hand_over(b, batch_named("2"), nullptr); });
+  f.context.poll();
+  CHECK(f.log == std::vector<std::string>{"a got 1", "a wrote", "b got 2", "b wrote"});
+}
+
+TEST_CASE("a scheduler destroyed with work in its inbox lets go of it") {
+  std::vector<std::string> log;
+  boost::asio::io_context context{1};
+  {
+    write_scheduler scheduler{context};
+    auto a = std::make_shared<fake_session>("a", log, scheduler);
+    scheduler.hand_over(
+        a, batch_named("1"),
+        std::make_shared<const herald::actors::round_ticket>([&] { log.push_back("round done"); }));
+  }
+  CHECK(log == std::vector<std::string>{"round done"});  // never received, never written
 }

@@ -369,16 +369,18 @@ broadcaster_actor::behavior_type broadcaster(
         }
       },
       [self](flush_atom) {
-        self->state.flush_scheduled = false;
-        // While a round is still being written, what arrives joins the
-        // next one, sent when the last is done (round_done_atom).
+        // While the most rounds are still being written, what arrives joins
+        // the next one, sent when one is done (round_done_atom); meanwhile
+        // flush_scheduled stays set, so publications send no more flushes.
         if (self->state.rounds_in_flight < self->state.max_rounds_in_flight) {
+          self->state.flush_scheduled = false;
           flush_pending(self);
         }
       },
       [self](round_done_atom) {
         // What waited for this round, if anything, goes now.
         if (--self->state.rounds_in_flight < self->state.max_rounds_in_flight) {
+          self->state.flush_scheduled = false;
           flush_pending(self);
         }
       },

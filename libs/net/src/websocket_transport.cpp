@@ -88,12 +88,12 @@ void websocket_transport::await_message() {
 }
 
 void websocket_transport::on_message_start(beast::error_code ec, std::size_t bytes) {
-  if (scheduler_ != nullptr) {
-    scheduler_->note_read();
-  }
   if (ec) {
     read_failed(ec);
     return;
+  }
+  if (scheduler_ != nullptr) {
+    scheduler_->note_read();
   }
   if (bytes > 0) {
     buffer_.commit(
@@ -125,12 +125,12 @@ void websocket_transport::read_failed(beast::error_code ec) {
 
 void websocket_transport::on_read(beast::error_code ec,
                                   std::size_t /*bytes: the whole message is in buffer_*/) {
-  if (scheduler_ != nullptr) {
-    scheduler_->note_read();
-  }
   if (ec) {
     read_failed(ec);
     return;
+  }
+  if (scheduler_ != nullptr) {
+    scheduler_->note_read();
   }
   ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
   if (!closing_) {
@@ -244,7 +244,12 @@ void websocket_transport::start_close(std::uint16_t code, std::string_view reaso
   closing_ = true;
   close_code_ = code;
   if (!keep_queued) {
-    // An error close: what was not started is never sent.
+    // An error close: what was queued before it goes out as far as the
+    // socket takes it now (it would have, had it not waited for this
+    // thread's write pass); what the socket does not take is never sent.
+    if (accepted_ && write_requested_) {
+      ws_.next_layer().flush();
+    }
     ws_.next_layer().queue().drop_pending();
   }
   if (!accepted_) {

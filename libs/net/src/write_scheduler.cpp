@@ -53,8 +53,8 @@ void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session)
 }
 
 void write_scheduler::post_pass_locked() {
-  pass_posted_ = true;
   boost::asio::post(context_, [this] { run_pass(); });
+  pass_posted_ = true;  // only once it is posted: a throwing post leaves it clear
 }
 
 void write_scheduler::take_handed_over() {
@@ -79,9 +79,14 @@ void write_scheduler::run_pass() {
   if (deferrals_ == 0) {
     deferral_start_ = std::chrono::steady_clock::now();
   }
-  in_pass_ = true;
-  take_handed_over();
-  in_pass_ = false;
+  {
+    in_pass_ = true;
+    struct leave_pass {
+      bool& flag;
+      ~leave_pass() { flag = false; }
+    } leave{in_pass_};
+    take_handed_over();
+  }
   // Reads ran since the last turn: more input may be buffered behind them,
   // so they go first (each read waits one turn of the queue).
   if (reads_ != reads_seen_ && deferrals_ < limit_.turns &&

@@ -17,7 +17,14 @@ namespace herald::actors {
 class round_ticket {
  public:
   explicit round_ticket(std::function<void()> on_done) noexcept : on_done_(std::move(on_done)) {}
-  ~round_ticket() { on_done_(); }
+  ~round_ticket() {
+    try {
+      on_done_();
+    } catch (...) {
+      // Out of memory for the message: nothing better is possible here, and
+      // a destructor must not throw.
+    }
+  }
   round_ticket(const round_ticket&) = delete;
   round_ticket& operator=(const round_ticket&) = delete;
 

@@ -11,6 +11,8 @@ namespace herald::net {
 
 // The transport: a listener, one I/O thread per worker, HTTP and WebSocket
 // sessions. No Beast type in this header, so main() builds quickly.
+// Destroy it only after hub.stop(): until then connection actors may hand
+// deliveries to its I/O threads' write schedulers.
 class server {
  public:
   server(const core::settings& settings, actors::hub& hub);
