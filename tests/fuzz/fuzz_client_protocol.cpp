@@ -18,7 +18,6 @@
 namespace cp = herald::core::client_protocol;
 namespace json = boost::json;
 using herald::fuzz::is_compact;
-using herald::fuzz::parse_member_or_abort;
 using herald::fuzz::parse_or_abort;
 using herald::fuzz::require;
 using herald::fuzz::same_json;
@@ -59,7 +58,7 @@ void check_data(std::string_view line, const cp::command& command) {
   }
   require(!data->empty());
   require(is_compact(*data));
-  require(same_json(parse_member_or_abort(*data), *member));
+  require(same_json(parse_or_abort(*data), *member));
 }
 
 }  // namespace

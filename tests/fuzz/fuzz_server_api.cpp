@@ -23,7 +23,6 @@
 namespace api = herald::core::server_api;
 namespace json = boost::json;
 using herald::fuzz::is_compact;
-using herald::fuzz::parse_member_or_abort;
 using herald::fuzz::parse_or_abort;
 using herald::fuzz::require;
 using herald::fuzz::same_json;
@@ -47,7 +46,7 @@ bool has_b64data(const json::value& body) {
 void check_data(std::string_view body, const std::string& data) {
   require(!data.empty());
   require(is_compact(data));
-  const json::value value = parse_member_or_abort(data);
+  const json::value value = parse_or_abort(data);
   const json::value parsed_body = parse_or_abort(body);
   if (!has_b64data(parsed_body)) {
     require(same_json(value, parsed_body.as_object().at("data")));

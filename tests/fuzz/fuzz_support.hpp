@@ -6,9 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <cstdlib>
-#include <string>
+#include <limits>
 #include <string_view>
 
 #include <boost/json/parse.hpp>
@@ -33,15 +32,6 @@ inline boost::json::value parse_or_abort(std::string_view text) {
   boost::json::value value = boost::json::parse(text, ec, {}, options);
   require(!ec);
   return value;
-}
-
-// The value whose JSON text is `text`, parsed as an array element, as it is
-// in the messages it was taken from.
-inline boost::json::value parse_member_or_abort(std::string_view text) {
-  std::string wrapped;
-  wrapped.reserve(text.size() + 2);
-  wrapped.append("[").append(text).append("]");
-  return parse_or_abort(wrapped).as_array().at(0);
 }
 
 // Whether two parsed values are the same JSON. Boost.JSON 1.81 reads a long

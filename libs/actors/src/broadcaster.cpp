@@ -114,6 +114,17 @@ void prepare_subscription(broadcaster_pointer self, const std::string& channel,
   result.offset = out.recovery.position.offset;
 }
 
+// The round's publications go out unless the most rounds are still being
+// written; then they join the next, sent when one is done (round_done_atom),
+// and flush_scheduled stays set, so publications send no more flushes.
+void flush_unless_at_limit(broadcaster_pointer self) {
+  auto& state = self->state;
+  if (state.rounds_in_flight < state.max_rounds_in_flight) {
+    state.flush_scheduled = false;
+    flush_pending(self);
+  }
+}
+
 void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
   flush_pending(self);
   auto& registry = self->state.registry;
@@ -368,21 +379,10 @@ broadcaster_actor::behavior_type broadcaster(
           call.reply(std::move(body));
         }
       },
-      [self](flush_atom) {
-        // While the most rounds are still being written, what arrives joins
-        // the next one, sent when one is done (round_done_atom); meanwhile
-        // flush_scheduled stays set, so publications send no more flushes.
-        if (self->state.rounds_in_flight < self->state.max_rounds_in_flight) {
-          self->state.flush_scheduled = false;
-          flush_pending(self);
-        }
-      },
+      [self](flush_atom) { flush_unless_at_limit(self); },
       [self](round_done_atom) {
-        // What waited for this round, if anything, goes now.
-        if (--self->state.rounds_in_flight < self->state.max_rounds_in_flight) {
-          self->state.flush_scheduled = false;
-          flush_pending(self);
-        }
+        --self->state.rounds_in_flight;
+        flush_unless_at_limit(self);  // what waited for this round, if anything
       },
       [self](sweep_atom) {
         self->state.history.sweep(now());

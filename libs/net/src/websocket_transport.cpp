@@ -37,7 +37,7 @@ websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket, 
       ctx_(ctx),
       figures_(ctx.counters.by_protocol[core::index_of(protocol)]),
       close_deadline_(ws_.get_executor()),
-      scheduler_(write_scheduler::current()) {}
+      scheduler_(write_scheduler::of_this_thread()) {}
 
 websocket_transport::~websocket_transport() {
   finish();
@@ -92,9 +92,7 @@ void websocket_transport::on_message_start(beast::error_code ec, std::size_t byt
     read_failed(ec);
     return;
   }
-  if (scheduler_ != nullptr) {
-    scheduler_->note_read();
-  }
+  scheduler_.note_read();
   if (bytes > 0) {
     buffer_.commit(
         boost::asio::buffer_copy(buffer_.prepare(bytes), boost::asio::buffer(&first_byte_, bytes)));
@@ -129,9 +127,7 @@ void websocket_transport::on_read(beast::error_code ec,
     read_failed(ec);
     return;
   }
-  if (scheduler_ != nullptr) {
-    scheduler_->note_read();
-  }
+  scheduler_.note_read();
   ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
   if (!closing_) {
     const auto data = buffer_.cdata();
@@ -150,14 +146,7 @@ void websocket_transport::send_text(std::string_view text) {
 }
 
 void websocket_transport::deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) {
-  if (scheduler_ != nullptr) {
-    scheduler_->hand_over(scheduled_self(), std::move(batch), std::move(round));
-    return;
-  }
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this(), batch = std::move(batch),
-                                         round = std::move(round)]() mutable {
-    self->receive(std::move(batch));
-  });
+  scheduler_.hand_over(scheduled_self(), std::move(batch), std::move(round));
 }
 
 void websocket_transport::receive(core::frame_batch_ptr batch) {
@@ -167,11 +156,7 @@ void websocket_transport::receive(core::frame_batch_ptr batch) {
 }
 
 void websocket_transport::run_in_order(std::function<void()> task) {
-  if (scheduler_ != nullptr) {
-    scheduler_->hand_over(std::move(task));
-    return;
-  }
-  boost::asio::post(ws_.get_executor(), std::move(task));
+  scheduler_.hand_over(std::move(task));
 }
 
 std::shared_ptr<scheduled_session> websocket_transport::scheduled_self() {
@@ -203,12 +188,8 @@ void websocket_transport::request_write() {
   if (write_requested_) {
     return;
   }
-  if (scheduler_ == nullptr) {
-    ws_.next_layer().flush();  // not made on an I/O thread (never in the server)
-    return;
-  }
   write_requested_ = true;
-  scheduler_->schedule_write(scheduled_self());
+  scheduler_.schedule_write(scheduled_self());
 }
 
 void websocket_transport::write_pending() {

@@ -116,8 +116,8 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   char first_byte_ = 0;  // where a message's first byte lands; see await_message()
   boost::asio::steady_timer close_deadline_;
   // The scheduler of the thread that made the session, which runs all its
-  // handlers; null only outside the server's I/O threads.
-  write_scheduler* const scheduler_;
+  // handlers.
+  write_scheduler& scheduler_;
 };
 
 }  // namespace herald::net

@@ -1,5 +1,7 @@
 #include "write_scheduler.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -16,6 +18,14 @@ write_scheduler* write_scheduler::current() noexcept {
   return this_thread_scheduler;
 }
 
+write_scheduler& write_scheduler::of_this_thread() noexcept {
+  if (this_thread_scheduler == nullptr) {
+    std::fputs("herald: a session was made off the server's I/O threads\n", stderr);
+    std::abort();
+  }
+  return *this_thread_scheduler;
+}
+
 write_scheduler::binding::binding(write_scheduler& scheduler) noexcept {
   this_thread_scheduler = &scheduler;
 }
@@ -26,19 +36,17 @@ write_scheduler::binding::~binding() {
 
 void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session,
                                 core::frame_batch_ptr batch, actors::round_ticket_ptr round) {
-  const std::lock_guard lock(mutex_);
-  inbox_.push_back({std::move(session), std::move(batch), std::move(round), {}});
-  if (!pass_posted_) {
-    post_pass_locked();
-  }
+  take_in({std::move(session), std::move(batch), std::move(round), {}});
 }
 
 void write_scheduler::hand_over(std::function<void()> task) {
+  take_in({nullptr, nullptr, nullptr, std::move(task)});
+}
+
+void write_scheduler::take_in(handed_over item) {
   const std::lock_guard lock(mutex_);
-  inbox_.push_back({nullptr, nullptr, nullptr, std::move(task)});
-  if (!pass_posted_) {
-    post_pass_locked();
-  }
+  inbox_.push_back(std::move(item));
+  ensure_pass_locked();
 }
 
 void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session) {
@@ -47,12 +55,13 @@ void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session)
     return;  // the running pass writes it, or queues itself again
   }
   const std::lock_guard lock(mutex_);
-  if (!pass_posted_) {
-    post_pass_locked();
-  }
+  ensure_pass_locked();
 }
 
-void write_scheduler::post_pass_locked() {
+void write_scheduler::ensure_pass_locked() {
+  if (pass_posted_) {
+    return;
+  }
   boost::asio::post(context_, [this] { run_pass(); });
   pass_posted_ = true;  // only once it is posted: a throwing post leaves it clear
 }
@@ -107,7 +116,7 @@ void write_scheduler::run_pass() {
   const std::lock_guard lock(mutex_);
   pass_posted_ = false;
   if (!inbox_.empty() || !to_write_.empty()) {
-    post_pass_locked();
+    ensure_pass_locked();
   }
 }
 

@@ -62,6 +62,10 @@ class write_scheduler {
   // The scheduler of the calling I/O thread; nullptr on any other thread.
   static write_scheduler* current() noexcept;
 
+  // The calling thread's scheduler, which it must have: sessions are made
+  // only on the server's I/O threads. Aborts with a message otherwise.
+  static write_scheduler& of_this_thread() noexcept;
+
   // Makes a scheduler the calling thread's for the binding's lifetime.
   class binding {
    public:
@@ -93,7 +97,8 @@ class write_scheduler {
     std::function<void()> task;  // otherwise this
   };
 
-  void post_pass_locked();  // mutex_ held, pass_posted_ false
+  void take_in(handed_over item);  // any thread
+  void ensure_pass_locked();       // mutex_ held: a pass is queued
   void run_pass();
   void take_handed_over();
 
