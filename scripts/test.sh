@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds, and runs every test: Catch2 unit and
+# Installs what the tests need, checks the formatting (clang-format), builds,
+# and runs every test: Catch2 unit and
 # actor tests plus the integration tests against the real binary (ctest),
 # then the same suite under ASan+UBSan, the libFuzzer targets on the decoders
 # (15 s each), then the Docker image check. Set HERALD_SKIP_SANITIZERS=1,
@@ -8,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 scripts/setup.sh --test
+scripts/format-check.sh
 scripts/build.sh -DHERALD_BUILD_TESTS=ON
 ctest --test-dir build --output-on-failure
 echo "test.sh: main suite took $((SECONDS - started)) s"
