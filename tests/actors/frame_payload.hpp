@@ -16,11 +16,10 @@ inline std::string payload_of(const std::string& frame) {
     return frame.substr(2);
   }
   REQUIRE(length == 126);
-  const std::size_t size = static_cast<unsigned char>(frame.at(2)) * 256u +
-                           static_cast<unsigned char>(frame.at(3));
+  const std::size_t size =
+      static_cast<unsigned char>(frame.at(2)) * 256u + static_cast<unsigned char>(frame.at(3));
   REQUIRE(size == frame.size() - 4);
   return frame.substr(4);
 }
-
 
 }  // namespace herald::test

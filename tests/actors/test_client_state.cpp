@@ -43,9 +43,9 @@ struct fixture {
     sinks.push_back(std::make_shared<recording_sink>());
     clients.push_back(sys.system.spawn(actors::connection, broadcaster,
                                        std::weak_ptr<actors::session_sink>{sinks.back()}));
-    caf::anon_send(clients.back(), actors::hello_atom::value,
-                   core::client_identity{std::move(client_id), std::move(user),
-                                         std::move(conn_info)});
+    caf::anon_send(
+        clients.back(), actors::hello_atom::value,
+        core::client_identity{std::move(client_id), std::move(user), std::move(conn_info)});
     sys.run();
     return clients.size() - 1;
   }
@@ -63,9 +63,8 @@ struct fixture {
   std::string call(api::request request) {
     std::string body;
     caf::anon_send(broadcaster, actors::api_atom::value,
-                   actors::api_call{{std::move(request)}, [&body](std::string reply) {
-                                      body = std::move(reply);
-                                    }});
+                   actors::api_call{{std::move(request)},
+                                    [&body](std::string reply) { body = std::move(reply); }});
     sys.run();
     return body;
   }

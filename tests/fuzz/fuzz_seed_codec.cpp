@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view frame{reinterpret_cast<const char*>(data), size};
   const auto decoded = herald::core::decode_seed_frame(frame);
   if (decoded.ok) {
-    const auto again = herald::core::decode_seed_frame(
-        herald::core::encode_seed_message(decoded.message));
+    const auto again =
+        herald::core::decode_seed_frame(herald::core::encode_seed_message(decoded.message));
     if (!again.ok || again.message != decoded.message) {
       std::abort();  // the encoder's output must round-trip
     }

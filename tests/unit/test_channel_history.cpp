@@ -98,7 +98,7 @@ TEST_CASE("position() pins a quiet channel's epoch", "[history]") {
   REQUIRE(h.channel_count() == 1);
   h.append("busy", make("1"), t0, opts(10, 10));
   REQUIRE(h.position("quiet", t0 + seconds(90)) == first);  // a read keeps it alive
-  REQUIRE(h.sweep(t0 + seconds(150)) == 1);  // busy is forgotten: a new generation
+  REQUIRE(h.sweep(t0 + seconds(150)) == 1);                 // busy is forgotten: a new generation
   REQUIRE(h.position("quiet", t0 + seconds(160)) == first);
   REQUIRE(h.recover("quiet", 0, first.epoch, t0 + seconds(170)).recovered);
 }

@@ -61,9 +61,13 @@ void require_reply_error(std::string_view frame, std::uint32_t id, std::uint32_t
   REQUIRE(error->detail == detail);
 }
 
-json::value parsed_data(const std::string& raw) { return parse_json(raw); }
+json::value parsed_data(const std::string& raw) {
+  return parse_json(raw);
+}
 
-std::string repeat(char c, std::size_t n) { return std::string(n, c); }
+std::string repeat(char c, std::size_t n) {
+  return std::string(n, c);
+}
 
 }  // namespace
 
@@ -231,8 +235,7 @@ TEST_CASE("decodes the SDK's other commands", "[client_protocol]") {
             "news");
   }
   SECTION("presence_stats") {
-    REQUIRE(single<cp::presence_stats_request>(R"({"presence_stats":{"channel":"news"},"id":5})",
-                                               5)
+    REQUIRE(single<cp::presence_stats_request>(R"({"presence_stats":{"channel":"news"},"id":5})", 5)
                 .channel == "news");
   }
   SECTION("history with since, limit and reverse") {
@@ -247,19 +250,18 @@ TEST_CASE("decodes the SDK's other commands", "[client_protocol]") {
     REQUIRE(history.since->epoch == "e1");
   }
   SECTION("history without options") {
-    const auto history =
-        single<cp::history_request>(R"({"history":{"channel":"news"},"id":6})", 6);
+    const auto history = single<cp::history_request>(R"({"history":{"channel":"news"},"id":6})", 6);
     REQUIRE(history.limit == 0);
     REQUIRE_FALSE(history.since.has_value());
     REQUIRE_FALSE(history.reverse);
   }
   SECTION("history with limit -1 (everything)") {
-    REQUIRE(single<cp::history_request>(R"({"history":{"channel":"n","limit":-1},"id":6})", 6)
-                .limit == -1);
+    REQUIRE(
+        single<cp::history_request>(R"({"history":{"channel":"n","limit":-1},"id":6})", 6).limit ==
+        -1);
   }
   SECTION("rpc") {
-    const auto rpc =
-        single<cp::rpc_request>(R"({"rpc":{"method":"m","data":{"a":1}},"id":7})", 7);
+    const auto rpc = single<cp::rpc_request>(R"({"rpc":{"method":"m","data":{"a":1}},"id":7})", 7);
     REQUIRE(rpc.method == "m");
     REQUIRE(rpc.data == R"({"a":1})");
   }
@@ -275,8 +277,7 @@ TEST_CASE("decodes the SDK's other commands", "[client_protocol]") {
                 .channel == "news");
   }
   SECTION("refresh") {
-    REQUIRE(single<cp::refresh_request>(R"({"refresh":{"token":"new"},"id":9})", 9).token ==
-            "new");
+    REQUIRE(single<cp::refresh_request>(R"({"refresh":{"token":"new"},"id":9})", 9).token == "new");
   }
   SECTION("sub_refresh") {
     const auto refresh = single<cp::sub_refresh_request>(
@@ -402,14 +403,14 @@ TEST_CASE("decodes several commands of one frame in order", "[client_protocol]")
         "{\"presence\":{\"channel\":\"a\"},\"id\":1}\r\n{}\r\n{\"send\":{\"data\":1}}\n");
     REQUIRE_FALSE(result.disconnect);
     REQUIRE(result.items.size() == 3);
-    REQUIRE(std::holds_alternative<cp::presence_request>(
-        std::get<cp::command>(result.items[0]).body));
+    REQUIRE(
+        std::holds_alternative<cp::presence_request>(std::get<cp::command>(result.items[0]).body));
     REQUIRE(std::holds_alternative<cp::pong>(std::get<cp::command>(result.items[1]).body));
     REQUIRE(std::holds_alternative<cp::send_request>(std::get<cp::command>(result.items[2]).body));
   }
   SECTION("an error reply does not stop the frame") {
-    const std::string frame = R"({"id":1,"presence":{"channel":")" + repeat('x', 256) +
-                              "\"}}\n" + R"({"id":2,"presence":{"channel":"ok"}})";
+    const std::string frame = R"({"id":1,"presence":{"channel":")" + repeat('x', 256) + "\"}}\n" +
+                              R"({"id":2,"presence":{"channel":"ok"}})";
     const auto result = cp::decode_frame(frame);
     REQUIRE_FALSE(result.disconnect);
     REQUIRE(result.items.size() == 2);
@@ -418,7 +419,8 @@ TEST_CASE("decodes several commands of one frame in order", "[client_protocol]")
   }
   SECTION("commands before a malformed line are kept, then the connection closes") {
     const auto result = cp::decode_frame(
-        "{\"id\":1,\"presence\":{\"channel\":\"a\"}}\nnot json\n{\"id\":3,\"presence\":{\"channel\":"
+        "{\"id\":1,\"presence\":{\"channel\":\"a\"}}\nnot "
+        "json\n{\"id\":3,\"presence\":{\"channel\":"
         "\"b\"}}");
     REQUIRE(result.disconnect.has_value());
     REQUIRE(result.disconnect->code == 3501);
@@ -599,7 +601,8 @@ TEST_CASE("no truncation or byte change of a valid frame breaks the decoder", "[
   const std::string frame =
       "{\"connect\":{\"token\":\"tok\",\"data\":{\"a\":[1,2.5,null]},\"name\":\"js\","
       "\"subs\":{\"s\":{\"recover\":true,\"offset\":3}}},\"id\":1}\n"
-      "{\"subscribe\":{\"channel\":\"news\",\"recover\":true,\"offset\":2,\"epoch\":\"e\"},\"id\":2}\n"
+      "{\"subscribe\":{\"channel\":\"news\",\"recover\":true,\"offset\":2,\"epoch\":\"e\"},\"id\":"
+      "2}\n"
       "{\"history\":{\"channel\":\"news\",\"since\":{\"offset\":1},\"limit\":10},\"id\":3}\n"
       "{\"send\":{\"data\":\"x\"}}\n{}";
   const auto check = [](const std::string& input) {
@@ -632,9 +635,9 @@ TEST_CASE("a channel over 255 bytes gets error 107", "[client_protocol]") {
     const std::string extra = method == "publish"       ? R"(,"data":1)"
                               : method == "sub_refresh" ? R"(,"token":"t")"
                                                         : "";
-    require_reply_error(R"({"id":5,")" + method + R"(":{"channel":")" + too_long + "\"" + extra +
-                            "}}",
-                        5, 107, "channel too long");
+    require_reply_error(
+        R"({"id":5,")" + method + R"(":{"channel":")" + too_long + "\"" + extra + "}}", 5, 107,
+        "channel too long");
   }
   // Bytes, not characters: 128 two-byte characters are 256 bytes.
   std::string wide;
@@ -726,8 +729,10 @@ TEST_CASE("connect replies", "[client_protocol]") {
     REQUIRE(connect.at("expires") == true);
     REQUIRE(connect.at("ttl") == 60);
     REQUIRE(connect.at("data") == parse_json(R"({"welcome":true})"));
-    REQUIRE(connect.at("subs") ==
-            parse_json(R"({"personal:#42":{"recoverable":true,"epoch":"e","offset":4,"positioned":true}})"));
+    REQUIRE(
+        connect.at("subs") ==
+        parse_json(
+            R"({"personal:#42":{"recoverable":true,"epoch":"e","offset":4,"positioned":true}})"));
     REQUIRE(connect.at("ping") == 25);
     REQUIRE(connect.at("pong") == true);
     REQUIRE(connect.at("session") == "s");
@@ -771,8 +776,9 @@ TEST_CASE("subscribe replies", "[client_protocol]") {
     result.was_recovering = true;
     std::string out;
     cp::append_subscribe_reply(out, 3, result);
-    REQUIRE(out ==
-            R"({"id":3,"subscribe":{"recoverable":true,"epoch":"new","offset":10,"was_recovering":true}})");
+    REQUIRE(
+        out ==
+        R"({"id":3,"subscribe":{"recoverable":true,"epoch":"new","offset":10,"was_recovering":true}})");
   }
 }
 
@@ -821,9 +827,10 @@ TEST_CASE("presence replies", "[client_protocol]") {
         out, 4,
         {cp::client_info_view{"alice", "c-1", R"({"n":1})", R"({"role":"x"})"},
          cp::client_info_view{"", "c\"2", "", ""}});
-    REQUIRE(out ==
-            R"({"id":4,"presence":{"presence":{"c-1":{"user":"alice","client":"c-1","conn_info":{"n":1},)"
-            R"("chan_info":{"role":"x"}},"c\"2":{"user":"","client":"c\"2"}}}})");
+    REQUIRE(
+        out ==
+        R"({"id":4,"presence":{"presence":{"c-1":{"user":"alice","client":"c-1","conn_info":{"n":1},)"
+        R"("chan_info":{"role":"x"}},"c\"2":{"user":"","client":"c\"2"}}}})");
     const json::value value = parse_json(out);
     REQUIRE(value.at("presence").at("presence").at("c\"2").at("user") == "");
   }
@@ -842,8 +849,9 @@ TEST_CASE("history replies always carry publications, epoch and offset", "[clien
     result.offset = 8;
     std::string out;
     cp::append_history_reply(out, 6, result);
-    REQUIRE(out ==
-            R"({"id":6,"history":{"publications":[{"data":1,"offset":7},{"data":2,"offset":8}],"epoch":"xyz","offset":8}})");
+    REQUIRE(
+        out ==
+        R"({"id":6,"history":{"publications":[{"data":1,"offset":7},{"data":2,"offset":8}],"epoch":"xyz","offset":8}})");
   }
 }
 
@@ -890,15 +898,17 @@ TEST_CASE("join, leave, unsubscribe, disconnect and message pushes", "[client_pr
   const cp::client_info_view info{"u", "c", R"({"a":1})", ""};
   std::string out;
   cp::append_join_push(out, "news", info);
-  REQUIRE(out ==
-          R"({"push":{"channel":"news","join":{"info":{"user":"u","client":"c","conn_info":{"a":1}}}}})");
+  REQUIRE(
+      out ==
+      R"({"push":{"channel":"news","join":{"info":{"user":"u","client":"c","conn_info":{"a":1}}}}})");
   out.clear();
   cp::append_leave_push(out, "news", cp::client_info_view{"", "c", "", ""});
   REQUIRE(out == R"({"push":{"channel":"news","leave":{"info":{"user":"","client":"c"}}}})");
   out.clear();
   cp::append_unsubscribe_push(out, "news", cp::unsubscribes::server);
-  REQUIRE(out ==
-          R"({"push":{"channel":"news","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}})");
+  REQUIRE(
+      out ==
+      R"({"push":{"channel":"news","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}})");
   out.clear();
   cp::append_disconnect_push(out, cp::disconnects::shutdown);
   REQUIRE(out == R"({"push":{"disconnect":{"code":3001,"reason":"shutdown","reconnect":true}}})");
@@ -918,7 +928,8 @@ TEST_CASE("replies and pushes batch into one frame with newlines", "[client_prot
   std::string frame;
   cp::append_separator(frame);
   REQUIRE(frame.empty());
-  cp::append_connect_reply(frame, 1, cp::connect_result{"c", "v", false, 0, "", {}, 25, true, "", ""});
+  cp::append_connect_reply(frame, 1,
+                           cp::connect_result{"c", "v", false, 0, "", {}, 25, true, "", ""});
   cp::append_separator(frame);
   cp::append_subscribe_reply(frame, 2, cp::subscribe_result{});
   cp::append_separator(frame);

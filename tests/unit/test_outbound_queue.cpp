@@ -175,8 +175,7 @@ TEST_CASE("outbound_queue drop_pending keeps only the rest of a partly written f
   REQUIRE_FALSE(queue.mid_frame());
 }
 
-TEST_CASE("outbound_queue drop_pending at a frame boundary drops everything",
-          "[outbound_queue]") {
+TEST_CASE("outbound_queue drop_pending at a frame boundary drops everything", "[outbound_queue]") {
   outbound_queue queue{100};
   REQUIRE(queue.push(batch_of({"ab", "cd"})));
   queue.consume(2);

@@ -577,8 +577,7 @@ TEST_CASE("transport error mode maps codes to HTTP statuses", "[server_api]") {
         }) == R"({"code":108,"message":"not available"})");
 }
 
-TEST_CASE("the legacy form decodes one command per line, errors in their slots",
-          "[server_api]") {
+TEST_CASE("the legacy form decodes one command per line, errors in their slots", "[server_api]") {
   const auto result = api::decode_legacy(
       "{\"method\":\"publish\",\"params\":{\"channel\":\"a\",\"data\":{\"x\":1.5}}}\n"
       "\r\n"

@@ -252,9 +252,8 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
           std::vector<std::string>{
               "port", "address", "static-dir", "workers", "seed-channel", "allowed-origins",
               "max-connections", "max-message-bytes", "client-queue-max-bytes", "token-hmac-secret",
-              "allow-anonymous", "client-channel-limit", "api-key", "ping-interval",
-              "pong-timeout", "idle-timeout", "handshake-timeout", "shutdown-timeout",
-              "history-meta-ttl",
+              "allow-anonymous", "client-channel-limit", "api-key", "ping-interval", "pong-timeout",
+              "idle-timeout", "handshake-timeout", "shutdown-timeout", "history-meta-ttl",
               // channel options
               "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
               "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",

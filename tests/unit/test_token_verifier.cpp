@@ -76,8 +76,7 @@ TEST_CASE("tokens signed otherwise are invalid", "[token_verifier]") {
   // Another algorithm with the same secret, or none at all: never accepted.
   CHECK(verifier.verify_connect(sign(claims, JWT_ALG_HS512), now).problem ==
         token_problem::invalid);
-  CHECK(verifier.verify_connect(sign(claims, JWT_ALG_NONE), now).problem ==
-        token_problem::invalid);
+  CHECK(verifier.verify_connect(sign(claims, JWT_ALG_NONE), now).problem == token_problem::invalid);
   // A valid token with one character of its signature changed.
   std::string tampered = sign(claims);
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';

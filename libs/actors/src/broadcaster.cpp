@@ -29,9 +29,9 @@ core::frame_batch_ptr seed_batch(const std::vector<pending_publication>& publica
   auto batch = std::make_shared<core::frame_batch>();
   batch->frames.reserve(publications.size());
   for (const auto& [publication, offset] : publications) {
-    batch->append(publication->seed_frame ? publication->seed_frame
-                                          : core::make_frame(core::encode_text_frame(
-                                                publication->data)));
+    batch->append(publication->seed_frame
+                      ? publication->seed_frame
+                      : core::make_frame(core::encode_text_frame(publication->data)));
   }
   return batch;
 }
@@ -278,8 +278,8 @@ publication_views views_of(
   out.views.reserve(publications.size());
   for (const auto& item : publications) {
     out.infos.push_back(info_view_of(*item.payload));
-    out.views.push_back(cp::publication_view{item.payload->data, item.offset,
-                                             item.payload->publisher ? &out.infos.back() : nullptr});
+    out.views.push_back(cp::publication_view{
+        item.payload->data, item.offset, item.payload->publisher ? &out.infos.back() : nullptr});
   }
   return out;
 }
@@ -315,9 +315,8 @@ broadcaster_actor::behavior_type broadcaster(
       [self](close_atom) {
         // At shutdown, after the I/O threads have stopped: sessions can no
         // longer close their actors themselves.
-        self->state.registry.for_each_subscriber([self](const subscriber& entry) {
-          self->send(entry.actor, close_atom::value);
-        });
+        self->state.registry.for_each_subscriber(
+            [self](const subscriber& entry) { self->send(entry.actor, close_atom::value); });
         for (const auto& [actor, identity] : self->state.clients) {
           self->send(actor, close_atom::value);
         }

@@ -54,8 +54,8 @@ class api_runner {
     if (const auto* error = unknown(request.channel)) {
       return error_body(*error);
     }
-    const auto position = publish(self_, request.channel,
-                                  core::make_publication(request.data), request.skip_history);
+    const auto position =
+        publish(self_, request.channel, core::make_publication(request.data), request.skip_history);
     std::string body;
     api::append_publish_result(body, api::publish_result{position.offset, position.epoch});
     return body;
@@ -118,7 +118,8 @@ class api_runner {
       return error_body(*error);
     }
     std::string body;
-    api::append_presence_result(body, presence_views(self_->state.presence.presence(request.channel)));
+    api::append_presence_result(body,
+                                presence_views(self_->state.presence.presence(request.channel)));
     return body;
   }
 
@@ -167,13 +168,11 @@ class api_runner {
     std::vector<api::channel_info> channels;
     // Compiled once; decode() has checked that it compiles.
     const auto pattern = api::channel_pattern::compile(request.pattern);
-    self_->state.registry.for_each_channel(
-        [&](const std::string& name, const auto& subscribers) {
-          if (request.pattern.empty() || (pattern && pattern->matches(name))) {
-            channels.push_back(
-                api::channel_info{name, static_cast<std::uint32_t>(subscribers.size())});
-          }
-        });
+    self_->state.registry.for_each_channel([&](const std::string& name, const auto& subscribers) {
+      if (request.pattern.empty() || (pattern && pattern->matches(name))) {
+        channels.push_back(api::channel_info{name, static_cast<std::uint32_t>(subscribers.size())});
+      }
+    });
     std::string body;
     api::append_channels_result(body, channels);
     return body;
@@ -200,8 +199,7 @@ class api_runner {
     node.num_users = static_cast<std::uint32_t>(state.clients_by_user.size());
     node.num_subs = static_cast<std::uint32_t>(subscriptions);
     node.num_channels = static_cast<std::uint32_t>(state.registry.channel_count());
-    node.uptime =
-        std::chrono::duration_cast<std::chrono::seconds>(now() - state.started).count();
+    node.uptime = std::chrono::duration_cast<std::chrono::seconds>(now() - state.started).count();
     std::string body;
     api::append_info_result(body, node);
     return body;

@@ -24,11 +24,9 @@ bool tracks_presence(const core::channel_options* options) {
 }
 
 // The identity of a connected client; nullptr before its connect.
-const core::client_identity* identity_of(broadcaster_pointer self,
-                                         const connection_actor& actor) {
+const core::client_identity* identity_of(broadcaster_pointer self, const connection_actor& actor) {
   auto it = self->state.clients.find(actor);
-  return it == self->state.clients.end() || it->second.client_id.empty() ? nullptr
-                                                                         : &it->second;
+  return it == self->state.clients.end() || it->second.client_id.empty() ? nullptr : &it->second;
 }
 
 // A join or leave push to every subscriber of `channel` that asked for them.
@@ -49,8 +47,8 @@ void push_to_join_leave_subscribers(broadcaster_pointer self, const std::string&
   }
 }
 
-void push_leave(broadcaster_pointer self, const std::string& channel,
-                const std::string& client_id, const core::client_info& info) {
+void push_leave(broadcaster_pointer self, const std::string& channel, const std::string& client_id,
+                const core::client_info& info) {
   const core::channel_options* options = self->state.namespaces->options_for(channel);
   if (options == nullptr || !options->join_leave) {
     return;

@@ -46,7 +46,9 @@ struct failure {
 
 using check = std::optional<failure>;
 
-failure close_with(std::string_view detail) { return failure{true, errors::bad_request, detail}; }
+failure close_with(std::string_view detail) {
+  return failure{true, errors::bad_request, detail};
+}
 
 failure reply_with(const client_error& error, std::string_view detail) {
   return failure{false, error, detail};
@@ -77,8 +79,7 @@ check decode_connect_subs(const json::object& subs, std::vector<connect_subscrip
     connect_subscription sub;
     sub.channel.assign(entry.key().data(), entry.key().size());
     if (!read_bool(*params, "recover", sub.recover) ||
-        !read_integer(*params, "offset", sub.offset) ||
-        !read_string(*params, "epoch", sub.epoch)) {
+        !read_integer(*params, "offset", sub.offset) || !read_string(*params, "epoch", sub.epoch)) {
       return close_with(wrong_type);
     }
     out.push_back(std::move(sub));
@@ -90,11 +91,10 @@ check decode_connect(const json::object& params, std::string_view text, request&
   connect_request connect;
   const json::object* subs = nullptr;
   const json::object* headers = nullptr;
-  if (!read_string(params, "token", connect.token) ||
-      !read_object(params, "subs", subs) || !read_string(params, "name", connect.name) ||
+  if (!read_string(params, "token", connect.token) || !read_object(params, "subs", subs) ||
+      !read_string(params, "name", connect.name) ||
       !read_string(params, "version", connect.version) ||
-      !read_object(params, "headers", headers) ||
-      !read_integer(params, "flag", connect.flag)) {
+      !read_object(params, "headers", headers) || !read_integer(params, "flag", connect.flag)) {
     return close_with(wrong_type);
   }
   read_raw(params, text, "data", connect.data);
@@ -274,7 +274,9 @@ struct line_result {
   std::string_view disconnect_detail;
 };
 
-line_result closing(std::string_view detail) { return line_result{std::nullopt, detail}; }
+line_result closing(std::string_view detail) {
+  return line_result{std::nullopt, detail};
+}
 
 line_result decode_line(std::string_view line, json::storage_ptr storage) {
   json::error_code ec;
@@ -374,8 +376,8 @@ frame_decode_result decode_frame(std::string_view frame) {
 
 std::string_view method_name(const request& body) {
   static constexpr std::string_view names[] = {
-      "pong",     "connect", "subscribe", "unsubscribe", "publish", "presence",
-      "presence_stats", "history", "ping", "send", "rpc", "refresh", "sub_refresh"};
+      "pong",    "connect", "subscribe", "unsubscribe", "publish", "presence",   "presence_stats",
+      "history", "ping",    "send",      "rpc",         "refresh", "sub_refresh"};
   static_assert(std::size(names) == std::variant_size_v<request>);
   return names[body.index()];
 }

@@ -83,9 +83,7 @@ class object_writer {
     }
   }
 
-  void boolean(std::string_view name, bool value) {
-    key(name).append(value ? "true" : "false");
-  }
+  void boolean(std::string_view name, bool value) { key(name).append(value ? "true" : "false"); }
 
   void true_if(std::string_view name, bool value) {
     if (value) {
@@ -308,8 +306,7 @@ void append_refresh_reply(std::string& out, std::uint32_t id, const refresh_resu
   out.push_back('}');
 }
 
-void append_sub_refresh_reply(std::string& out, std::uint32_t id, bool expires,
-                              std::uint32_t ttl) {
+void append_sub_refresh_reply(std::string& out, std::uint32_t id, bool expires, std::uint32_t ttl) {
   begin_reply(out, id, "sub_refresh");
   {
     object_writer object(out);
@@ -367,8 +364,7 @@ void append_join_push(std::string& out, std::string_view channel, const client_i
   out.append("}}}");
 }
 
-void append_leave_push(std::string& out, std::string_view channel,
-                       const client_info_view& info) {
+void append_leave_push(std::string& out, std::string_view channel, const client_info_view& info) {
   begin_channel_push(out, channel);
   out.append("\"leave\":{\"info\":");
   append_client_info(out, info);

@@ -125,17 +125,19 @@ token_verifier::token_verifier(std::string hmac_secret) : secret_(std::move(hmac
 
 token_result<connect_claims> token_verifier::verify_connect(std::string_view token,
                                                             std::int64_t now_unix) const {
-  return verify<connect_claims>(token, secret_, now_unix, [](jwt_t* decoded, connect_claims& claims) {
-    return read_channels(decoded, claims.channels);
-  });
+  return verify<connect_claims>(token, secret_, now_unix,
+                                [](jwt_t* decoded, connect_claims& claims) {
+                                  return read_channels(decoded, claims.channels);
+                                });
 }
 
 token_result<channel_claims> token_verifier::verify_channel(std::string_view token,
                                                             std::int64_t now_unix) const {
-  return verify<channel_claims>(token, secret_, now_unix, [](jwt_t* decoded, channel_claims& claims) {
-    claims.channel = string_claim(decoded, "channel");
-    return !claims.channel.empty();
-  });
+  return verify<channel_claims>(token, secret_, now_unix,
+                                [](jwt_t* decoded, channel_claims& claims) {
+                                  claims.channel = string_claim(decoded, "channel");
+                                  return !claims.channel.empty();
+                                });
 }
 
 }  // namespace herald::core

@@ -20,7 +20,8 @@ void serve_api(const request& req, std::optional<std::string_view> method, bool 
     respond(method_not_allowed(req, "POST"));
     return;
   }
-  const std::string_view given = core::api_key_of(req["X-API-Key"], req[http::field::authorization]);
+  const std::string_view given =
+      core::api_key_of(req["X-API-Key"], req[http::field::authorization]);
   switch (core::check_api_access(ctx.settings.api_key, given, from_loopback)) {
     case core::api_access::allowed:
       break;
@@ -60,9 +61,8 @@ void serve_api(const request& req, std::optional<std::string_view> method, bool 
   }
   ctx.counters.api_requests.fetch_add(1, std::memory_order_relaxed);
   ctx.hub.call_api(actors::api_call{
-      std::move(commands),
-      [version = req.version(), keep_alive = req.keep_alive(),
-       respond = std::move(respond)](std::string body) {
+      std::move(commands), [version = req.version(), keep_alive = req.keep_alive(),
+                            respond = std::move(respond)](std::string body) {
         respond(make_response(http::status::ok, version, keep_alive, body, json_type));
       }});
 }

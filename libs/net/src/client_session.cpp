@@ -27,7 +27,8 @@ bool may_subscribe(const core::channel_namespaces& namespaces, const core::chann
   if (options.allow_user_limited_channels && namespaces.is_user_limited(channel)) {
     return namespaces.user_allowed(channel, user);
   }
-  return options.allow_subscribe_for_client && (!anonymous || options.allow_subscribe_for_anonymous);
+  return options.allow_subscribe_for_client &&
+         (!anonymous || options.allow_subscribe_for_anonymous);
 }
 
 // Centrifugo's rule for publish, presence and history: the *_for_client or
@@ -83,8 +84,8 @@ std::int64_t unix_now() {
 }
 
 std::uint32_t seconds_of(std::chrono::milliseconds duration) {
-  return static_cast<std::uint32_t>(
-      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(duration).count()));
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(duration).count()));
 }
 
 // `expires`/`ttl` of connect and refresh replies for a token's `exp`.
@@ -93,15 +94,16 @@ void set_expiry(const std::optional<std::int64_t>& expires_at, bool& expires, st
     expires = true;
     // Capped at a year, as Centrifugo does, so a far `exp` cannot wrap.
     constexpr std::int64_t max_ttl = 365LL * 24 * 3600;
-    ttl = static_cast<std::uint32_t>(
-        std::clamp<std::int64_t>(*expires_at - unix_now(), 0, max_ttl));
+    ttl =
+        static_cast<std::uint32_t>(std::clamp<std::int64_t>(*expires_at - unix_now(), 0, max_ttl));
   }
 }
 
 }  // namespace
 
 client_session::client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : websocket_transport(std::move(socket), ctx, core::protocol::centrifuge), ping_timer_(ws_.get_executor()) {}
+    : websocket_transport(std::move(socket), ctx, core::protocol::centrifuge),
+      ping_timer_(ws_.get_executor()) {}
 
 client_session::~client_session() {
   finish();
@@ -161,7 +163,7 @@ void client_session::handle_frame(std::string_view frame) {
 }
 
 const cp::disconnect_advice* client_session::handle(const cp::command& command,
-                                                   std::string& replies) {
+                                                    std::string& replies) {
   const std::uint32_t id = command.id;
   const core::channel_namespaces& namespaces = ctx_.settings.namespaces;
   if (std::holds_alternative<cp::pong>(command.body)) {
@@ -202,9 +204,9 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
                     channels_.count(publish->channel) > 0, user_.empty())) {
       cp::append_error_reply(replies, id, cp::errors::permission_denied);
     } else {
-      connection_.publish(publish->channel,
-                          core::make_publication(publish->data, nullptr,
-                                                 publisher_for(publish->channel)));
+      connection_.publish(
+          publish->channel,
+          core::make_publication(publish->data, nullptr, publisher_for(publish->channel)));
       cp::append_publish_reply(replies, id);
     }
     return nullptr;
@@ -247,8 +249,8 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
 }
 
 const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
-                                                           const cp::connect_request& request,
-                                                           std::string& replies) {
+                                                            const cp::connect_request& request,
+                                                            std::string& replies) {
   cp::connect_result result;
   core::client_identity identity;
   std::vector<std::string> server_side_channels;
@@ -324,8 +326,8 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
 }
 
 const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
-                                                             const cp::subscribe_request& request,
-                                                             std::string& replies) {
+                                                              const cp::subscribe_request& request,
+                                                              std::string& replies) {
   const core::channel_namespaces& namespaces = ctx_.settings.namespaces;
   const core::channel_options* options = namespaces.options_for(request.channel);
   const auto refuse = [&](const cp::client_error& error) -> const cp::disconnect_advice* {
@@ -348,14 +350,14 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   // or the client may read the history anyway; join/leave pushes only to
   // a client that may read presence (they carry other clients' info).
   const bool anonymous = user_.empty();
-  const bool history_access = may({options->allow_history_for_client,
-                                   options->allow_history_for_subscriber,
-                                   options->allow_history_for_anonymous},
-                                  true, anonymous);
-  const bool presence_access = may({options->allow_presence_for_client,
-                                    options->allow_presence_for_subscriber,
-                                    options->allow_presence_for_anonymous},
-                                   true, anonymous);
+  const bool history_access =
+      may({options->allow_history_for_client, options->allow_history_for_subscriber,
+           options->allow_history_for_anonymous},
+          true, anonymous);
+  const bool presence_access =
+      may({options->allow_presence_for_client, options->allow_presence_for_subscriber,
+           options->allow_presence_for_anonymous},
+          true, anonymous);
   join.recoverable = request.recoverable && (options->allow_recovery || history_access);
   join.positioned = request.positioned && (options->allow_positioning || history_access);
   join.join_leave = request.join_leave && presence_access;
@@ -380,7 +382,8 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   } else if (!may_subscribe(namespaces, *options, request.channel, user_, user_.empty())) {
     return refuse(cp::errors::permission_denied);
   }
-  if (channels_.size() >= ctx_.settings.client_channel_limit && channels_.count(request.channel) == 0) {
+  if (channels_.size() >= ctx_.settings.client_channel_limit &&
+      channels_.count(request.channel) == 0) {
     return refuse(cp::errors::limit_exceeded);
   }
   if (!channels_.emplace(request.channel, next_generation_).second) {
@@ -442,8 +445,8 @@ void client_session::query(std::uint32_t id, const std::string& channel,
 }
 
 const cp::disconnect_advice* client_session::handle_refresh(std::uint32_t id,
-                                                           const cp::refresh_request& request,
-                                                           std::string& replies) {
+                                                            const cp::refresh_request& request,
+                                                            std::string& replies) {
   const auto verified = ctx_.tokens.verify_connect(request.token, unix_now());
   if (verified.problem == core::token_problem::expired) {
     cp::append_separator(replies);
@@ -521,8 +524,7 @@ bool client_session::enforce_expiry() {
   return true;
 }
 
-void client_session::server_unsubscribe(std::string channel, std::uint32_t generation,
-                                        bool push) {
+void client_session::server_unsubscribe(std::string channel, std::uint32_t generation, bool push) {
   run_in_order([self = shared_self(), channel = std::move(channel), generation, push] {
     auto it = self->channels_.find(channel);
     if (it == self->channels_.end() || it->second != generation) {
@@ -556,8 +558,7 @@ void client_session::server_disconnect(std::uint32_t code, std::string reason) {
 void client_session::schedule_ping() {
   // One timer: ping-interval until the ping, then pong-timeout for the pong.
   ping_timer_.expires_after(ctx_.settings.ping_interval);
-  ping_timer_.async_wait(
-      beast::bind_front_handler(&client_session::on_ping_timer, shared_self()));
+  ping_timer_.async_wait(beast::bind_front_handler(&client_session::on_ping_timer, shared_self()));
 }
 
 void client_session::on_ping_timer(beast::error_code ec) {
@@ -592,8 +593,7 @@ void client_session::on_ping_timer(beast::error_code ec) {
       return;
     }
     self->ping_timer_.expires_after(rest);
-    self->ping_timer_.async_wait(
-        beast::bind_front_handler(&client_session::on_ping_timer, self));
+    self->ping_timer_.async_wait(beast::bind_front_handler(&client_session::on_ping_timer, self));
   });
 }
 

@@ -2,8 +2,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "herald/core/client_protocol.hpp"
@@ -74,14 +74,13 @@ class client_session final : public websocket_transport {
   // Subscribed channels, each with the generation of the join that made it.
   std::unordered_map<std::string, std::uint32_t> channels_;
   std::uint32_t next_generation_ = 1;
-  std::optional<std::int64_t> expires_at_;  // the connect token's `exp`
+  std::optional<std::int64_t> expires_at_;                        // the connect token's `exp`
   std::unordered_map<std::string, std::int64_t> channel_expiry_;  // channel token `exp`s
-  std::shared_ptr<const core::publisher_info> publisher_;  // set by connect
+  std::shared_ptr<const core::publisher_info> publisher_;         // set by connect
   // Channels whose token gave channel info: publications carry it.
-  std::unordered_map<std::string, std::shared_ptr<const core::publisher_info>>
-      channel_publishers_;
-  bool connected_ = false;      // the connect command succeeded
-  bool awaiting_pong_ = false;  // a ping went out and no pong came back yet
+  std::unordered_map<std::string, std::shared_ptr<const core::publisher_info>> channel_publishers_;
+  bool connected_ = false;                // the connect command succeeded
+  bool awaiting_pong_ = false;            // a ping went out and no pong came back yet
   std::uint32_t requests_in_flight_ = 0;  // joins and queries not answered yet
 };
 

@@ -72,8 +72,7 @@ void corked_socket::wait_until_writable() {
   });
 }
 
-void teardown(boost::beast::role_type role, corked_socket& socket,
-              boost::system::error_code& ec) {
+void teardown(boost::beast::role_type role, corked_socket& socket, boost::system::error_code& ec) {
   using boost::beast::websocket::teardown;
   teardown(role, socket.next_layer(), ec);
 }

@@ -144,9 +144,7 @@ class corked_socket {
     return false;
   }
 
-  bool beast_must_wait() const {
-    return queue_.mid_frame() || (drain_first_ && !queue_.empty());
-  }
+  bool beast_must_wait() const { return queue_.mid_frame() || (drain_first_ && !queue_.empty()); }
   void wait_until_writable();
 
   socket_type socket_;
@@ -164,8 +162,7 @@ class corked_socket {
 
 // Beast tears a WebSocket connection down through its next layer's
 // teardown, found by argument-dependent lookup: the socket's does the work.
-void teardown(boost::beast::role_type role, corked_socket& socket,
-              boost::system::error_code& ec);
+void teardown(boost::beast::role_type role, corked_socket& socket, boost::system::error_code& ec);
 
 template <class TeardownHandler>
 void async_teardown(boost::beast::role_type role, corked_socket& socket,

@@ -9,11 +9,11 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "api_endpoint.hpp"
+#include "client_session.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
-#include "api_endpoint.hpp"
 #include "static_files.hpp"
-#include "client_session.hpp"
 #include "websocket_session.hpp"
 
 namespace herald::net {
@@ -107,16 +107,16 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     // curl asks before sending a body over 1 KiB and would otherwise wait
     // a second for the answer.
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                     header.version());
-    http::async_write(stream_, *interim,
-                      [self = shared_from_this(), interim](boost::beast::error_code write_ec,
-                                                           std::size_t) {
-                        if (write_ec) {
-                          self->do_close();
-                          return;
-                        }
-                        self->read_body();
-                      });
+                                                                      header.version());
+    http::async_write(
+        stream_, *interim,
+        [self = shared_from_this(), interim](boost::beast::error_code write_ec, std::size_t) {
+          if (write_ec) {
+            self->do_close();
+            return;
+          }
+          self->read_body();
+        });
     return;
   }
   read_body();

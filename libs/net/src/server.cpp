@@ -72,8 +72,13 @@ std::string server::start() {
   if (fs_ec) {
     return "herald: config: static-dir: '" + self.settings.static_dir + "': " + fs_ec.message();
   }
-  self.ctx.reset(new server_context{self.settings, root, self.hub, {}, {}, {},
-                                        core::token_verifier{self.settings.token_hmac_secret}});
+  self.ctx.reset(new server_context{self.settings,
+                                    root,
+                                    self.hub,
+                                    {},
+                                    {},
+                                    {},
+                                    core::token_verifier{self.settings.token_hmac_secret}});
 
   const unsigned workers = core::effective_workers(self.settings);
   std::vector<asio::io_context*> raw_contexts;

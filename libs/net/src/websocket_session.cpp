@@ -20,8 +20,7 @@ void websocket_session::run(request upgrade) {
   timeouts.keep_alive_pings = true;
   // Subscribe before the 101 goes out: once the client sees the handshake
   // complete, every later publication is queued behind its subscription.
-  accept(std::move(upgrade), timeouts,
-         ctx_.hub.connect(weak_from_this(), settings.seed_channel));
+  accept(std::move(upgrade), timeouts, ctx_.hub.connect(weak_from_this(), settings.seed_channel));
 }
 
 void websocket_session::on_message(std::string_view text, bool binary) {

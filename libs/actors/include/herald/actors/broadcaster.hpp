@@ -29,7 +29,7 @@ namespace herald::actors {
 struct subscriber {
   connection_actor actor;
   bool client_protocol = false;
-  bool join_leave = false;  // gets join/leave pushes for this channel
+  bool join_leave = false;       // gets join/leave pushes for this channel
   std::uint32_t generation = 0;  // the session's join that made it (join_request)
 };
 
@@ -83,8 +83,7 @@ struct broadcaster_state {
   // connected ones by user: presence reports them, the server API finds
   // them by user.
   std::unordered_map<connection_actor, core::client_identity, actor_hash> clients;
-  std::unordered_map<std::string, std::unordered_set<connection_actor, actor_hash>>
-      clients_by_user;
+  std::unordered_map<std::string, std::unordered_set<connection_actor, actor_hash>> clients_by_user;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string node_id = core::make_epoch();  // the server API's node uid
   broadcaster_stats stats;

@@ -91,19 +91,15 @@ typename Inspector::result_type inspect(Inspector& f, broadcaster_stats& x) {
 // it first tells every subscriber to quit. It also owns history and presence
 // and answers client-protocol queries and the server API (api_atom), and
 // sends itself sweep_atom every second to expire history.
-using broadcaster_actor =
-    caf::typed_actor<caf::reacts_to<close_atom>,
-                     caf::reacts_to<subscribe_atom, std::string, connection_actor>,
-                     caf::reacts_to<hello_atom, connection_actor, core::client_identity>,
-                     caf::reacts_to<connect_atom, connection_actor, core::connect_reply_request>,
-                     caf::reacts_to<join_atom, std::string, connection_actor, core::join_request>,
-                     caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
-                     caf::reacts_to<query_atom, std::string, connection_actor, core::channel_query>,
-                     caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
-                     caf::reacts_to<api_atom, api_call>,
-                     caf::reacts_to<flush_atom>,
-                     caf::reacts_to<round_done_atom>,
-                     caf::reacts_to<sweep_atom>,
-                     caf::replies_to<stats_atom>::with<broadcaster_stats>>;
+using broadcaster_actor = caf::typed_actor<
+    caf::reacts_to<close_atom>, caf::reacts_to<subscribe_atom, std::string, connection_actor>,
+    caf::reacts_to<hello_atom, connection_actor, core::client_identity>,
+    caf::reacts_to<connect_atom, connection_actor, core::connect_reply_request>,
+    caf::reacts_to<join_atom, std::string, connection_actor, core::join_request>,
+    caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
+    caf::reacts_to<query_atom, std::string, connection_actor, core::channel_query>,
+    caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
+    caf::reacts_to<api_atom, api_call>, caf::reacts_to<flush_atom>, caf::reacts_to<round_done_atom>,
+    caf::reacts_to<sweep_atom>, caf::replies_to<stats_atom>::with<broadcaster_stats>>;
 
 }  // namespace herald::actors

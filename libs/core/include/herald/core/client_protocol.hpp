@@ -212,10 +212,10 @@ struct sub_refresh_request {
 // that answers no ping; that check belongs to the session.
 struct pong {};
 
-using request = std::variant<pong, connect_request, subscribe_request, unsubscribe_request,
-                             publish_request, presence_request, presence_stats_request,
-                             history_request, ping_request, send_request, rpc_request,
-                             refresh_request, sub_refresh_request>;
+using request =
+    std::variant<pong, connect_request, subscribe_request, unsubscribe_request, publish_request,
+                 presence_request, presence_stats_request, history_request, ping_request,
+                 send_request, rpc_request, refresh_request, sub_refresh_request>;
 
 struct command {
   std::uint32_t id = 0;  // 0 only for pong and send
@@ -267,11 +267,11 @@ std::string_view method_name(const request& body);
 // ---------------------------------------------------------------------------
 // Each append_* function appends exactly one JSON object, with no newline.
 // Strings are escaped (they must be UTF-8, as every string that reaches here
-// from parsed JSON, a token or the configuration is); `data`, `conn_info` and `chan_info` are raw JSON text
-// (compact; a '\n' in it, which valid JSON only has as whitespace, is written
-// as a space so that it cannot split the frame). Empty raw fields, false
-// flags and zero numbers are omitted, as Centrifugo's encoder does, except
-// where the SDK reads a value unconditionally (noted per function).
+// from parsed JSON, a token or the configuration is); `data`, `conn_info` and `chan_info` are raw
+// JSON text (compact; a '\n' in it, which valid JSON only has as whitespace, is written as a space
+// so that it cannot split the frame). Empty raw fields, false flags and zero numbers are omitted,
+// as Centrifugo's encoder does, except where the SDK reads a value unconditionally (noted per
+// function).
 
 struct client_info_view {
   std::string_view user;    // always written, "" for anonymous
@@ -371,8 +371,7 @@ void append_history_reply(std::string& out, std::uint32_t id, const history_resu
 void append_refresh_reply(std::string& out, std::uint32_t id, const refresh_result& result);
 
 // `{"id":N,"sub_refresh":{"expires":..,"ttl":..}}`.
-void append_sub_refresh_reply(std::string& out, std::uint32_t id, bool expires,
-                              std::uint32_t ttl);
+void append_sub_refresh_reply(std::string& out, std::uint32_t id, bool expires, std::uint32_t ttl);
 
 // `{"id":N,"rpc":{"data":..}}`.
 void append_rpc_reply(std::string& out, std::uint32_t id, std::string_view data);
@@ -388,15 +387,13 @@ void append_publication_push(std::string& out, std::string_view channel,
 // The publication push as a whole message. It is the same bytes for every
 // subscriber of the channel: build it once per publication and share it.
 std::string encode_publication_push(std::string_view channel, std::string_view data_json,
-                                    std::uint64_t offset,
-                                    const client_info_view* info = nullptr);
+                                    std::uint64_t offset, const client_info_view* info = nullptr);
 
 // `{"push":{"channel":"c","join":{"info":{..}}}}`.
 void append_join_push(std::string& out, std::string_view channel, const client_info_view& info);
 
 // `{"push":{"channel":"c","leave":{"info":{..}}}}`.
-void append_leave_push(std::string& out, std::string_view channel,
-                       const client_info_view& info);
+void append_leave_push(std::string& out, std::string_view channel, const client_info_view& info);
 
 // `{"push":{"channel":"c","unsubscribe":{"code":C,"reason":".."}}}`.
 void append_unsubscribe_push(std::string& out, std::string_view channel,

@@ -12,8 +12,7 @@ namespace herald::core {
 // the client protocol (3001 shutdown, 3005 expired, 3008 slow, 3012 no
 // pong, 3500 invalid token, 3501 bad request, 3502 stale, 3503 forced).
 inline constexpr std::array<std::uint16_t, 16> counted_close_codes{
-    1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009,
-    3001, 3005, 3008, 3012, 3500, 3501, 3502, 3503};
+    1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 3001, 3005, 3008, 3012, 3500, 3501, 3502, 3503};
 inline constexpr std::size_t close_code_slots = counted_close_codes.size() + 1;
 
 // Index of `code` in counted_close_codes, or the last slot for others.

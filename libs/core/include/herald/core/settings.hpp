@@ -33,10 +33,10 @@ struct settings {
   std::uint64_t max_connections = 0;         // 0: bounded only by open files
   std::uint64_t max_message_bytes = 65536;
   std::uint64_t client_queue_max_bytes = 1048576;
-  std::string token_hmac_secret;  // empty: no token is valid
-  bool allow_anonymous = false;   // client protocol: connect without a token
+  std::string token_hmac_secret;             // empty: no token is valid
+  bool allow_anonymous = false;              // client protocol: connect without a token
   std::uint64_t client_channel_limit = 128;  // Centrifugo's default client_channel_limit
-  std::string api_key;  // empty: /api answers loopback clients only
+  std::string api_key;                       // empty: /api answers loopback clients only
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds pong_timeout{8000};
   std::chrono::milliseconds idle_timeout{60000};

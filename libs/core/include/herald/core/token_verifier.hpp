@@ -15,18 +15,18 @@ enum class token_problem { none, invalid, expired };
 
 // Claims of a connection token (Centrifugo's connect JWT).
 struct connect_claims {
-  std::string user;                   // `sub`; "" is anonymous
+  std::string user;                        // `sub`; "" is anonymous
   std::optional<std::int64_t> expires_at;  // `exp`, Unix seconds; none: never
-  std::string info_json;              // `info`, raw JSON; "" if absent
-  std::vector<std::string> channels;  // `channels`: server-side subscriptions
+  std::string info_json;                   // `info`, raw JSON; "" if absent
+  std::vector<std::string> channels;       // `channels`: server-side subscriptions
 };
 
 // Claims of a subscription token for one channel.
 struct channel_claims {
-  std::string user;                   // `sub`: must be the connection's user
-  std::string channel;                // `channel`: must be the channel subscribed
+  std::string user;     // `sub`: must be the connection's user
+  std::string channel;  // `channel`: must be the channel subscribed
   std::optional<std::int64_t> expires_at;
-  std::string info_json;              // `info`: channel info for presence and pubs
+  std::string info_json;  // `info`: channel info for presence and pubs
 };
 
 template <class Claims>
@@ -47,10 +47,8 @@ class token_verifier {
   // Without a secret every token is invalid.
   bool enabled() const { return !secret_.empty(); }
 
-  token_result<connect_claims> verify_connect(std::string_view token,
-                                              std::int64_t now_unix) const;
-  token_result<channel_claims> verify_channel(std::string_view token,
-                                              std::int64_t now_unix) const;
+  token_result<connect_claims> verify_connect(std::string_view token, std::int64_t now_unix) const;
+  token_result<channel_claims> verify_channel(std::string_view token, std::int64_t now_unix) const;
 
  private:
   std::string secret_;
