@@ -145,10 +145,13 @@ int main(int argc, char** argv) {
   caf::actor_system system{actor_config};
   // One round being written per I/O thread: a thread that is done with its
   // part of a round can take the next while the others finish theirs.
-  herald::actors::hub hub{
-      system, settings.namespaces,
-      std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl),
-      herald::core::effective_workers(settings)};
+  herald::actors::broadcaster_config broadcaster;
+  broadcaster.namespaces =
+      std::make_shared<const herald::core::channel_namespaces>(settings.namespaces);
+  broadcaster.history_meta_ttl =
+      std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl);
+  broadcaster.max_rounds_in_flight = herald::core::effective_workers(settings);
+  herald::actors::hub hub{system, std::move(broadcaster)};
 
   herald::net::server server{settings, hub};
   if (auto problem = server.start(); !problem.empty()) {

@@ -3,6 +3,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -34,59 +37,75 @@ struct deterministic_system {
   }
 };
 
-// A session stand-in that records what its connection actor delivers.
+// A session stand-in that records what its connection actor delivers, each
+// kind on its own.
 struct recording_sink : actors::session_sink {
-  void deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) override {
+  void deliver(actors::delivery item) override {
     std::lock_guard lock{mutex};
-    if (hold_rounds && round) {
-      held_rounds.push_back(std::move(round));  // a session still writing
-    }
-    batches.push_back(batch);
-    for (const auto& frame : batch->frames) {
-      frames.push_back(*frame);
-      pointers.push_back(frame);
-    }
+    std::visit([this](auto& kind) { record(kind); }, item);
   }
-  void server_unsubscribe(std::string channel, std::uint32_t generation, bool push) override {
-    std::lock_guard lock{mutex};
-    unsubscribed.emplace_back(std::move(channel), push);
-    unsubscribed_generations.push_back(generation);
-  }
-  void server_disconnect(std::uint32_t code, std::string reason) override {
-    std::lock_guard lock{mutex};
-    disconnects.emplace_back(code, std::move(reason));
-  }
+
+  // The frames of pushes and replies, in the order they came.
   std::vector<std::string> received() {
     std::lock_guard lock{mutex};
     return frames;
   }
+
   std::mutex mutex;
   std::vector<std::string> frames;
   std::vector<core::frame_ptr> pointers;
-  std::vector<core::frame_batch_ptr> batches;
-  bool hold_rounds = false;  // keep the round tickets until the test lets go
+  std::vector<core::frame_batch_ptr> batches;  // of pushes only
+  bool hold_rounds = false;                    // keep the round tickets until the test lets go
   std::vector<actors::round_ticket_ptr> held_rounds;
-  std::vector<std::pair<std::string, bool>> unsubscribed;
-  std::vector<std::uint32_t> unsubscribed_generations;  // the kicked joins' generations
-  std::vector<std::pair<std::uint32_t, std::string>> disconnects;
+  std::vector<actors::command_reply::answering> replies;  // what each reply answered
+  std::vector<actors::subscription_outcome> outcomes;     // the subscriptions replies settled
+  std::vector<actors::server_unsubscribe> unsubscribed;
+  std::vector<actors::server_disconnect> disconnects;
+
+ private:
+  void record_frames(const core::frame_batch& batch) {
+    for (const auto& frame : batch.frames) {
+      frames.push_back(*frame);
+      pointers.push_back(frame);
+    }
+  }
+  void record(actors::channel_pushes& pushes) {
+    if (hold_rounds && pushes.round) {
+      held_rounds.push_back(std::move(pushes.round));  // a session still writing
+    }
+    batches.push_back(pushes.frames);
+    record_frames(*pushes.frames);
+  }
+  void record(actors::command_reply& reply) {
+    replies.push_back(reply.what);
+    outcomes.insert(outcomes.end(), reply.subscriptions.begin(), reply.subscriptions.end());
+    if (reply.frames) {
+      record_frames(*reply.frames);
+    }
+  }
+  void record(actors::server_unsubscribe& unsubscribe) {
+    unsubscribed.push_back(std::move(unsubscribe));
+  }
+  void record(actors::server_disconnect& disconnect) {
+    disconnects.push_back(std::move(disconnect));
+  }
 };
 
-// A subscribe command's join request, optionally asking for recovery
-// features.
-inline core::join_request join_request_for(std::uint32_t id, bool recoverable = false) {
-  core::join_request request;
+// A client's subscribe with command id `id`, asking for nothing; the
+// generation is the id, so that tests can tell joins apart.
+inline core::subscription_request subscribe_request(std::uint32_t id) {
+  core::subscription_request request;
   request.id = id;
-  request.recoverable = recoverable;
+  request.generation = id;
   return request;
 }
 
-// A recoverable subscribe from a client that saw `offset` of `epoch`.
-inline core::join_request recovering_join(std::uint32_t id, std::uint64_t offset,
-                                          std::string epoch) {
-  core::join_request request = join_request_for(id, true);
-  request.recover = true;
-  request.offset = offset;
-  request.epoch = std::move(epoch);
+// A subscribe that asks for recovery from `offset` of `epoch`.
+inline core::subscription_request recovering_subscribe(std::uint32_t id, std::uint64_t offset,
+                                                       std::string epoch) {
+  core::subscription_request request = subscribe_request(id);
+  request.ask.recoverable = true;
+  request.from = core::recovery_point{true, offset, std::move(epoch)};
   return request;
 }
 

@@ -1,112 +1,50 @@
-// The broadcaster's client-protocol state: presence and join/leave,
-// presence and history queries, recovery options, and the server API.
+// The broadcaster's client-protocol state: the channel policy applied to
+// subscribes, publishes and queries, presence and join/leave, presence and
+// history queries, recovery options, server-side subscriptions, and the
+// server API.
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
-#include "deterministic_system.hpp"
-#include "frame_payload.hpp"
-#include "herald/actors/broadcaster.hpp"
-#include "herald/actors/connection_actor.hpp"
+#include "broadcaster_fixture.hpp"
 
 namespace actors = herald::actors;
 namespace core = herald::core;
 namespace api = herald::core::server_api;
-using herald::test::deterministic_system;
-using herald::test::join_request_for;
-using herald::test::payload_of;
-using herald::test::recording_sink;
+using answering = actors::command_reply::answering;
+using herald::test::open_channels;
+using herald::test::subscribe_request;
 
 namespace {
 
-// A broadcaster and the client-protocol connections a test makes, each
-// with its sink; everything is stopped at the end of the test.
-struct fixture {
-  explicit fixture(core::channel_options options) {
-    broadcaster = sys.system.spawn(
-        actors::broadcaster, std::make_shared<actors::broadcast_counters>(),
-        std::make_shared<const core::channel_namespaces>(core::channel_namespaces{options}),
-        std::chrono::seconds{0}, 1u);
-  }
-
-  ~fixture() {
-    for (auto& client : clients) {
-      caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
-    }
-    caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
-    sys.run();
-  }
-
-  // A connected client: its actor has said hello with this identity.
+// Every channel with `options`.
+struct fixture : herald::test::broadcaster_fixture {
+  explicit fixture(core::channel_options options) : broadcaster_fixture(std::move(options)) {}
   std::size_t connect(std::string client_id, std::string user, std::string conn_info = {}) {
-    sinks.push_back(std::make_shared<recording_sink>());
-    clients.push_back(sys.system.spawn(actors::connection, broadcaster,
-                                       std::weak_ptr<actors::session_sink>{sinks.back()}));
-    caf::anon_send(
-        clients.back(), actors::hello_atom::value,
-        core::client_identity{std::move(client_id), std::move(user), std::move(conn_info)});
-    sys.run();
-    return clients.size() - 1;
+    return client(std::move(client_id), std::move(user), std::move(conn_info));
   }
-
-  void join(std::size_t client, const std::string& channel, core::join_request request) {
-    caf::anon_send(clients[client], actors::join_atom::value, channel, std::move(request));
-    sys.run();
-  }
-
-  void query(std::size_t client, const std::string& channel, core::channel_query request) {
-    caf::anon_send(clients[client], actors::query_atom::value, channel, std::move(request));
-    sys.run();
-  }
-
-  std::string call(api::request request) {
-    std::string body;
-    caf::anon_send(broadcaster, actors::api_atom::value,
-                   actors::api_call{{std::move(request)},
-                                    [&body](std::string reply) { body = std::move(reply); }});
-    sys.run();
-    return body;
-  }
-
-  // The JSON messages client `client` received, newline-batched ones split.
-  std::vector<boost::json::value> messages(std::size_t client) {
-    std::vector<boost::json::value> out;
-    for (const auto& frame : sinks[client]->received()) {
-      const std::string text = payload_of(frame);
-      std::size_t start = 0;
-      while (start <= text.size()) {
-        const std::size_t end = std::min(text.find('\n', start), text.size());
-        out.push_back(boost::json::parse(text.substr(start, end - start)));
-        start = end + 1;
-      }
-    }
-    return out;
-  }
-
-  deterministic_system sys;
-  actors::broadcaster_actor broadcaster;
-  std::vector<actors::connection_actor> clients;
-  std::vector<std::shared_ptr<recording_sink>> sinks;
 };
 
 core::channel_options with_presence() {
-  core::channel_options options;
+  core::channel_options options = open_channels();
   options.presence = true;
   options.join_leave = true;
   return options;
 }
 
 core::channel_options with_history() {
-  core::channel_options options;
+  core::channel_options options = open_channels();
   options.history_size = 10;
   options.history_ttl = std::chrono::seconds{60};
   return options;
 }
 
-core::join_request wanting_join_leave(std::uint32_t id) {
-  core::join_request request = join_request_for(id);
-  request.join_leave = true;
+core::subscription_request wanting_join_leave(std::uint32_t id) {
+  core::subscription_request request = subscribe_request(id);
+  request.ask.join_leave = true;
   return request;
 }
 
@@ -124,7 +62,7 @@ TEST_CASE("join and leave pushes reach the subscribers that asked for them") {
   const auto alice = f.connect("c-alice", "alice", R"({"name":"Alice"})");
   const auto bob = f.connect("c-bob", "bob");
   f.join(alice, "room", wanting_join_leave(1));
-  f.join(bob, "room", join_request_for(1));  // bob did not ask for them
+  f.join(bob, "room", subscribe_request(1));  // bob did not ask for them
 
   auto seen = f.messages(alice);
   REQUIRE(seen.size() == 3);  // reply, own join, bob's join
@@ -136,11 +74,10 @@ TEST_CASE("join and leave pushes reach the subscribers that asked for them") {
 
   // bob leaves by unsubscribing, then comes back and leaves by
   // disconnecting: alice hears both.
-  caf::anon_send(f.clients[bob], actors::unsubscribe_atom::value, std::string{"room"});
-  f.sys.run();
-  f.join(bob, "room", join_request_for(2));
-  caf::anon_send_exit(f.clients[bob], caf::exit_reason::user_shutdown);
-  f.sys.run();
+  f.leave(bob, "room");
+  f.join(bob, "room", subscribe_request(2));
+  caf::anon_send_exit(f.connections[bob], caf::exit_reason::user_shutdown);
+  f.run();
   seen = f.messages(alice);
   REQUIRE(seen.size() == 6);
   CHECK(seen[3].at("push").at("leave").at("info").at("client") == "c-bob");
@@ -154,7 +91,7 @@ TEST_CASE("presence and presence_stats list the channel's clients") {
   const auto second = f.connect("c2", "u1");
   const auto third = f.connect("c3", "");
   for (auto client : {first, second, third}) {
-    f.join(client, "room", join_request_for(1));
+    f.join(client, "room", subscribe_request(1));
   }
   f.query(first, "room", query_of(core::channel_query::kind::presence, 5));
   f.query(first, "room", query_of(core::channel_query::kind::presence_stats, 6));
@@ -175,7 +112,9 @@ TEST_CASE("presence and presence_stats list the channel's clients") {
 }
 
 TEST_CASE("history answers with the channel's publications and position") {
-  fixture f{with_history()};
+  auto options = with_history();
+  options.allow_history_for_client = true;  // the reader is not subscribed
+  fixture f{options};
   const auto reader = f.connect("c1", "u1");
   for (int i = 1; i <= 4; ++i) {
     f.call(api::publish_request{"feed", std::to_string(i)});
@@ -201,12 +140,13 @@ TEST_CASE("history answers with the channel's publications and position") {
 }
 
 TEST_CASE("recovery follows the channel's options and the request") {
-  SECTION("a recover without recoverable (the session drops what is not allowed) is plain") {
-    fixture f{with_history()};
+  SECTION("a recover the policy does not grant is a plain subscribe") {
+    auto options = with_history();
+    options.allow_history_for_subscriber = false;
+    options.allow_history_for_anonymous = false;
+    fixture f{options};
     const auto client = f.connect("c1", "");
-    auto request = herald::test::recovering_join(1, 0, "");
-    request.recoverable = false;
-    f.join(client, "feed", request);
+    f.join(client, "feed", herald::test::recovering_subscribe(1, 0, ""));
     const auto reply = f.messages(client).at(0).at("subscribe").as_object();
     CHECK(reply.empty());
   }
@@ -215,7 +155,7 @@ TEST_CASE("recovery follows the channel's options and the request") {
     options.force_recovery = true;
     fixture f{options};
     const auto client = f.connect("c1", "");
-    f.join(client, "feed", join_request_for(1));
+    f.join(client, "feed", subscribe_request(1));
     const auto reply = f.messages(client).at(0).at("subscribe").as_object();
     CHECK(reply.at("recoverable").as_bool());
     CHECK(reply.at("positioned").as_bool());
@@ -225,8 +165,8 @@ TEST_CASE("recovery follows the channel's options and the request") {
     options.allow_positioning = true;
     fixture f{options};
     const auto client = f.connect("c1", "");
-    auto request = join_request_for(1);
-    request.positioned = true;
+    auto request = subscribe_request(1);
+    request.ask.positioned = true;
     f.join(client, "feed", request);
     const auto reply = f.messages(client).at(0).at("subscribe").as_object();
     CHECK(reply.at("positioned").as_bool());
@@ -238,15 +178,17 @@ TEST_CASE("recovery follows the channel's options and the request") {
     options.allow_recovery = true;
     fixture f{options};
     const auto client = f.connect("c1", "");
-    auto request = herald::test::recovering_join(3, 5, "gone");
+    auto request = herald::test::recovering_subscribe(3, 5, "gone");
     request.flag = 2;
     f.join(client, "feed", request);
     const auto seen = f.messages(client);
     REQUIRE(seen.size() == 1);
     CHECK(seen[0].at("id") == 3);
     CHECK(seen[0].at("error").at("code") == 112);
-    REQUIRE(f.sinks[client]->unsubscribed.size() == 1);
-    CHECK(f.sinks[client]->unsubscribed[0] == std::make_pair(std::string{"feed"}, false));
+    // The reply itself tells the session it holds nothing: no kick follows.
+    REQUIRE(f.sink(client).outcomes.size() == 1);
+    CHECK_FALSE(f.sink(client).outcomes[0].accepted);
+    CHECK(f.sink(client).unsubscribed.empty());
     f.call(api::publish_request{"feed", "1"});
     CHECK(f.messages(client).size() == 1);  // not subscribed
   }
@@ -258,9 +200,7 @@ TEST_CASE("the server API publishes, unsubscribes and disconnects") {
   const auto alice_too = f.connect("c-a2", "alice");
   const auto bob = f.connect("c-b", "bob");
   for (auto client : {alice, alice_too, bob}) {
-    auto request = join_request_for(1);
-    request.generation = 7;
-    f.join(client, "news", request);
+    f.join(client, "news", subscribe_request(7));
   }
   auto published = boost::json::parse(f.call(api::publish_request{"news", R"({"n":1})"}));
   CHECK(published.at("result").at("offset") == 1);
@@ -274,12 +214,12 @@ TEST_CASE("the server API publishes, unsubscribes and disconnects") {
   // Unsubscribe one of alice's connections: only it is told, with a push.
   api::unsubscribe_request unsubscribe{"news", "alice", "c-a2", ""};
   CHECK(f.call(unsubscribe) == R"({"result":{}})");
-  CHECK(f.sinks[alice]->unsubscribed.empty());
-  REQUIRE(f.sinks[alice_too]->unsubscribed.size() == 1);
-  CHECK(f.sinks[alice_too]->unsubscribed[0] == std::make_pair(std::string{"news"}, true));
-  // The kick names the join it ends, so a session that subscribed again
-  // meanwhile keeps its newer subscription.
-  CHECK(f.sinks[alice_too]->unsubscribed_generations == std::vector<std::uint32_t>{7});
+  CHECK(f.sink(alice).unsubscribed.empty());
+  REQUIRE(f.sink(alice_too).unsubscribed.size() == 1);
+  CHECK(f.sink(alice_too).unsubscribed[0].channel == "news");
+  // It names the join it ends, so a session that subscribed again meanwhile
+  // keeps its newer subscription.
+  CHECK(f.sink(alice_too).unsubscribed[0].generation == 7);
   f.call(api::publish_request{"news", "2"});
   CHECK(f.messages(alice).size() == 3);
   CHECK(f.messages(alice_too).size() == 2);  // no second publication
@@ -290,14 +230,146 @@ TEST_CASE("the server API publishes, unsubscribes and disconnects") {
   disconnect.code = 4000;
   disconnect.reason = "bye";
   f.call(disconnect);
-  CHECK(f.sinks[alice]->disconnects ==
-        std::vector<std::pair<std::uint32_t, std::string>>{{4000, "bye"}});
-  CHECK(f.sinks[alice_too]->disconnects.size() == 1);
-  CHECK(f.sinks[bob]->disconnects.empty());
+  REQUIRE(f.sink(alice).disconnects.size() == 1);
+  CHECK(f.sink(alice).disconnects[0].code == 4000);
+  CHECK(f.sink(alice).disconnects[0].reason == "bye");
+  CHECK(f.sink(alice_too).disconnects.size() == 1);
+  CHECK(f.sink(bob).disconnects.empty());
 
   auto channels = boost::json::parse(f.call(api::channels_request{"ne*"}));
   CHECK(channels.at("result").at("channels").at("news").at("num_clients") == 2);
   auto info = boost::json::parse(f.call(api::info_request{}));
   CHECK(info.at("result").at("nodes").at(0).at("num_clients") == 3);
   CHECK(info.at("result").at("nodes").at(0).at("num_users") == 2);
+}
+
+TEST_CASE("a refused subscribe is answered with its error and settles nothing") {
+  core::channel_namespaces namespaces{open_channels()};
+  core::channel_options closed;  // everything off
+  namespaces.set_namespace("closed", closed);
+  actors::broadcaster_config config;
+  config.namespaces = std::make_shared<const core::channel_namespaces>(namespaces);
+  herald::test::broadcaster_fixture f{config};
+  const auto client = f.client("c1", "alice");
+  f.join(client, "nope:x", subscribe_request(1));
+  f.join(client, "closed:x", subscribe_request(2));
+  f.join(client, "$private", subscribe_request(3));
+  auto expired = subscribe_request(4);
+  expired.ask.token = core::channel_token::expired;
+  f.join(client, "room", expired);
+  const auto seen = f.messages(client);
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[0].at("error").at("code") == 102);
+  CHECK(seen[1].at("error").at("code") == 103);
+  CHECK(seen[2].at("error").at("code") == 103);
+  CHECK(seen[3].at("error").at("code") == 109);
+  const auto& outcomes = f.sink(client).outcomes;
+  REQUIRE(outcomes.size() == 4);
+  for (const auto& outcome : outcomes) {
+    CHECK_FALSE(outcome.accepted);
+  }
+  CHECK(outcomes[1].channel == "closed:x");
+  CHECK(outcomes[1].generation == 2);
+  CHECK(f.counters->subscriptions.load() == 0);
+  CHECK(f.sink(client).disconnects.empty());
+
+  // A valid channel token opens a channel the options close.
+  auto with_token = subscribe_request(5);
+  with_token.ask.token = core::channel_token::valid;
+  f.join(client, "closed:x", with_token);
+  REQUIRE(f.sink(client).outcomes.size() == 5);
+  CHECK(f.sink(client).outcomes[4].accepted);
+  CHECK(f.counters->subscriptions.load() == 1);
+}
+
+TEST_CASE("a channel token issued to someone else disconnects the client") {
+  fixture f{open_channels()};
+  const auto client = f.connect("c1", "alice");
+  auto foreign = subscribe_request(1);
+  foreign.ask.token = core::channel_token::foreign;
+  f.join(client, "room", foreign);
+  REQUIRE(f.sink(client).disconnects.size() == 1);
+  CHECK(f.sink(client).disconnects[0].code == 3500);
+  REQUIRE(f.sink(client).outcomes.size() == 1);
+  CHECK_FALSE(f.sink(client).outcomes[0].accepted);
+  CHECK(f.sink(client).received().empty());  // no error reply: the close says it
+}
+
+TEST_CASE("a client's publish is checked against its subscriptions at that point") {
+  auto options = open_channels();
+  options.allow_publish_for_subscriber = true;
+  fixture f{options};
+  const auto client = f.connect("c1", "alice");
+  f.client_publish(client, "room", "1", 10);  // not subscribed yet
+  // Subscribe and publish in one go, as one frame's commands arrive: the
+  // broadcaster sees the publish after the subscribe.
+  caf::anon_send(f.connections[client], actors::join_atom::value, std::string{"room"},
+                 subscribe_request(11));
+  f.client_publish(client, "room", "2", 12);
+  f.client_publish(client, "nope:room", "3", 13);
+  const auto seen = f.messages(client);
+  REQUIRE(seen.size() == 5);
+  CHECK(seen[0].at("id") == 10);
+  CHECK(seen[0].at("error").at("code") == 103);
+  CHECK(seen[1].at("id") == 11);
+  CHECK(seen[2] == boost::json::parse(R"({"id":12,"publish":{}})"));
+  CHECK(seen[3].at("push").at("pub").at("data") == 2);  // its own publication
+  CHECK(seen[4].at("error").at("code") == 102);
+  CHECK(f.sink(client).replies == std::vector<answering>{answering::publish, answering::subscribe,
+                                                         answering::publish, answering::publish});
+  CHECK(f.counters->publications.load() == 1);
+}
+
+TEST_CASE("presence and history queries are checked by the channel policy") {
+  auto options = open_channels();
+  options.allow_presence_for_anonymous = false;  // presence: users only
+  options.history_size = 10;
+  options.history_ttl = std::chrono::seconds{60};
+  fixture f{options};
+  const auto anonymous = f.connect("c1", "");
+  const auto user = f.connect("c2", "bob");
+  f.query(anonymous, "room", query_of(core::channel_query::kind::presence, 1));
+  f.query(user, "room", query_of(core::channel_query::kind::presence, 2));
+  f.query(user, "room", query_of(core::channel_query::kind::history, 3));
+  f.join(user, "room", subscribe_request(4));
+  f.query(user, "room", query_of(core::channel_query::kind::history, 5));
+  f.query(user, "nope:room", query_of(core::channel_query::kind::history, 6));
+  const auto seen_anonymous = f.messages(anonymous);
+  REQUIRE(seen_anonymous.size() == 1);
+  CHECK(seen_anonymous[0].at("error").at("code") == 108);  // presence is off
+  const auto seen = f.messages(user);
+  REQUIRE(seen.size() == 5);
+  CHECK(seen[0].at("error").at("code") == 108);
+  CHECK(seen[1].at("error").at("code") == 103);  // history for subscribers only
+  CHECK(seen[3].at("id") == 5);
+  CHECK(seen[3].as_object().contains("history"));
+  CHECK(seen[4].at("error").at("code") == 102);
+  // Every query is answered as one, so the session frees its slot.
+  CHECK(std::count(f.sink(user).replies.begin(), f.sink(user).replies.end(), answering::query) ==
+        4);
+}
+
+TEST_CASE("a connect's server-side subscriptions are settled with the connect reply") {
+  fixture f{with_history()};
+  const auto client = f.connect("c1", "alice");
+  core::connect_request request;
+  request.id = 1;
+  request.result.client = "c1";
+  request.result.version = "v";
+  request.subscriptions.push_back({"feed", 1, {}});
+  request.subscriptions.push_back({"nope:feed", 2, {}});
+  caf::anon_send(f.connections[client], actors::connect_atom::value, std::move(request));
+  f.run();
+  const auto seen = f.messages(client);
+  REQUIRE(seen.size() == 1);
+  const auto& subs = seen[0].at("connect").at("subs").as_object();
+  CHECK(subs.contains("feed"));
+  CHECK_FALSE(subs.contains("nope:feed"));  // an unknown namespace is left out
+  CHECK(f.sink(client).replies == std::vector<answering>{answering::connect});
+  const auto& outcomes = f.sink(client).outcomes;
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0].accepted);
+  CHECK_FALSE(outcomes[1].accepted);
+  f.call(api::publish_request{"feed", "1"});
+  CHECK(f.messages(client).size() == 2);  // subscribed: the publication arrives
 }

@@ -51,6 +51,21 @@ async def command(ws, text):
     return [json.loads(line) for line in (await asyncio.wait_for(ws.recv(), 10)).split("\n")]
 
 
+async def command_replies(ws, text, ids, timeout=10):
+    """Sends `text` and returns the replies with `ids`, in the order they
+    came, and any pushes that came with them. Replies the broadcaster gives
+    (subscribe, publish, presence, history) may follow those the session
+    gives at once (connect, unsubscribe, refresh): clients match them by id."""
+    await ws.send(text)
+    replies, pushes = [], []
+    while {r.get("id") for r in replies} != set(ids):
+        frame = await asyncio.wait_for(ws.recv(), timeout)
+        for line in frame.split("\n"):
+            message = json.loads(line)
+            (replies if "id" in message else pushes).append(message)
+    return replies, pushes
+
+
 async def connected(srv, token=None):
     ws = await open_client(srv)
     params = {"name": "test"}

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,49 +13,56 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "herald/actors/delivery.hpp"
 #include "herald/actors/round_ticket.hpp"
 #include "herald/core/frame.hpp"
 #include "write_scheduler.hpp"
 
 namespace {
 
+using herald::actors::channel_pushes;
+using herald::actors::delivery;
+using herald::actors::round_ticket;
+using herald::actors::round_ticket_ptr;
+using herald::actors::server_unsubscribe;
 using herald::core::frame_batch;
-using herald::core::frame_batch_ptr;
 using herald::net::scheduled_session;
 using herald::net::write_scheduler;
 
 // Records what the scheduler makes of it, in one shared log. Like a real
-// session, what it receives asks for a write, once until it is written.
+// session, a delivery asks for a write (as often as it likes: the
+// scheduler writes it once per pass).
 class fake_session : public scheduled_session, public std::enable_shared_from_this<fake_session> {
  public:
   fake_session(std::string name, std::vector<std::string>& log, write_scheduler& scheduler)
       : name_(std::move(name)), log_(log), scheduler_(scheduler) {}
-  void receive(frame_batch_ptr batch) override {
-    log_.push_back(name_ + " got " + batch->channel);
+  void receive(delivery item) override {
+    if (auto* pushes = std::get_if<channel_pushes>(&item)) {
+      log_.push_back(name_ + " got " + pushes->frames->channel);
+      if (relay_) {
+        relay_();  // as an actor on another thread may hand over meanwhile
+      }
+    } else if (auto* unsubscribe = std::get_if<server_unsubscribe>(&item)) {
+      log_.push_back(name_ + " unsubscribed from " + unsubscribe->channel);
+    }
     request_write();
   }
-  void write_pending() override {
-    write_requested_ = false;
-    log_.push_back(name_ + " wrote");
-  }
-  void request_write() {
-    if (!write_requested_) {
-      write_requested_ = true;
-      scheduler_.schedule_write(shared_from_this());
-    }
-  }
+  void write_pending() override { log_.push_back(name_ + " wrote"); }
+  void request_write() { scheduler_.schedule_write(shared_from_this()); }
+  void relay_on_receive(std::function<void()> relay) { relay_ = std::move(relay); }
 
  private:
   std::string name_;
   std::vector<std::string>& log_;
   write_scheduler& scheduler_;
-  bool write_requested_ = false;
+  std::function<void()> relay_;
 };
 
-frame_batch_ptr batch_named(std::string name) {
+// Pushes of channel `name` (the name is all the fake session looks at).
+delivery pushes_named(std::string name, round_ticket_ptr round = nullptr) {
   auto batch = std::make_shared<frame_batch>();
   batch->channel = std::move(name);
-  return batch;
+  return channel_pushes{std::move(batch), std::move(round)};
 }
 
 // Bounded by turns only: a preempted test thread must not see the time
@@ -73,11 +81,12 @@ struct scheduler_fixture {
 };
 
 // A connection whose messages are already buffered: a handler that notes a
-// read and queues itself again, `limit` times. Its first message produces
-// output for `session`, as a publication does.
+// read and queues itself again, `limit` times, each turn taking `work`. Its
+// first message produces output for `session`, as a publication does.
 void keep_reading(boost::asio::io_context& context, write_scheduler& scheduler,
                   const std::shared_ptr<fake_session>& session, int& turns, int limit,
-                  std::vector<std::string>& log) {
+                  std::vector<std::string>& log,
+                  std::chrono::microseconds work = std::chrono::microseconds{0}) {
   if (turns == limit) {
     log.push_back("reads done");
     return;
@@ -87,54 +96,51 @@ void keep_reading(boost::asio::io_context& context, write_scheduler& scheduler,
   if (turns == 1) {
     session->request_write();
   }
-  boost::asio::post(context, [&context, &scheduler, session, &turns, limit, &log] {
-    keep_reading(context, scheduler, session, turns, limit, log);
+  const auto until = std::chrono::steady_clock::now() + work;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  boost::asio::post(context, [&context, &scheduler, session, &turns, limit, &log, work] {
+    keep_reading(context, scheduler, session, turns, limit, log, work);
   });
 }
 
 }  // namespace
 
-TEST_CASE("the scheduler is the current one only on its thread while bound") {
+TEST_CASE("sessions find their thread's scheduler while it is bound") {
   boost::asio::io_context context{1};
   write_scheduler scheduler{context};
-  CHECK(write_scheduler::current() == nullptr);
-  {
-    const write_scheduler::binding bound{scheduler};
-    CHECK(write_scheduler::current() == &scheduler);
-    write_scheduler* elsewhere = &scheduler;
-    std::thread other([&] { elsewhere = write_scheduler::current(); });
-    other.join();
-    CHECK(elsewhere == nullptr);
-  }
-  CHECK(write_scheduler::current() == nullptr);
+  const write_scheduler::binding bound{scheduler};
+  CHECK(&write_scheduler::of_this_thread() == &scheduler);
 }
 
-TEST_CASE("deliveries and tasks from another thread arrive in the order handed over") {
+TEST_CASE("deliveries from another thread arrive in the order handed over, each as its kind") {
   scheduler_fixture f;
   auto a = f.session("a");
   auto b = f.session("b");
   std::thread actor([&] {
-    f.scheduler.hand_over(a, batch_named("1"), nullptr);
-    f.scheduler.hand_over([&] { f.log.push_back("task"); });
-    f.scheduler.hand_over(b, batch_named("2"), nullptr);
-    f.scheduler.hand_over(a, batch_named("3"), nullptr);
+    f.scheduler.hand_over(a, pushes_named("1"));
+    f.scheduler.hand_over(a, server_unsubscribe{"1", 7});
+    f.scheduler.hand_over(b, pushes_named("2"));
+    f.scheduler.hand_over(a, pushes_named("3"));
   });
   actor.join();
   f.context.poll();
-  CHECK(f.log ==
-        std::vector<std::string>{"a got 1", "task", "b got 2", "a got 3", "a wrote", "b wrote"});
+  CHECK(f.log == std::vector<std::string>{"a got 1", "a unsubscribed from 1", "b got 2", "a got 3",
+                                          "a wrote", "b wrote"});
 }
 
 TEST_CASE("a pass writes each scheduled session once, after the deliveries it took") {
   scheduler_fixture f;
   auto a = f.session("a");
   auto b = f.session("b");
-  f.scheduler.hand_over(a, batch_named("1"), nullptr);
-  f.scheduler.hand_over(a, batch_named("2"), nullptr);
+  f.scheduler.hand_over(a, pushes_named("1"));
+  f.scheduler.hand_over(a, pushes_named("2"));
   b->request_write();
+  b->request_write();    // the scheduler, not the session, keeps it to once
   CHECK(f.log.empty());  // nothing happens before the thread runs the pass
   f.context.poll();
-  // a asked once for both batches; b was waiting before the pass began.
+  // a asked for each batch and is written once; b was waiting before the
+  // pass began.
   CHECK(f.log == std::vector<std::string>{"a got 1", "a got 2", "b wrote", "a wrote"});
 
   // A later request starts a new pass.
@@ -176,15 +182,36 @@ TEST_CASE("reads that never stop hold writes back for a bounded number of turns"
   CHECK(turns == 65);  // the read that produced it, then one per deferral
 }
 
+TEST_CASE("reads that never stop hold writes back no longer than the time bound") {
+  std::vector<std::string> log;
+  boost::asio::io_context context{1};
+  // Turns enough for seconds of reads; 2 ms of them at most.
+  write_scheduler scheduler{context,
+                            herald::net::write_deferral_limit{10000, std::chrono::milliseconds{2}}};
+  const write_scheduler::binding bound{scheduler};
+  auto a = std::make_shared<fake_session>("a", log, scheduler);
+  int turns = 0;
+  boost::asio::post(context, [&] {
+    keep_reading(context, scheduler, a, turns, 20000, log, std::chrono::microseconds{50});
+  });
+  while (log.empty()) {
+    REQUIRE(context.run_one() == 1);
+  }
+  CHECK(log == std::vector<std::string>{"a wrote"});
+  // 50 us a turn: about 40 turns fill 2 ms. A loaded machine makes each
+  // turn longer, never shorter, so the count only drops; the turn bound
+  // alone would have allowed 10000.
+  CHECK(turns < 1000);
+}
+
 TEST_CASE("a round is let go once the pass that took it has written it") {
   scheduler_fixture f;
   auto a = f.session("a");
   auto b = f.session("b");
   {
-    auto round = std::make_shared<const herald::actors::round_ticket>(
-        [&] { f.log.push_back("round done"); });
-    f.scheduler.hand_over(a, batch_named("1"), round);
-    f.scheduler.hand_over(b, batch_named("1"), round);
+    auto round = std::make_shared<const round_ticket>([&] { f.log.push_back("round done"); });
+    f.scheduler.hand_over(a, pushes_named("1", round));
+    f.scheduler.hand_over(b, pushes_named("1", round));
   }
   f.context.poll();
   CHECK(f.log ==
@@ -199,9 +226,8 @@ TEST_CASE("a round waits with the writes while reads make progress") {
   // round comes back.
   boost::asio::post(f.context, [&] { keep_reading(f.context, f.scheduler, a, turns, 5, f.log); });
   {
-    auto round = std::make_shared<const herald::actors::round_ticket>(
-        [&] { f.log.push_back("round done"); });
-    f.scheduler.hand_over(a, batch_named("1"), round);
+    auto round = std::make_shared<const round_ticket>([&] { f.log.push_back("round done"); });
+    f.scheduler.hand_over(a, pushes_named("1", round));
   }
   f.context.poll();
   CHECK(f.log == std::vector<std::string>{"a got 1", "reads done", "a wrote", "round done"});
@@ -211,9 +237,8 @@ TEST_CASE("what is handed over while a pass runs goes out in the next pass") {
   scheduler_fixture f;
   auto a = f.session("a");
   auto b = f.session("b");
-  f.scheduler.hand_over(a, batch_named("1"), nullptr);
-  // Runs inside the pass, as an actor on another thread may hand over then.
-  f.scheduler.hand_over([&] { f.scheduler.hand_over(b, batch_named("2"), nullptr); });
+  a->relay_on_receive([&] { f.scheduler.hand_over(b, pushes_named("2")); });
+  f.scheduler.hand_over(a, pushes_named("1"));
   f.context.poll();
   CHECK(f.log == std::vector<std::string>{"a got 1", "a wrote", "b got 2", "b wrote"});
 }
@@ -224,9 +249,8 @@ TEST_CASE("a scheduler destroyed with work in its inbox lets go of it") {
   {
     write_scheduler scheduler{context};
     auto a = std::make_shared<fake_session>("a", log, scheduler);
-    scheduler.hand_over(
-        a, batch_named("1"),
-        std::make_shared<const herald::actors::round_ticket>([&] { log.push_back("round done"); }));
+    scheduler.hand_over(a, pushes_named("1", std::make_shared<const round_ticket>(
+                                                 [&] { log.push_back("round done"); })));
   }
   CHECK(log == std::vector<std::string>{"round done"});  // never received, never written
 }

@@ -35,24 +35,29 @@ void connection_handle::publish(std::string channel, core::publication_ptr publi
   send(publish_atom::value, std::move(channel), std::move(publication));
 }
 
-void connection_handle::join(std::string channel, core::join_request request) const {
-  send(join_atom::value, std::move(channel), std::move(request));
+void connection_handle::publish(std::string channel, core::publication_ptr publication,
+                                std::uint32_t id) const {
+  send(publish_atom::value, std::move(channel), std::move(publication), id);
 }
 
 void connection_handle::identify(core::client_identity identity) const {
-  send(hello_atom::value, std::move(identity));
+  send(identify_atom::value, std::move(identity));
 }
 
-void connection_handle::connect_with(core::connect_reply_request request) const {
+void connection_handle::connect(core::connect_request request) const {
   send(connect_atom::value, std::move(request));
 }
 
-void connection_handle::query(std::string channel, core::channel_query query) const {
-  send(query_atom::value, std::move(channel), std::move(query));
+void connection_handle::join(std::string channel, core::subscription_request request) const {
+  send(join_atom::value, std::move(channel), std::move(request));
 }
 
 void connection_handle::leave(std::string channel) const {
   send(unsubscribe_atom::value, std::move(channel));
+}
+
+void connection_handle::query(std::string channel, core::channel_query query) const {
+  send(query_atom::value, std::move(channel), std::move(query));
 }
 
 void connection_handle::close() {
@@ -71,12 +76,9 @@ struct hub::impl {
   broadcaster_actor broadcaster;
 };
 
-hub::hub(caf::actor_system& system, core::channel_namespaces namespaces,
-         std::chrono::seconds history_meta_ttl, unsigned max_rounds_in_flight) {
-  auto counters = std::make_shared<broadcast_counters>();
-  auto actor = system.spawn(broadcaster, counters,
-                            std::make_shared<const core::channel_namespaces>(std::move(namespaces)),
-                            history_meta_ttl, max_rounds_in_flight);
+hub::hub(caf::actor_system& system, broadcaster_config config) {
+  auto counters = config.counters;
+  auto actor = spawn_broadcaster(system, std::move(config));
   impl_ = std::make_unique<impl>(impl{system, std::move(counters), std::move(actor)});
 }
 
@@ -104,7 +106,7 @@ connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
   connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
   // Known to the broadcaster from now on, so that its close_atom at
   // shutdown reaches a session that never sent connect.
-  caf::anon_send(impl_->broadcaster, hello_atom::value, actor, core::client_identity{});
+  caf::anon_send(impl_->broadcaster, announce_atom::value, actor);
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
 }

@@ -96,6 +96,8 @@ std::string render_prometheus(const metrics_snapshot& m) {
          m.bytes_in);
   single(out, "herald_sent_bytes_total", "counter", "WebSocket message bytes sent.", m.bytes_out);
   single(out, "herald_channels", "gauge", "Channels with at least one subscriber.", m.channels);
+  single(out, "herald_subscriptions", "gauge",
+         "Subscriptions: each connection counted once per channel it is in.", m.subscriptions);
   single(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.",
          m.cpu_seconds);
   single(out, "process_resident_memory_bytes", "gauge", "Resident memory size.", m.resident_bytes);

@@ -1,8 +1,10 @@
 #include "client_session.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <random>
+#include <type_traits>
 
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
@@ -14,44 +16,15 @@ namespace {
 
 namespace cp = core::client_protocol;
 
-// Centrifugo's subscribe permission without a channel token: never a
-// private channel; a user-limited channel ("dialog#42,43") admits the users
-// it lists where the namespace allows such channels; any other channel needs
-// allow-subscribe-for-client, and for a client without a user also
-// allow-subscribe-for-anonymous.
-bool may_subscribe(const core::channel_namespaces& namespaces, const core::channel_options& options,
-                   std::string_view channel, std::string_view user, bool anonymous) {
-  if (namespaces.is_private(channel)) {
-    return false;
-  }
-  if (options.allow_user_limited_channels && namespaces.is_user_limited(channel)) {
-    return namespaces.user_allowed(channel, user);
-  }
-  return options.allow_subscribe_for_client &&
-         (!anonymous || options.allow_subscribe_for_anonymous);
-}
-
-// Centrifugo's rule for publish, presence and history: the *_for_client or
-// (when subscribed) the *_for_subscriber option lets a client in; the
-// *_for_anonymous option only lets those apply to a client without a user.
-struct permission_options {
-  bool for_client;
-  bool for_subscriber;
-  bool for_anonymous;
-};
-
-bool may(const permission_options& allow, bool subscribed, bool anonymous) {
-  return (!anonymous || allow.for_anonymous) &&
-         (allow.for_client || (subscribed && allow.for_subscriber));
-}
-
 constexpr std::string_view server_version = "herald 0.1.0";
 
-// Subscribes and queries whose reply the broadcaster has not sent back yet,
-// per connection; a query beyond this gets error 111 (temporary). Each reply
-// is built on the broadcaster's one thread (a history reply can hold 300
-// publications), so one client must not queue thousands in a frame.
-constexpr std::uint32_t max_requests_in_flight = 32;
+// Queries (presence, presence_stats, history) whose reply the broadcaster
+// has not sent back yet, per connection; a query beyond this gets error 111
+// (temporary). Each reply is built on the broadcaster's one thread (a
+// history reply can hold 300 publications), so one client must not queue
+// thousands in a frame. Subscribes are bounded by client-channel-limit,
+// since a subscribe counts against it from the moment it is asked.
+constexpr std::uint32_t max_queries_in_flight = 32;
 
 // A random client id in UUID v4 form, as Centrifugo gives.
 std::string make_client_id() {
@@ -104,10 +77,6 @@ void set_expiry(const std::optional<std::int64_t>& expires_at, bool& expires, st
 client_session::client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
     : websocket_transport(std::move(socket), ctx, core::protocol::centrifuge),
       ping_timer_(ws_.get_executor()) {}
-
-client_session::~client_session() {
-  finish();
-}
 
 std::shared_ptr<client_session> client_session::shared_self() {
   return std::static_pointer_cast<client_session>(shared_from_this());
@@ -165,7 +134,6 @@ void client_session::handle_frame(std::string_view frame) {
 const cp::disconnect_advice* client_session::handle(const cp::command& command,
                                                     std::string& replies) {
   const std::uint32_t id = command.id;
-  const core::channel_namespaces& namespaces = ctx_.settings.namespaces;
   if (std::holds_alternative<cp::pong>(command.body)) {
     if (!awaiting_pong_) {
       return &cp::disconnects::bad_request;  // a pong that answers no ping
@@ -186,8 +154,8 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     return handle_subscribe(id, *subscribe, replies);
   }
   if (const auto* unsubscribe = std::get_if<cp::unsubscribe_request>(&command.body)) {
-    forget_channel(unsubscribe->channel);
-    if (channels_.erase(unsubscribe->channel) > 0) {
+    // Settled or not: the broadcaster takes the leave after the join.
+    if (subscriptions_.erase(unsubscribe->channel) > 0) {
       connection_.leave(unsubscribe->channel);
     }
     cp::append_separator(replies);
@@ -195,20 +163,11 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     return nullptr;
   }
   if (const auto* publish = std::get_if<cp::publish_request>(&command.body)) {
-    cp::append_separator(replies);
-    const core::channel_options* options = namespaces.options_for(publish->channel);
-    if (options == nullptr) {
-      cp::append_error_reply(replies, id, cp::errors::unknown_channel);
-    } else if (!may({options->allow_publish_for_client, options->allow_publish_for_subscriber,
-                     options->allow_publish_for_anonymous},
-                    channels_.count(publish->channel) > 0, user_.empty())) {
-      cp::append_error_reply(replies, id, cp::errors::permission_denied);
-    } else {
-      connection_.publish(
-          publish->channel,
-          core::make_publication(publish->data, nullptr, publisher_for(publish->channel)));
-      cp::append_publish_reply(replies, id);
-    }
+    // The broadcaster checks it (it knows whether the client is subscribed
+    // at that point) and replies.
+    connection_.publish(
+        publish->channel,
+        core::make_publication(publish->data, nullptr, publisher_for(publish->channel)), id);
     return nullptr;
   }
   if (const auto* presence = std::get_if<cp::presence_request>(&command.body)) {
@@ -285,41 +244,35 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   result.version = server_version;
   result.ping = seconds_of(ctx_.settings.ping_interval);
   result.pong = true;
-  // The token's `channels`: subscribed by the server. The broadcaster then
-  // builds the reply, whose `subs` carry each one's result (recovered
+  // The token's `channels`: subscribed by the server, each as the session's
+  // join, settled by the broadcaster (which skips unknown namespaces). It
+  // then builds the reply, whose `subs` carry each one's result (recovered
   // publications for a client that sent its positions in `subs`), ahead of
   // their pushes.
-  core::connect_reply_request with_subs;
+  core::connect_request with_subscriptions;
   for (const auto& channel : server_side_channels) {
-    if (ctx_.settings.namespaces.options_for(channel) == nullptr ||
-        channels_.size() >= ctx_.settings.client_channel_limit ||
-        !channels_.emplace(channel, next_generation_).second) {
+    if (subscriptions_.size() >= ctx_.settings.client_channel_limit ||
+        subscriptions_.count(channel) > 0) {
       continue;
     }
-    core::join_request join;
-    join.generation = next_generation_++;
+    core::server_side_subscription subscription;
+    subscription.channel = channel;
+    subscription.generation = next_generation_++;
     for (const auto& position : request.subs) {
       if (position.channel == channel) {
-        join.recover = position.recover;
-        join.offset = position.offset;
-        join.epoch = position.epoch;
+        subscription.from = core::recovery_point{position.recover, position.offset, position.epoch};
       }
     }
-    with_subs.subs.emplace_back(channel, std::move(join));
+    subscriptions_.emplace(channel, client_session::subscription{subscription.generation});
+    with_subscriptions.subscriptions.push_back(std::move(subscription));
   }
-  if (with_subs.subs.empty()) {
+  if (with_subscriptions.subscriptions.empty()) {
     cp::append_separator(replies);
     cp::append_connect_reply(replies, id, result);
   } else {
-    with_subs.id = id;
-    with_subs.client = std::string{result.client};
-    with_subs.version = std::string{result.version};
-    with_subs.expires = result.expires;
-    with_subs.ttl = result.ttl;
-    with_subs.ping = result.ping;
-    with_subs.pong = result.pong;
-    ++requests_in_flight_;  // its reply comes back as any other
-    connection_.connect_with(std::move(with_subs));
+    with_subscriptions.id = id;
+    with_subscriptions.result = std::move(result);
+    connection_.connect(std::move(with_subscriptions));
   }
   schedule_ping();
   return nullptr;
@@ -328,8 +281,6 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
 const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
                                                               const cp::subscribe_request& request,
                                                               std::string& replies) {
-  const core::channel_namespaces& namespaces = ctx_.settings.namespaces;
-  const core::channel_options* options = namespaces.options_for(request.channel);
   const auto refuse = [&](const cp::client_error& error) -> const cp::disconnect_advice* {
     cp::append_separator(replies);
     cp::append_error_reply(replies, id, error);
@@ -338,108 +289,65 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   if (request.type != 0) {
     return refuse(cp::errors::not_available);
   }
-  if (options == nullptr) {
-    return refuse(cp::errors::unknown_channel);
-  }
-  core::join_request join;
-  join.id = id;
-  join.recover = request.recover;
-  join.offset = request.offset;
-  join.epoch = request.epoch;
-  // As Centrifugo: recovery and positions where the namespace allows them
-  // or the client may read the history anyway; join/leave pushes only to
-  // a client that may read presence (they carry other clients' info).
-  const bool anonymous = user_.empty();
-  const bool history_access =
-      may({options->allow_history_for_client, options->allow_history_for_subscriber,
-           options->allow_history_for_anonymous},
-          true, anonymous);
-  const bool presence_access =
-      may({options->allow_presence_for_client, options->allow_presence_for_subscriber,
-           options->allow_presence_for_anonymous},
-          true, anonymous);
-  join.recoverable = request.recoverable && (options->allow_recovery || history_access);
-  join.positioned = request.positioned && (options->allow_positioning || history_access);
-  join.join_leave = request.join_leave && presence_access;
-  join.flag = request.flag;
-  std::optional<std::int64_t> expires_at;
-  if (!request.token.empty()) {
-    // A channel token grants the subscription whatever the namespace's
-    // permissions say (private channels need one), as in Centrifugo.
-    auto verified = ctx_.tokens.verify_channel(request.token, unix_now());
-    if (verified.problem == core::token_problem::expired) {
-      return refuse(cp::errors::token_expired);
-    }
-    if (!verified.ok()) {
-      return refuse(cp::errors::permission_denied);  // Centrifugo: a bad token is 103
-    }
-    if (verified.claims.channel != request.channel || verified.claims.user != user_) {
-      return &cp::disconnects::invalid_token;  // a token for someone or something else
-    }
-    join.chan_info = std::move(verified.claims.info_json);
-    expires_at = verified.claims.expires_at;
-    set_expiry(expires_at, join.expires, join.ttl);
-  } else if (!may_subscribe(namespaces, *options, request.channel, user_, user_.empty())) {
-    return refuse(cp::errors::permission_denied);
-  }
-  if (channels_.size() >= ctx_.settings.client_channel_limit &&
-      channels_.count(request.channel) == 0) {
-    return refuse(cp::errors::limit_exceeded);
-  }
-  if (!channels_.emplace(request.channel, next_generation_).second) {
+  // What concerns this connection alone, first, as Centrifuge does: a
+  // channel it holds or asked for (105), then its channel limit (106). The
+  // channel's own rules are the broadcaster's (core::channel_policy).
+  if (subscriptions_.count(request.channel) > 0) {
     return refuse(cp::errors::already_subscribed);
   }
+  if (subscriptions_.size() >= ctx_.settings.client_channel_limit) {
+    return refuse(cp::errors::limit_exceeded);
+  }
+  core::subscription_request join;
+  join.id = id;
   join.generation = next_generation_++;
-  // Not capped: client-channel-limit bounds the subscribes in flight.
-  ++requests_in_flight_;
-  if (expires_at) {
-    channel_expiry_[request.channel] = *expires_at;
+  join.ask.recoverable = request.recoverable;
+  join.ask.positioned = request.positioned;
+  join.ask.join_leave = request.join_leave;
+  join.from = core::recovery_point{request.recover, request.offset, request.epoch};
+  join.flag = request.flag;
+  subscription entry{join.generation};
+  if (!request.token.empty()) {
+    // Verified here, off the broadcaster's thread; the policy decides what
+    // the outcome means (a valid token grants the subscription whatever the
+    // namespace's permissions say, as in Centrifugo).
+    auto verified = ctx_.tokens.verify_channel(request.token, unix_now());
+    if (verified.problem == core::token_problem::expired) {
+      join.ask.token = core::channel_token::expired;
+    } else if (!verified.ok()) {
+      join.ask.token = core::channel_token::invalid;
+    } else if (verified.claims.channel != request.channel || verified.claims.user != user_) {
+      join.ask.token = core::channel_token::foreign;
+    } else {
+      join.ask.token = core::channel_token::valid;
+      join.chan_info = std::move(verified.claims.info_json);
+      entry.expires_at = verified.claims.expires_at;
+      set_expiry(entry.expires_at, join.expires, join.ttl);
+      if (!join.chan_info.empty()) {
+        core::publisher_info with_channel_info = *publisher_;
+        with_channel_info.chan_info = join.chan_info;
+        entry.publisher =
+            std::make_shared<const core::publisher_info>(std::move(with_channel_info));
+      }
+    }
   }
-  if (!join.chan_info.empty()) {
-    core::publisher_info with_channel_info = *publisher_;
-    with_channel_info.chan_info = join.chan_info;
-    channel_publishers_[request.channel] =
-        std::make_shared<const core::publisher_info>(std::move(with_channel_info));
-  }
-  // The reply comes from the broadcaster, ahead of the publications.
+  subscriptions_.emplace(request.channel, std::move(entry));
+  // Refused or not, the reply comes from the broadcaster, ahead of the
+  // channel's publications.
   connection_.join(request.channel, std::move(join));
   return nullptr;
 }
 
 void client_session::query(std::uint32_t id, const std::string& channel,
                            core::channel_query request, std::string& replies) {
-  const core::channel_options* options = ctx_.settings.namespaces.options_for(channel);
-  const cp::client_error* error = nullptr;
-  if (options == nullptr) {
-    error = &cp::errors::unknown_channel;
-  } else {
-    const bool history = request.what == core::channel_query::kind::history;
-    const bool enabled = history ? options->history_enabled() : options->presence;
-    const permission_options allow =
-        history ? permission_options{options->allow_history_for_client,
-                                     options->allow_history_for_subscriber,
-                                     options->allow_history_for_anonymous}
-                : permission_options{options->allow_presence_for_client,
-                                     options->allow_presence_for_subscriber,
-                                     options->allow_presence_for_anonymous};
-    if (!enabled) {
-      error = &cp::errors::not_available;
-    } else if (!may(allow, channels_.count(channel) > 0, user_.empty())) {
-      error = &cp::errors::permission_denied;
-    }
-  }
-  if (error != nullptr) {
-    cp::append_separator(replies);
-    cp::append_error_reply(replies, id, *error);
-    return;
-  }
-  if (requests_in_flight_ >= max_requests_in_flight) {
+  if (queries_in_flight_ >= max_queries_in_flight) {
     cp::append_separator(replies);
     cp::append_error_reply(replies, id, cp::errors::too_many_requests);
     return;
   }
-  ++requests_in_flight_;
-  // Answered by the broadcaster, which holds presence and history.
+  ++queries_in_flight_;
+  // The broadcaster holds presence and history, and checks the channel's
+  // rules against whether the client is subscribed at that point.
   request.id = id;
   connection_.query(channel, std::move(request));
 }
@@ -468,7 +376,8 @@ const cp::disconnect_advice* client_session::handle_refresh(std::uint32_t id,
 
 const cp::disconnect_advice* client_session::handle_sub_refresh(
     std::uint32_t id, const cp::sub_refresh_request& request, std::string& replies) {
-  if (channels_.count(request.channel) == 0) {
+  auto subscribed = subscriptions_.find(request.channel);
+  if (subscribed == subscriptions_.end()) {
     cp::append_separator(replies);
     cp::append_error_reply(replies, id, cp::errors::permission_denied);
     return nullptr;
@@ -486,11 +395,7 @@ const cp::disconnect_advice* client_session::handle_sub_refresh(
   bool expires = false;
   std::uint32_t ttl = 0;
   set_expiry(verified.claims.expires_at, expires, ttl);
-  if (verified.claims.expires_at) {
-    channel_expiry_[request.channel] = *verified.claims.expires_at;
-  } else {
-    channel_expiry_.erase(request.channel);
-  }
+  subscribed->second.expires_at = verified.claims.expires_at;
   cp::append_separator(replies);
   cp::append_sub_refresh_reply(replies, id, expires, ttl);
   return nullptr;
@@ -505,15 +410,14 @@ bool client_session::enforce_expiry() {
     return false;
   }
   std::string pushes;
-  for (auto it = channel_expiry_.begin(); it != channel_expiry_.end();) {
-    if (now <= it->second) {
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    const auto& expires_at = it->second.expires_at;
+    if (!expires_at || now <= *expires_at) {
       ++it;
       continue;
     }
     const std::string channel = it->first;
-    it = channel_expiry_.erase(it);
-    channels_.erase(channel);
-    channel_publishers_.erase(channel);
+    it = subscriptions_.erase(it);
     connection_.leave(channel);
     cp::append_separator(pushes);
     cp::append_unsubscribe_push(pushes, channel, cp::unsubscribes::expired);
@@ -524,35 +428,81 @@ bool client_session::enforce_expiry() {
   return true;
 }
 
-void client_session::server_unsubscribe(std::string channel, std::uint32_t generation, bool push) {
-  run_in_order([self = shared_self(), channel = std::move(channel), generation, push] {
-    auto it = self->channels_.find(channel);
-    if (it == self->channels_.end() || it->second != generation) {
-      return;  // meant for a subscription the client already left
-    }
-    self->channels_.erase(it);
-    self->forget_channel(channel);
-    if (!push) {
-      return;
-    }
-    std::string text;
-    cp::append_unsubscribe_push(text, channel, cp::unsubscribes::server);
-    self->send_text(std::move(text));
-  });
+void client_session::on_delivery(actors::delivery item) {
+  std::visit(
+      [this](auto& kind) {
+        using kind_type = std::decay_t<decltype(kind)>;
+        if constexpr (std::is_same_v<kind_type, actors::channel_pushes>) {
+          on_pushes(std::move(kind));
+        } else if constexpr (std::is_same_v<kind_type, actors::command_reply>) {
+          on_reply(std::move(kind));
+        } else if constexpr (std::is_same_v<kind_type, actors::server_unsubscribe>) {
+          on_server_unsubscribe(kind);
+        } else {
+          static_assert(std::is_same_v<kind_type, actors::server_disconnect>);
+          on_server_disconnect(std::move(kind));
+        }
+      },
+      item);
 }
 
-void client_session::server_disconnect(std::uint32_t code, std::string reason) {
+void client_session::on_pushes(actors::channel_pushes pushes) {
+  // Pushes of a channel the client left (the broadcaster sent them before
+  // it saw the unsubscribe), or holds only as asked for: its reply, which
+  // the broadcaster sends before any push, has not come yet, so these
+  // belong to an earlier subscription.
+  auto it = subscriptions_.find(pushes.frames->channel);
+  if (it != subscriptions_.end() && it->second.settled) {
+    enqueue(std::move(pushes.frames));
+  }
+}
+
+void client_session::on_reply(actors::command_reply reply) {
+  using answering = actors::command_reply::answering;
+  if (reply.what == answering::query) {
+    // Every query forwarded counted one; its reply frees it.
+    assert(queries_in_flight_ > 0 && "a query reply the session did not ask for");
+    --queries_in_flight_;
+  }
+  for (const auto& outcome : reply.subscriptions) {
+    auto it = subscriptions_.find(outcome.channel);
+    if (it == subscriptions_.end() || it->second.generation != outcome.generation) {
+      continue;  // the client left meanwhile; the broadcaster had its leave after the join
+    }
+    if (outcome.accepted) {
+      it->second.settled = true;
+    } else {
+      subscriptions_.erase(it);
+    }
+  }
+  if (reply.frames) {
+    enqueue(std::move(reply.frames));
+  }
+}
+
+void client_session::on_server_unsubscribe(const actors::server_unsubscribe& unsubscribe) {
+  auto it = subscriptions_.find(unsubscribe.channel);
+  if (it == subscriptions_.end() || it->second.generation != unsubscribe.generation) {
+    return;  // meant for a subscription the client already left
+  }
+  subscriptions_.erase(it);
+  std::string text;
+  cp::append_unsubscribe_push(text, unsubscribe.channel, cp::unsubscribes::server);
+  send_text(text);
+}
+
+void client_session::on_server_disconnect(actors::server_disconnect disconnect) {
   // The API may name any number; a close frame may carry only these.
+  const std::uint32_t code = disconnect.code;
   const bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
                         (code >= 3000 && code <= 4999);
   if (!sendable) {
-    code = cp::disconnects::force_no_reconnect.code;
-    reason = std::string{cp::disconnects::force_no_reconnect.reason};
+    const auto& advice = cp::disconnects::force_no_reconnect;
+    start_close(static_cast<std::uint16_t>(advice.code), advice.reason, false);
+    return;
   }
-  // In order with the deliveries before it: they go out first.
-  run_in_order([self = shared_self(), code, reason = std::move(reason)] {
-    self->start_close(static_cast<std::uint16_t>(code), reason, false);
-  });
+  // After the deliveries before it: they are queued, and go out first.
+  start_close(static_cast<std::uint16_t>(code), disconnect.reason, false);
 }
 
 void client_session::schedule_ping() {
@@ -562,7 +512,7 @@ void client_session::schedule_ping() {
 }
 
 void client_session::on_ping_timer(beast::error_code ec) {
-  if (ec || closing_ || finished_) {
+  if (ec || !is_open()) {
     return;
   }
   if (!connected_) {
@@ -585,7 +535,7 @@ void client_session::on_ping_timer(beast::error_code ec) {
   const auto rest = ctx_.settings.ping_interval - pong_timeout;
   ping_timer_.expires_after(pong_timeout);
   ping_timer_.async_wait([self = shared_self(), rest](beast::error_code wait_ec) {
-    if (wait_ec || self->closing_ || self->finished_) {
+    if (wait_ec || !self->is_open()) {
       return;
     }
     if (self->awaiting_pong_) {
@@ -603,27 +553,8 @@ void client_session::disconnect(const cp::disconnect_advice& advice) {
 
 std::shared_ptr<const core::publisher_info> client_session::publisher_for(
     const std::string& channel) const {
-  auto it = channel_publishers_.find(channel);
-  return it == channel_publishers_.end() ? publisher_ : it->second;
-}
-
-void client_session::forget_channel(const std::string& channel) {
-  channel_expiry_.erase(channel);
-  channel_publishers_.erase(channel);
-}
-
-bool client_session::wants(const core::frame_batch& batch) {
-  if (batch.channel.empty()) {
-    // A reply to a subscribe or query (the broadcaster sends nothing else
-    // without a channel).
-    if (requests_in_flight_ > 0) {
-      --requests_in_flight_;
-    }
-    return true;
-  }
-  // Pushes that were on their way when the client unsubscribed: the
-  // broadcaster sent them before it saw the unsubscribe.
-  return channels_.count(batch.channel) > 0;
+  auto it = subscriptions_.find(channel);
+  return it == subscriptions_.end() || !it->second.publisher ? publisher_ : it->second.publisher;
 }
 
 websocket_transport::close_advice client_session::slow_close() const {

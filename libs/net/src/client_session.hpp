@@ -12,26 +12,41 @@
 namespace herald::net {
 
 // One /connection/websocket connection: Centrifugo's bidirectional client
-// protocol, JSON encoding (SPEC 2.2). Decodes each frame's commands with
-// core::client_protocol, answers them in one frame per read, and writes what
-// its connection actor delivers (subscribe replies and publication pushes,
-// framed by the broadcaster) through its corked_socket. Runs on one I/O
-// thread; deliver(), begin_shutdown() and abort() may be called from any.
+// protocol, JSON encoding (docs/protocol.md). Decodes each frame's commands
+// with core::client_protocol; answers what concerns the connection alone
+// (connect, refresh, pings, malformed commands) in one frame per read, and
+// hands what concerns channels to the broadcaster, which decides it by the
+// channel policy and answers through the deliveries, with the channels'
+// pushes. Runs on one I/O thread; deliver(), begin_shutdown() and abort()
+// may be called from any.
 class client_session final : public websocket_transport {
  public:
   // The caller has reserved a slot in ctx.sessions for this session.
   client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
-  ~client_session() override;
 
   void run(request upgrade);
-  void server_unsubscribe(std::string channel, std::uint32_t generation, bool push) override;
-  void server_disconnect(std::uint32_t code, std::string reason) override;
 
  private:
+  // A channel the client subscribed to, or asked to: a subscription is
+  // settled by the broadcaster's reply, and only a settled one takes the
+  // channel's pushes.
+  struct subscription {
+    std::uint32_t generation = 0;  // which join of the channel this is
+    bool settled = false;
+    std::optional<std::int64_t> expires_at;  // the channel token's `exp`
+    // The client in its publications on the channel, with the channel
+    // token's info; null: publisher_.
+    std::shared_ptr<const core::publisher_info> publisher;
+  };
+
   std::shared_ptr<client_session> shared_self();
   void on_open() override;
   void on_message(std::string_view text, bool binary) override;
-  bool wants(const core::frame_batch& batch) override;
+  void on_delivery(actors::delivery item) override;
+  void on_pushes(actors::channel_pushes pushes);
+  void on_reply(actors::command_reply reply);
+  void on_server_unsubscribe(const actors::server_unsubscribe& unsubscribe);
+  void on_server_disconnect(actors::server_disconnect disconnect);
   close_advice slow_close() const override;
   close_advice shutdown_close() const override;
   void on_finish() override;
@@ -47,8 +62,7 @@ class client_session final : public websocket_transport {
   const core::client_protocol::disconnect_advice* handle_subscribe(
       std::uint32_t id, const core::client_protocol::subscribe_request& request,
       std::string& replies);
-  // presence, presence_stats, history: checked here, answered by the
-  // broadcaster.
+  // presence, presence_stats, history: answered by the broadcaster.
   void query(std::uint32_t id, const std::string& channel, core::channel_query request,
              std::string& replies);
   const core::client_protocol::disconnect_advice* handle_sub_refresh(
@@ -65,23 +79,17 @@ class client_session final : public websocket_transport {
   void disconnect(const core::client_protocol::disconnect_advice& advice);
   // Who this client is in its publications on `channel` (their `info`).
   std::shared_ptr<const core::publisher_info> publisher_for(const std::string& channel) const;
-  // Drops what the session keeps per channel besides channels_.
-  void forget_channel(const std::string& channel);
 
   boost::asio::steady_timer ping_timer_;
   std::string client_id_;
   std::string user_;
-  // Subscribed channels, each with the generation of the join that made it.
-  std::unordered_map<std::string, std::uint32_t> channels_;
+  std::unordered_map<std::string, subscription> subscriptions_;
   std::uint32_t next_generation_ = 1;
-  std::optional<std::int64_t> expires_at_;                        // the connect token's `exp`
-  std::unordered_map<std::string, std::int64_t> channel_expiry_;  // channel token `exp`s
-  std::shared_ptr<const core::publisher_info> publisher_;         // set by connect
-  // Channels whose token gave channel info: publications carry it.
-  std::unordered_map<std::string, std::shared_ptr<const core::publisher_info>> channel_publishers_;
-  bool connected_ = false;                // the connect command succeeded
-  bool awaiting_pong_ = false;            // a ping went out and no pong came back yet
-  std::uint32_t requests_in_flight_ = 0;  // joins and queries not answered yet
+  std::optional<std::int64_t> expires_at_;                 // the connect token's `exp`
+  std::shared_ptr<const core::publisher_info> publisher_;  // set by connect
+  bool connected_ = false;                                 // the connect command succeeded
+  bool awaiting_pong_ = false;           // a ping went out and no pong came back yet
+  std::uint32_t queries_in_flight_ = 0;  // presence/history reads not answered yet
 };
 
 }  // namespace herald::net

@@ -54,6 +54,7 @@ std::string render_metrics(const server_context& ctx) {
   m.publications = published.publications.load(relaxed);
   m.deliveries = published.deliveries.load(relaxed);
   m.channels = published.channels.load(relaxed);
+  m.subscriptions = published.subscriptions.load(relaxed);
   core::read_process_stats(m);
   return core::render_prometheus(m);
 }

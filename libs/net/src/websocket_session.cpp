@@ -1,5 +1,7 @@
 #include "websocket_session.hpp"
 
+#include <cassert>
+
 #include "herald/core/seed_codec.hpp"
 #include "herald/core/websocket_frame.hpp"
 
@@ -7,10 +9,6 @@ namespace herald::net {
 
 websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
     : websocket_transport(std::move(socket), ctx, core::protocol::ws) {}
-
-websocket_session::~websocket_session() {
-  finish();
-}
 
 void websocket_session::run(request upgrade) {
   const auto& settings = ctx_.settings;
@@ -35,15 +33,23 @@ void websocket_session::on_message(std::string_view text, bool binary) {
                 false);
     return;
   }
-  if (shutting_down_) {
-    return;
-  }
   // The message is the publication's data for every protocol; /ws
   // subscribers get it framed here, once, off the broadcaster's thread.
   std::string data = core::encode_seed_message(decoded.message);
   auto frame = core::make_frame(core::encode_text_frame(data));
   connection_.publish(ctx_.settings.seed_channel,
                       core::make_publication(std::move(data), std::move(frame)));
+}
+
+void websocket_session::on_delivery(actors::delivery item) {
+  // The broadcaster sends a /ws session its channel's frames only: replies,
+  // server-side unsubscribes and disconnects answer client-protocol
+  // commands and API calls by client, which a /ws connection never is.
+  auto* pushes = std::get_if<actors::channel_pushes>(&item);
+  assert(pushes != nullptr && "a /ws session got a client-protocol delivery");
+  if (pushes != nullptr) {
+    enqueue(std::move(pushes->frames));
+  }
 }
 
 websocket_transport::close_advice websocket_session::slow_close() const {

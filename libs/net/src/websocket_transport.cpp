@@ -1,5 +1,7 @@
 #include "websocket_transport.hpp"
 
+#include <cassert>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
@@ -40,7 +42,21 @@ websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket, 
       scheduler_(write_scheduler::of_this_thread()) {}
 
 websocket_transport::~websocket_transport() {
-  finish();
+  if (phase_ != phase::finished) {
+    release();
+  }
+}
+
+void websocket_transport::enter(phase next) {
+  // The transitions listed with `phase` in the header, and no others: a
+  // finished session never opens again, a closing one never reopens.
+  const bool allowed =
+      (phase_ == phase::handshaking && (next == phase::open || next == phase::finished)) ||
+      (phase_ == phase::open && (next == phase::closing || next == phase::finished)) ||
+      (phase_ == phase::closing && next == phase::finished);
+  assert(allowed && "websocket_transport: a phase change the state machine does not have");
+  static_cast<void>(allowed);
+  phase_ = next;
 }
 
 void websocket_transport::accept(request upgrade, websocket::stream_base::timeout timeouts,
@@ -61,12 +77,15 @@ void websocket_transport::accept(request upgrade, websocket::stream_base::timeou
 }
 
 void websocket_transport::on_accept(beast::error_code ec) {
-  if (ec) {
-    return;  // the handshake failed or timed out; the destructor cleans up
+  if (ec || phase_ != phase::handshaking) {
+    // The handshake failed or timed out, or the connection was cut while
+    // in it (then it has finished already).
+    finish();
+    return;
   }
   figures_.accepted.fetch_add(1, std::memory_order_relaxed);
   figures_.connections.fetch_add(1, std::memory_order_relaxed);
-  accepted_ = true;
+  enter(phase::open);
   ws_.next_layer().start();
   ws_.next_layer().flush();
   if (ctx_.draining.load()) {
@@ -106,7 +125,7 @@ void websocket_transport::on_message_start(beast::error_code ec, std::size_t byt
 }
 
 void websocket_transport::read_failed(beast::error_code ec) {
-  if (!closing_) {
+  if (phase_ == phase::open) {
     if (ec == websocket::error::closed) {
       close_code_ = ws_.reason().code;
     } else if (ec == websocket::error::message_too_big) {
@@ -129,7 +148,7 @@ void websocket_transport::on_read(beast::error_code ec,
   }
   scheduler_.note_read();
   ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
-  if (!closing_) {
+  if (phase_ == phase::open) {
     const auto data = buffer_.cdata();
     on_message(std::string_view{static_cast<const char*>(data.data()), data.size()},
                ws_.got_binary());
@@ -145,18 +164,14 @@ void websocket_transport::send_text(std::string_view text) {
   enqueue(core::make_text_batch(text));
 }
 
-void websocket_transport::deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) {
-  scheduler_.hand_over(scheduled_self(), std::move(batch), std::move(round));
+void websocket_transport::deliver(actors::delivery item) {
+  scheduler_.hand_over(scheduled_self(), std::move(item));
 }
 
-void websocket_transport::receive(core::frame_batch_ptr batch) {
-  if (wants(*batch)) {
-    enqueue(std::move(batch));
+void websocket_transport::receive(actors::delivery item) {
+  if (phase_ == phase::handshaking || phase_ == phase::open) {
+    on_delivery(std::move(item));
   }
-}
-
-void websocket_transport::run_in_order(std::function<void()> task) {
-  scheduler_.hand_over(std::move(task));
 }
 
 std::shared_ptr<scheduled_session> websocket_transport::scheduled_self() {
@@ -165,9 +180,10 @@ std::shared_ptr<scheduled_session> websocket_transport::scheduled_self() {
 }
 
 void websocket_transport::enqueue(core::frame_batch_ptr batch) {
-  // Once shutdown began, only what was queued before is flushed: a busy
-  // channel must not hold off the close until shutdown-timeout.
-  if (closing_ || shutting_down_) {
+  // Once closing (shutdown included), only what was queued before is
+  // flushed: a busy channel must not hold off the close until
+  // shutdown-timeout.
+  if (phase_ != phase::handshaking && phase_ != phase::open) {
     return;
   }
   auto& socket = ws_.next_layer();
@@ -178,30 +194,20 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
     return;
   }
   // Frames can arrive while the 101 is still being written (a /ws session
-  // subscribes before it); they wait for on_accept.
-  if (accepted_) {
-    request_write();
+  // subscribes before it); they wait for on_accept, which flushes them.
+  if (phase_ == phase::open) {
+    scheduler_.schedule_write(scheduled_self());
   }
-}
-
-void websocket_transport::request_write() {
-  if (write_requested_) {
-    return;
-  }
-  write_requested_ = true;
-  scheduler_.schedule_write(scheduled_self());
 }
 
 void websocket_transport::write_pending() {
-  write_requested_ = false;
   ws_.next_layer().flush();
 }
 
 void websocket_transport::begin_shutdown() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->shutting_down_ = true;
-    if (!self->accepted_ || self->finished_ || self->closing_) {
-      return;  // still in the handshake: on_accept checks `draining`
+    if (self->phase_ != phase::open) {
+      return;  // closing already; or still in the handshake: on_accept checks `draining`
     }
     // The close frame leaves after everything already queued.
     self->ws_.next_layer().drain_before_close();
@@ -219,31 +225,30 @@ void websocket_transport::abort() {
 
 void websocket_transport::start_close(std::uint16_t code, std::string_view reason,
                                       bool keep_queued) {
-  if (closing_ || finished_) {
+  if (phase_ == phase::handshaking) {
+    // No close frame may precede the 101: drop the connection instead.
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).close(ignored);
+    finish();
     return;
   }
-  closing_ = true;
+  if (phase_ != phase::open) {
+    return;  // closing or finished already
+  }
+  enter(phase::closing);
   close_code_ = code;
   if (!keep_queued) {
     // An error close: what was queued before it goes out as far as the
     // socket takes it now (it would have, had it not waited for this
     // thread's write pass); what the socket does not take is never sent.
-    if (accepted_ && write_requested_) {
-      ws_.next_layer().flush();
-    }
+    ws_.next_layer().flush();
     ws_.next_layer().queue().drop_pending();
-  }
-  if (!accepted_) {
-    // No close frame may precede the 101: drop the connection instead.
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).close(ignored);
-    return;
   }
   // A client that does not read may never let the close frame out; cut the
   // socket if the closing handshake has not finished in time.
   close_deadline_.expires_after(ctx_.settings.handshake_timeout);
   close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec && !self->finished_) {
+    if (!ec && self->phase_ != phase::finished) {
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).close(ignored);
     }
@@ -254,18 +259,22 @@ void websocket_transport::start_close(std::uint16_t code, std::string_view reaso
 }
 
 void websocket_transport::finish() {
-  if (finished_) {
+  if (phase_ == phase::finished) {
     return;
   }
-  finished_ = true;
-  closing_ = true;  // late deliveries are dropped, nothing new is written
-  if (accepted_) {
+  on_finish();
+  release();
+}
+
+void websocket_transport::release() {
+  const bool counted = phase_ == phase::open || phase_ == phase::closing;  // after the 101
+  enter(phase::finished);  // late deliveries are dropped, nothing new is written
+  if (counted) {
     figures_.connections.fetch_sub(1, std::memory_order_relaxed);
     ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
         1, std::memory_order_relaxed);
   }
   close_deadline_.cancel();
-  on_finish();
   connection_.close();
   ctx_.sessions.remove(this);
 }

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -36,11 +35,25 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
                             public live_session,
                             private scheduled_session {
  public:
-  void deliver(core::frame_batch_ptr batch, actors::round_ticket_ptr round) final;
+  void deliver(actors::delivery item) final;
   void begin_shutdown() final;  // flush what is queued, then shutdown_close()
   void abort() final;           // cut the connection now
 
  protected:
+  // Where the connection is in its life. Every change goes through enter(),
+  // which checks it is one of these:
+  //   handshaking -> open        the 101 went out
+  //   handshaking -> finished    the handshake failed, or was cut
+  //   open -> closing            our close frame is on its way
+  //   open -> finished           the peer closed, or the socket failed
+  //   closing -> finished        the closing handshake ended, or timed out
+  enum class phase : std::uint8_t {
+    handshaking,  // deliveries queue up; nothing of theirs is written
+    open,         // messages flow both ways
+    closing,      // nothing new is queued; reads only drain to the close
+    finished,     // socket done, actor and registry slot released
+  };
+
   struct close_advice {
     std::uint16_t code;
     std::string_view reason;
@@ -57,60 +70,58 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void accept(request upgrade, websocket::stream_base::timeout timeouts,
               actors::connection_handle connection);
 
-  // Runs `task` on the session's thread, after the deliveries handed over
-  // before it (for what the connection actor sends besides deliveries).
-  void run_in_order(std::function<void()> task);
-
   // Queues `text` as one text frame.
   void send_text(std::string_view text);
+
+  // Queues frames the broadcaster framed, unless the connection is closing.
+  void enqueue(core::frame_batch_ptr batch);
 
   // Closes with `code`. keep_queued: the close frame follows what is
   // queued (shutdown); otherwise what was not started is dropped.
   void start_close(std::uint16_t code, std::string_view reason, bool keep_queued);
 
-  // Releases the connection actor and the registry slot; called once the
-  // socket is done, and by the destructor of the most derived class (hooks
-  // no longer dispatch from the base's).
+  // The socket is done: the protocol's on_finish(), then the connection
+  // actor and the registry slot go. (The destructor releases them too, if
+  // the session ends without this; it calls no hook, since the protocol's
+  // part is gone by then.)
   void finish();
+
+  phase current_phase() const { return phase_; }
+  // Open and not closing: replies and pushes may still be queued.
+  bool is_open() const { return phase_ == phase::open; }
 
   // Hooks.
   virtual void on_open() {}  // the 101 went out
   // A whole message arrived (never while closing).
   virtual void on_message(std::string_view text, bool binary) = 0;
-  // Whether a delivery still concerns the session (on its I/O thread).
-  virtual bool wants(const core::frame_batch& batch) {
-    static_cast<void>(batch);
-    return true;
-  }
+  // What the connection actor handed over, on the session's thread.
+  virtual void on_delivery(actors::delivery item) = 0;
   virtual close_advice slow_close() const = 0;      // the queue overflowed
   virtual close_advice shutdown_close() const = 0;  // SIGTERM
-  virtual void on_finish() {}
+  virtual void on_finish() {}  // the socket is done (not called from the destructor)
 
   websocket::stream<corked_socket> ws_;
   server_context& ctx_;
   server_counters::per_protocol& figures_;  // this endpoint's /metrics figures
   actors::connection_handle connection_;
-  // The close code this connection ends with, for /metrics: ours when we
-  // close, the peer's when it does, 1006 when the socket just went away.
-  std::uint16_t close_code_ = 1006;
-  bool accepted_ = false;
-  bool closing_ = false;
-  bool shutting_down_ = false;
-  bool finished_ = false;
-  bool write_requested_ = false;  // in this thread's write_scheduler pass
 
  private:
+  void enter(phase next);
+  // What finish() and the destructor both do: figures, actor, registry.
+  void release();
   void on_accept(beast::error_code ec);
   void await_message();
   void on_message_start(beast::error_code ec, std::size_t bytes);
   void on_read(beast::error_code ec, std::size_t bytes);
   void read_failed(beast::error_code ec);
-  void enqueue(core::frame_batch_ptr batch);
-  // The queue goes out in this thread's next write pass (write_scheduler).
-  void request_write();
-  void receive(core::frame_batch_ptr batch) final;
+  void receive(actors::delivery item) final;
   void write_pending() final;
   std::shared_ptr<scheduled_session> scheduled_self();
+
+  phase phase_ = phase::handshaking;
+  // The close code this connection ends with, for /metrics: ours when we
+  // close, the peer's when it does, 1006 when the socket just went away.
+  std::uint16_t close_code_ = 1006;
 
   beast::flat_buffer buffer_;
   char first_byte_ = 0;  // where a message's first byte lands; see await_message()

@@ -1,5 +1,6 @@
 #include "write_scheduler.hpp"
 
+#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -13,10 +14,6 @@ namespace {
 thread_local write_scheduler* this_thread_scheduler = nullptr;
 
 }  // namespace
-
-write_scheduler* write_scheduler::current() noexcept {
-  return this_thread_scheduler;
-}
 
 write_scheduler& write_scheduler::of_this_thread() noexcept {
   if (this_thread_scheduler == nullptr) {
@@ -34,22 +31,23 @@ write_scheduler::binding::~binding() {
   this_thread_scheduler = nullptr;
 }
 
-void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session,
-                                core::frame_batch_ptr batch, actors::round_ticket_ptr round) {
-  take_in({std::move(session), std::move(batch), std::move(round), {}});
+bool write_scheduler::on_this_thread() const noexcept {
+  return this_thread_scheduler == this;
 }
 
-void write_scheduler::hand_over(std::function<void()> task) {
-  take_in({nullptr, nullptr, nullptr, std::move(task)});
-}
-
-void write_scheduler::take_in(handed_over item) {
+void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item) {
   const std::lock_guard lock(mutex_);
-  inbox_.push_back(std::move(item));
+  inbox_.push_back({std::move(session), std::move(item)});
   ensure_pass_locked();
 }
 
 void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session) {
+  // The flag and the lists below belong to this thread alone.
+  assert(on_this_thread() && "schedule_write called off the session's I/O thread");
+  if (session->write_scheduled_) {
+    return;  // the next pass writes it anyway
+  }
+  session->write_scheduled_ = true;
   to_write_.push_back(std::move(session));
   if (in_pass_) {
     return;  // the running pass writes it, or queues itself again
@@ -71,20 +69,25 @@ void write_scheduler::take_handed_over() {
     const std::lock_guard lock(mutex_);
     taken_.swap(inbox_);
   }
-  for (auto& item : taken_) {
-    if (item.session) {
-      item.session->receive(std::move(item.batch));
-      if (item.round && (rounds_.empty() || rounds_.back() != item.round)) {
-        rounds_.push_back(std::move(item.round));
-      }
-    } else {
-      item.task();
+  for (auto& [session, item] : taken_) {
+    actors::round_ticket_ptr round;
+    if (auto* pushes = std::get_if<actors::channel_pushes>(&item)) {
+      round = std::move(pushes->round);
+    }
+    session->receive(std::move(item));
+    // A round's deliveries to this thread's sessions arrive together, so
+    // comparing with the last one held keeps one reference per round.
+    if (round && (rounds_.empty() || rounds_.back() != round)) {
+      rounds_.push_back(std::move(round));
     }
   }
   taken_.clear();
 }
 
 void write_scheduler::run_pass() {
+  // One pass is posted at a time (pass_posted_), and a pass never runs
+  // inside another: the io_context runs handlers one by one.
+  assert(on_this_thread() && !in_pass_ && "a write pass ran off its thread or inside another");
   if (deferrals_ == 0) {
     deferral_start_ = std::chrono::steady_clock::now();
   }
@@ -109,6 +112,7 @@ void write_scheduler::run_pass() {
   reads_seen_ = reads_;
   writing_.swap(to_write_);
   for (auto& session : writing_) {
+    session->write_scheduled_ = false;  // output queued from here on needs another pass
     session->write_pending();
   }
   writing_.clear();

@@ -2,29 +2,38 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 
+#include "herald/actors/delivery.hpp"
 #include "herald/actors/round_ticket.hpp"
-#include "herald/core/frame.hpp"
 
 namespace herald::net {
+
+class write_scheduler;
 
 // A session as its thread's write_scheduler sees it.
 class scheduled_session {
  public:
   // A delivery handed over by the session's connection actor, on the
-  // session's thread, in the order the actor sent it.
-  virtual void receive(core::frame_batch_ptr batch) = 0;
+  // session's thread, in the order the actor sent it. A round's ticket
+  // (channel_pushes::round) stays with the scheduler, which lets go of it
+  // once the pass that took it has written.
+  virtual void receive(actors::delivery item) = 0;
   // Writes the output the session queued (after schedule_write).
   virtual void write_pending() = 0;
 
  protected:
   ~scheduled_session() = default;
+
+ private:
+  friend class write_scheduler;
+  // In the scheduler's list of sessions to write; only that scheduler, on
+  // its thread, reads or sets it.
+  bool write_scheduled_ = false;
 };
 
 // How long a write pass may wait for reads, at most: this many turns of the
@@ -59,9 +68,6 @@ class write_scheduler {
   write_scheduler(const write_scheduler&) = delete;
   write_scheduler& operator=(const write_scheduler&) = delete;
 
-  // The scheduler of the calling I/O thread; nullptr on any other thread.
-  static write_scheduler* current() noexcept;
-
   // The calling thread's scheduler, which it must have: sessions are made
   // only on the server's I/O threads. Aborts with a message otherwise.
   static write_scheduler& of_this_thread() noexcept;
@@ -75,15 +81,13 @@ class write_scheduler {
     binding& operator=(const binding&) = delete;
   };
 
-  // Any thread: `batch` for `session`, or `task` to run on this thread, in
-  // the order handed over. `round` is let go once the pass that takes the
-  // batch has written it.
-  void hand_over(std::shared_ptr<scheduled_session> session, core::frame_batch_ptr batch,
-                 actors::round_ticket_ptr round);
-  void hand_over(std::function<void()> task);
+  // Any thread: `item` for `session`, received on this thread in the order
+  // handed over. A round's ticket is let go once the pass that takes the
+  // delivery has written it.
+  void hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item);
 
-  // This thread: `session` has output queued; the next pass writes it.
-  // Call once until its write_pending() runs.
+  // This thread: `session` has output queued; the next pass writes it once,
+  // however often this is called before.
   void schedule_write(std::shared_ptr<scheduled_session> session);
 
   // This thread: a read completed.
@@ -91,14 +95,12 @@ class write_scheduler {
 
  private:
   struct handed_over {
-    std::shared_ptr<scheduled_session> session;  // with batch, a delivery
-    core::frame_batch_ptr batch;
-    actors::round_ticket_ptr round;
-    std::function<void()> task;  // otherwise this
+    std::shared_ptr<scheduled_session> session;
+    actors::delivery item;
   };
 
-  void take_in(handed_over item);  // any thread
-  void ensure_pass_locked();       // mutex_ held: a pass is queued
+  bool on_this_thread() const noexcept;
+  void ensure_pass_locked();  // mutex_ held: a pass is queued
   void run_pass();
   void take_handed_over();
 

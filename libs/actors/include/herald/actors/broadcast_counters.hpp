@@ -11,6 +11,7 @@ namespace herald::actors {
 // read-modify-write.
 struct broadcast_counters {
   std::atomic<std::uint64_t> channels{0};
+  std::atomic<std::uint64_t> subscriptions{0};  // (channel, connection) pairs
   std::atomic<std::uint64_t> publications{0};
   std::atomic<std::uint64_t> deliveries{0};
 };

@@ -1,14 +1,12 @@
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "herald/actors/api_call.hpp"
-#include "herald/actors/broadcast_counters.hpp"
+#include "herald/actors/broadcaster_config.hpp"
 #include "herald/actors/session_sink.hpp"
-#include "herald/core/channel_options.hpp"
 #include "herald/core/client_requests.hpp"
 #include "herald/core/frame.hpp"
 
@@ -32,28 +30,25 @@ class connection_handle {
   connection_handle& operator=(const connection_handle&) = delete;
   ~connection_handle();
 
-  // Forwards a client's publication through the connection actor, so one
+  // A /ws client's publication, through the connection actor, so that one
   // client's messages reach the broadcaster in the order they were sent.
   void publish(std::string channel, core::publication_ptr publication) const;
 
-  // Client protocol: who the client is, once its connect succeeded; sent
-  // before its first join.
+  // Client protocol. Each goes through the connection actor, in order; what
+  // the broadcaster answers arrives as a delivery.
+  // A publish command (`id`): checked by the broadcaster, which replies.
+  void publish(std::string channel, core::publication_ptr publication, std::uint32_t id) const;
+  // Who the client is, once its connect succeeded; sent before anything else.
   void identify(core::client_identity identity) const;
-
-  // Client protocol: a connect with server-side subscriptions; the connect
-  // reply arrives as a delivery (after the identity, before any push).
-  void connect_with(core::connect_reply_request request) const;
-
-  // Client protocol: subscribes to `channel`; the subscribe reply (with the
-  // recovered publications) arrives as a delivery, before the channel's
-  // publications.
-  void join(std::string channel, core::join_request request) const;
-
-  // Client protocol: leaves `channel`.
+  // A connect with server-side subscriptions; the connect reply arrives as a
+  // delivery, before any of their pushes.
+  void connect(core::connect_request request) const;
+  // A subscribe to `channel`; the reply (the subscription's outcome, with
+  // any recovered publications) arrives before the channel's pushes.
+  void join(std::string channel, core::subscription_request request) const;
+  // An unsubscribe from `channel`.
   void leave(std::string channel) const;
-
-  // Client protocol: presence, presence_stats or history of `channel`; the
-  // reply arrives as a delivery.
+  // presence, presence_stats or history of `channel`.
   void query(std::string channel, core::channel_query query) const;
 
   // Tells the actor to quit now; later calls do nothing.
@@ -75,14 +70,8 @@ class connection_handle {
 // the broadcaster.
 class hub {
  public:
-  // `namespaces` gives each channel its options (history, ...); a channel's
-  // history metadata (epoch, offset) is forgotten `history_meta_ttl` after
-  // its last use (0: kept for the process's life). At most
-  // `max_rounds_in_flight` broadcaster rounds are being written at once
-  // (round_ticket; the server passes its I/O thread count).
-  hub(caf::actor_system& system, core::channel_namespaces namespaces,
-      std::chrono::seconds history_meta_ttl = std::chrono::seconds{0},
-      unsigned max_rounds_in_flight = 1);
+  // Spawns the broadcaster with `config`.
+  hub(caf::actor_system& system, broadcaster_config config);
   ~hub();
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;

@@ -29,6 +29,7 @@ class channel_registry {
     }
     members.list.push_back(subscriber);
     subscriptions_[subscriber].push_back(channel);
+    ++subscription_count_;
     return true;
   }
 
@@ -39,6 +40,7 @@ class channel_registry {
     if (!erase_from_channel(channel, subscriber)) {
       return false;
     }
+    --subscription_count_;
     auto it = subscriptions_.find(subscriber);
     if (it != subscriptions_.end()) {
       swap_erase(it->second, channel);
@@ -61,6 +63,7 @@ class channel_registry {
       erase_from_channel(channel, subscriber);
     }
     subscriptions_.erase(it);
+    subscription_count_ -= count;
     return count;
   }
 
@@ -110,7 +113,10 @@ class channel_registry {
   }
 
   std::size_t channel_count() const { return channels_.size(); }
+  // Subscribers in at least one channel.
   std::size_t subscriber_count() const { return subscriptions_.size(); }
+  // (channel, subscriber) pairs.
+  std::size_t subscription_count() const { return subscription_count_; }
 
  private:
   struct members {
@@ -144,6 +150,7 @@ class channel_registry {
 
   std::unordered_map<std::string, members> channels_;
   std::unordered_map<Subscriber, std::vector<std::string>, Hash> subscriptions_;
+  std::size_t subscription_count_ = 0;
   const subscriber_list empty_;
 };
 

@@ -299,17 +299,20 @@ struct subscribe_result {
   bool was_recovering = false;
 };
 
+// Owns its strings, so that a session can hand a connect's result to the
+// broadcaster as one value (core::connect_request), which adds `subs`: views
+// into storage of the broadcaster's that outlives the encoding.
 struct connect_result {
-  std::string_view client;  // the SDK's client id
-  std::string_view version;
+  std::string client;  // the SDK's client id
+  std::string version;
   bool expires = false;
   std::uint32_t ttl = 0;  // seconds until the client must refresh
-  std::string_view data;
+  std::string data;
   std::vector<std::pair<std::string_view, subscribe_result>> subs;  // server-side subs
   std::uint32_t ping = 0;  // seconds between server pings; 0: none
   bool pong = false;       // true: the client answers each ping with `{}`
-  std::string_view session;
-  std::string_view node;
+  std::string session;
+  std::string node;
 };
 
 struct history_result {

@@ -1,19 +1,16 @@
-// The server HTTP API's methods, run inside the broadcaster: it owns the
-// channels, history and presence they read and change, so every method sees
-// one consistent state and needs no lock.
+#include "server_api.hpp"
 
 #include <algorithm>
 
-#include <caf/all.hpp>
-
-#include "broadcaster_parts.hpp"
+#include "encoding.hpp"
+#include "fanout.hpp"
 #include "herald/core/client_protocol.hpp"
+#include "subscriptions.hpp"
 
 namespace herald::actors::broadcaster_parts {
 namespace {
 
 namespace api = core::server_api;
-namespace cp = core::client_protocol;
 
 constexpr std::string_view node_name = "herald";
 constexpr std::string_view node_version = "0.1.0";
@@ -23,27 +20,19 @@ constexpr std::string_view node_version = "0.1.0";
 std::vector<connection_actor> connections_of(broadcaster_pointer self, const std::string& user,
                                              const std::string& client) {
   std::vector<connection_actor> found;
-  auto it = self->state.clients_by_user.find(user);
-  if (it == self->state.clients_by_user.end()) {
+  const auto& directory = self->state.directory;
+  auto it = directory.by_user.find(user);
+  if (it == directory.by_user.end()) {
     return found;
   }
   for (const auto& actor : it->second) {
-    auto identity = self->state.clients.find(actor);
-    if (identity != self->state.clients.end() &&
+    auto identity = directory.clients.find(actor);
+    if (identity != directory.clients.end() &&
         (client.empty() || identity->second.client_id == client)) {
       found.push_back(actor);
     }
   }
   return found;
-}
-
-// Why a channel cannot take this method: unknown namespace (102), or its
-// options leave the feature off (108).
-const api::api_error* refusal(const core::channel_options* options, bool feature_on) {
-  if (options == nullptr) {
-    return &api::errors::unknown_channel;
-  }
-  return feature_on ? nullptr : &api::errors::not_available;
 }
 
 class api_runner {
@@ -95,7 +84,7 @@ class api_runner {
                                 ? self_->state.registry.channels_of(subscriber{actor})
                                 : std::vector<std::string>{request.channel};
       for (const auto& channel : channels) {
-        server_unsubscribe(self_, channel, actor, true);
+        unsubscribe_by_server(self_, channel, actor);
       }
     }
     return empty_body();
@@ -104,31 +93,28 @@ class api_runner {
   std::string operator()(const api::disconnect_request& request) {
     const auto& whitelist = request.whitelist;
     for (const auto& actor : connections_of(self_, request.user, request.client)) {
-      const std::string& client_id = self_->state.clients.find(actor)->second.client_id;
+      const std::string& client_id = self_->state.directory.clients.at(actor).client_id;
       if (std::find(whitelist.begin(), whitelist.end(), client_id) == whitelist.end()) {
-        self_->send(actor, disconnect_atom::value, request.code, request.reason);
+        send_delivery(self_, actor, server_disconnect{request.code, request.reason});
       }
     }
     return empty_body();
   }
 
   std::string operator()(const api::presence_request& request) {
-    const auto* options = self_->state.namespaces->options_for(request.channel);
-    if (const auto* error = refusal(options, options != nullptr && options->presence)) {
+    if (const auto* error = refused(core::channel_read::presence, request.channel)) {
       return error_body(*error);
     }
     std::string body;
-    api::append_presence_result(body,
-                                presence_views(self_->state.presence.presence(request.channel)));
+    api::append_presence_result(body, presence_views(engine().presence.presence(request.channel)));
     return body;
   }
 
   std::string operator()(const api::presence_stats_request& request) {
-    const auto* options = self_->state.namespaces->options_for(request.channel);
-    if (const auto* error = refusal(options, options != nullptr && options->presence)) {
+    if (const auto* error = refused(core::channel_read::presence, request.channel)) {
       return error_body(*error);
     }
-    const auto stats = self_->state.presence.stats(request.channel);
+    const auto stats = engine().presence.stats(request.channel);
     std::string body;
     api::append_presence_stats_result(body, static_cast<std::uint32_t>(stats.num_clients),
                                       static_cast<std::uint32_t>(stats.num_users));
@@ -136,12 +122,11 @@ class api_runner {
   }
 
   std::string operator()(const api::history_request& request) {
-    const auto* options = self_->state.namespaces->options_for(request.channel);
-    if (const auto* error = refusal(options, options != nullptr && options->history_enabled())) {
+    if (const auto* error = refused(core::channel_read::history, request.channel)) {
       return error_body(*error);
     }
-    const auto found = self_->state.history.history(request.channel, request.since, request.limit,
-                                                    request.reverse, now());
+    const auto found = engine().history.history(request.channel, request.since, request.limit,
+                                                request.reverse, now());
     if (found.error == core::history_error::bad_request) {
       return error_body(api::errors::bad_request);
     }
@@ -156,11 +141,10 @@ class api_runner {
   }
 
   std::string operator()(const api::history_remove_request& request) {
-    const auto* options = self_->state.namespaces->options_for(request.channel);
-    if (const auto* error = refusal(options, options != nullptr && options->history_enabled())) {
+    if (const auto* error = refused(core::channel_read::history, request.channel)) {
       return error_body(*error);
     }
-    self_->state.history.remove(request.channel);
+    engine().history.remove(request.channel);
     return empty_body();
   }
 
@@ -183,21 +167,18 @@ class api_runner {
     // Connections: every subscriber (/ws sessions are always subscribed)
     // plus connected clients subscribed to nothing.
     std::size_t clients = state.registry.subscriber_count();
-    for (const auto& [actor, identity] : state.clients) {
+    for (const auto& [actor, identity] : state.directory.clients) {
       if (!identity.client_id.empty() && !state.registry.contains(subscriber{actor})) {
         ++clients;
       }
     }
-    std::size_t subscriptions = 0;
-    state.registry.for_each_channel(
-        [&](const std::string&, const auto& subscribers) { subscriptions += subscribers.size(); });
     api::node_info node;
     node.uid = state.node_id;
     node.name = node_name;
     node.version = node_version;
     node.num_clients = static_cast<std::uint32_t>(clients);
-    node.num_users = static_cast<std::uint32_t>(state.clients_by_user.size());
-    node.num_subs = static_cast<std::uint32_t>(subscriptions);
+    node.num_users = static_cast<std::uint32_t>(state.directory.by_user.size());
+    node.num_subs = static_cast<std::uint32_t>(state.registry.subscription_count());
     node.num_channels = static_cast<std::uint32_t>(state.registry.channel_count());
     node.uptime = std::chrono::duration_cast<std::chrono::seconds>(now() - state.started).count();
     std::string body;
@@ -207,9 +188,15 @@ class api_runner {
 
  private:
   const api::api_error* unknown(const std::string& channel) const {
-    return self_->state.namespaces->options_for(channel) == nullptr ? &api::errors::unknown_channel
-                                                                    : nullptr;
+    return self_->state.policy.known(channel) ? nullptr : &api::errors::unknown_channel;
   }
+
+  // Why a channel cannot take this read: 102, or 108 when it keeps none.
+  const api::api_error* refused(core::channel_read what, const std::string& channel) const {
+    return api_error_of(self_->state.policy.api_read(what, channel));
+  }
+
+  memory_engine& engine() { return self_->state.engine; }
 
   static std::string error_body(const api::api_error& error) {
     std::string body;
@@ -228,8 +215,21 @@ class api_runner {
 
 }  // namespace
 
-std::string answer_api(broadcaster_pointer self, const core::server_api::request& request) {
-  return std::visit(api_runner{self}, request);
+void run_api_call(broadcaster_pointer self, api_call& call) {
+  std::string body;
+  for (const auto& command : call.commands) {
+    if (!body.empty()) {
+      body += '\n';
+    }
+    if (const auto* error = std::get_if<api::api_error>(&command)) {
+      api::append_error(body, *error);
+    } else {
+      body += std::visit(api_runner{self}, std::get<api::request>(command));
+    }
+  }
+  if (call.reply) {
+    call.reply(std::move(body));
+  }
 }
 
 }  // namespace herald::actors::broadcaster_parts

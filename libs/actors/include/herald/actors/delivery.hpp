@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "herald/actors/round_ticket.hpp"
+#include "herald/core/frame.hpp"
+
+// What the broadcaster, through a connection actor, hands a session: each
+// kind is its own type, so a session never infers what a delivery is from
+// its contents. Includes no CAF header: the transport receives these.
+namespace herald::actors {
+
+// Frames of a channel that go to every subscriber of it: a round's
+// publications (for /ws one frame each; for the client protocol their pushes
+// in one frame) or a join/leave push. A client-protocol session drops the
+// pushes of a channel it no longer holds (frames->channel names it): the
+// broadcaster sent them before it saw the client's unsubscribe.
+struct channel_pushes {
+  core::frame_batch_ptr frames;
+  round_ticket_ptr round;  // a round's publications hold it until written; else null
+};
+
+// How the broadcaster settled one subscription the session asked for.
+struct subscription_outcome {
+  std::string channel;
+  std::uint32_t generation = 0;  // the session's join it settles
+  bool accepted = false;         // registered; otherwise refused and forgotten
+};
+
+// The answer to one command the session sent on to the broadcaster.
+struct command_reply {
+  enum class answering : std::uint8_t {
+    subscribe,  // settles one subscription (`subscriptions` holds it)
+    connect,    // a connect with server-side subscriptions (settles each)
+    publish,
+    query,  // presence, presence_stats or history: frees a query slot
+  };
+  answering what = answering::query;
+  core::frame_batch_ptr frames;
+  std::vector<subscription_outcome> subscriptions;
+};
+
+// The server ended a subscription (the server API's unsubscribe); the
+// session tells the client with an unsubscribe push.
+struct server_unsubscribe {
+  std::string channel;
+  std::uint32_t generation = 0;  // the join it ends; a later one is kept
+};
+
+// The server API disconnects the client with this code and reason.
+struct server_disconnect {
+  std::uint32_t code = 0;
+  std::string reason;
+};
+
+using delivery = std::variant<channel_pushes, command_reply, server_unsubscribe, server_disconnect>;
+
+}  // namespace herald::actors

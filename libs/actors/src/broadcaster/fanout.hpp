@@ -1,0 +1,51 @@
+#pragma once
+
+// Publications and the rounds that carry them to subscribers, and the
+// deliveries the other parts send through the same path.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "herald/actors/delivery.hpp"
+#include "herald/core/stream_position.hpp"
+#include "state.hpp"
+
+namespace herald::actors::broadcaster_parts {
+
+// Queues a publication for the round's fan-out and, unless `skip_history`,
+// appends it to the channel's history. Returns its position ({0, ""} when
+// the channel keeps no history). Trusted: /ws clients and the server API.
+core::stream_position publish(broadcaster_pointer self, const std::string& channel,
+                              core::publication_ptr publication, bool skip_history = false);
+
+// A client-protocol publish (command `id`): checked by the channel policy,
+// then published; the reply (or error) goes back to `actor`.
+void client_publish(broadcaster_pointer self, const std::string& channel,
+                    core::publication_ptr publication, const connection_actor& actor,
+                    std::uint32_t id);
+
+// Forwards every pending publication to its channel's subscribers, as one
+// round with its round_ticket. Subscription changes call it whatever is in
+// flight, so that a subscriber gets exactly what arrives after it joined;
+// publications wait for the round before (on_flush).
+void flush_pending(broadcaster_pointer self);
+
+// The flush_atom a round's first publication sent: the round goes out
+// unless the most rounds are still being written; then it joins the next,
+// sent when one is done (on_round_done).
+void on_flush(broadcaster_pointer self);
+void on_round_done(broadcaster_pointer self);
+
+// Hands `item` to `actor`'s session, behind what was sent to it before.
+void send_delivery(broadcaster_pointer self, const connection_actor& actor, delivery item);
+
+// Sends `text` as one frame answering a command of `actor`'s session.
+void send_reply(broadcaster_pointer self, const connection_actor& actor,
+                command_reply::answering what, const std::string& text,
+                std::vector<subscription_outcome> subscriptions = {});
+
+// Stores the channel and subscription counts for /metrics.
+void publish_figures(broadcaster_pointer self);
+
+}  // namespace herald::actors::broadcaster_parts

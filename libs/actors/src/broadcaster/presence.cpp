@@ -1,0 +1,142 @@
+#include "presence.hpp"
+
+#include <caf/send.hpp>
+
+#include "encoding.hpp"
+#include "fanout.hpp"
+#include "herald/core/client_protocol.hpp"
+#include "herald/core/websocket_frame.hpp"
+
+namespace herald::actors::broadcaster_parts {
+namespace {
+
+namespace cp = core::client_protocol;
+
+// The identity of a connected client; nullptr before its connect.
+const core::client_identity* identity_of(broadcaster_pointer self, const connection_actor& actor) {
+  const auto& clients = self->state.directory.clients;
+  auto it = clients.find(actor);
+  return it == clients.end() || it->second.client_id.empty() ? nullptr : &it->second;
+}
+
+// A join or leave push to every subscriber of `channel` that takes them.
+template <class AppendPush>
+void push_to_join_leave_subscribers(broadcaster_pointer self, const std::string& channel,
+                                    AppendPush&& append_push) {
+  core::frame_batch_ptr batch;
+  for (const auto& entry : self->state.registry.subscribers(channel)) {
+    if (!entry.join_leave_pushes) {
+      continue;
+    }
+    if (!batch) {
+      std::string text;
+      append_push(text);
+      batch = core::make_text_batch(text, channel);
+    }
+    send_delivery(self, entry.actor, channel_pushes{batch, nullptr});
+  }
+}
+
+void push_leave(broadcaster_pointer self, const std::string& channel, const std::string& client_id,
+                const core::client_info& info) {
+  if (!self->state.policy.pushes_join_leave(channel)) {
+    return;
+  }
+  const cp::client_info_view view = info_view_of(client_id, info);
+  push_to_join_leave_subscribers(
+      self, channel, [&](std::string& text) { cp::append_leave_push(text, channel, view); });
+}
+
+}  // namespace
+
+bool is_known(broadcaster_pointer self, const connection_actor& actor) {
+  const auto& state = self->state;
+  return state.registry.contains(subscriber{actor}) || state.directory.clients.count(actor) != 0;
+}
+
+void announce(broadcaster_pointer self, const connection_actor& actor) {
+  if (!is_known(self, actor)) {
+    self->monitor(actor);
+  }
+  // Never over an identity: announce comes from the hub's thread, identify
+  // through the actor, so their order is not guaranteed.
+  self->state.directory.clients.emplace(actor, core::client_identity{});
+}
+
+void identify(broadcaster_pointer self, const connection_actor& actor,
+              core::client_identity identity) {
+  if (!is_known(self, actor)) {
+    self->monitor(actor);
+  }
+  auto& directory = self->state.directory;
+  directory.by_user[identity.user].insert(actor);
+  directory.clients.insert_or_assign(actor, std::move(identity));
+}
+
+core::requester requester_of(broadcaster_pointer self, const connection_actor& actor) {
+  const core::client_identity* identity = identity_of(self, actor);
+  return core::requester{identity == nullptr ? std::string_view{} : identity->user};
+}
+
+void note_join(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
+               const core::subscription_decision& decision, const std::string& chan_info) {
+  const core::client_identity* identity = identity_of(self, actor);
+  if (!decision.tracks_presence || identity == nullptr) {
+    return;
+  }
+  core::client_info info{identity->user, identity->conn_info, chan_info};
+  const bool is_new = self->state.engine.presence.join(channel, identity->client_id, info);
+  if (!is_new || !decision.announces_join_leave) {
+    return;
+  }
+  const cp::client_info_view view = info_view_of(identity->client_id, info);
+  push_to_join_leave_subscribers(
+      self, channel, [&](std::string& text) { cp::append_join_push(text, channel, view); });
+}
+
+void note_leave(broadcaster_pointer self, const std::string& channel,
+                const connection_actor& actor) {
+  const core::client_identity* identity = identity_of(self, actor);
+  if (identity == nullptr) {
+    return;
+  }
+  if (auto info = self->state.engine.presence.leave(channel, identity->client_id)) {
+    push_leave(self, channel, identity->client_id, *info);
+  }
+}
+
+void forget_client(broadcaster_pointer self, const connection_actor& actor) {
+  auto& directory = self->state.directory;
+  auto it = directory.clients.find(actor);
+  if (it == directory.clients.end()) {
+    return;
+  }
+  const core::client_identity identity = std::move(it->second);
+  directory.clients.erase(it);
+  for (auto& departure : self->state.engine.presence.remove_client(identity.client_id)) {
+    push_leave(self, departure.channel, identity.client_id, departure.info);
+  }
+  auto user = directory.by_user.find(identity.user);
+  if (user != directory.by_user.end()) {
+    user->second.erase(actor);
+    if (user->second.empty()) {
+      directory.by_user.erase(user);
+    }
+  }
+}
+
+std::string answer_presence(broadcaster_pointer self, const std::string& channel,
+                            const core::channel_query& query) {
+  const auto& presence = self->state.engine.presence;
+  std::string reply;
+  if (query.what == core::channel_query::kind::presence_stats) {
+    const auto stats = presence.stats(channel);
+    cp::append_presence_stats_reply(reply, query.id, static_cast<std::uint32_t>(stats.num_clients),
+                                    static_cast<std::uint32_t>(stats.num_users));
+  } else {
+    cp::append_presence_reply(reply, query.id, presence_views(presence.presence(channel)));
+  }
+  return reply;
+}
+
+}  // namespace herald::actors::broadcaster_parts

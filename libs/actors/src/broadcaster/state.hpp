@@ -1,0 +1,127 @@
+#pragma once
+
+// The broadcaster's state, private to its translation units. The behaviour
+// (broadcaster.cpp) routes each message to the part that owns the concept:
+//  - fanout: publications and the rounds that carry them to subscribers;
+//  - subscriptions: who is subscribed where, decided by core::channel_policy;
+//  - presence: connected clients, presence and join/leave pushes;
+//  - history: streams, recovery and history reads;
+//  - server_api: the HTTP API's methods over all of the above.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/actor_cast.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "herald/actors/broadcast_counters.hpp"
+#include "herald/actors/messages.hpp"
+#include "herald/core/channel_history.hpp"
+#include "herald/core/channel_policy.hpp"
+#include "herald/core/channel_registry.hpp"
+#include "herald/core/client_requests.hpp"
+#include "herald/core/presence.hpp"
+
+namespace herald::actors::broadcaster_parts {
+
+// A subscribed connection and the protocol it speaks: a /ws session gets a
+// publication as its data in a frame of its own; a client-protocol session
+// gets pushes. Equality and hash look at the actor only, so the down handler
+// can remove a connection without knowing the rest.
+struct subscriber {
+  connection_actor actor;
+  bool client_protocol = false;
+  bool join_leave_pushes = false;  // gets the channel's join/leave pushes
+  std::uint32_t generation = 0;    // the session's join that made it
+};
+
+inline bool operator==(const subscriber& a, const subscriber& b) {
+  return a.actor == b.actor;
+}
+
+struct actor_hash {
+  std::size_t operator()(const connection_actor& actor) const noexcept {
+    return std::hash<const void*>{}(caf::actor_cast<caf::actor_control_block*>(actor));
+  }
+};
+
+struct subscriber_hash {
+  std::size_t operator()(const subscriber& entry) const noexcept {
+    return actor_hash{}(entry.actor);
+  }
+};
+
+// A publication not yet forwarded, with its offset in the channel's history
+// (0 when the channel keeps none).
+struct pending_publication {
+  core::publication_ptr publication;
+  std::uint64_t offset = 0;
+};
+
+// A channel's publications not yet forwarded, in arrival order.
+struct pending_channel {
+  std::string channel;
+  std::vector<pending_publication> publications;
+};
+
+// The publications of the round being gathered, and the rounds in flight.
+struct round_state {
+  std::vector<pending_channel> pending;
+  std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
+  bool flush_scheduled = false;
+  // Rounds sent whose deliveries are not all written yet (round_ticket): a
+  // flush_atom sends the pending publications only when fewer than
+  // max_in_flight are.
+  unsigned in_flight = 0;
+  unsigned max_in_flight = 1;
+};
+
+// What one node keeps of its channels' streams and presence: the memory
+// engine. This is the seam a shared engine (Redis, for several nodes
+// serving one channel space) replaces: the history and presence parts are
+// its only users.
+struct memory_engine {
+  // The epoch is new with every start, so a client's position from an
+  // earlier run is never taken as recoverable.
+  core::channel_history<core::publication_ptr> history{core::make_epoch()};
+  core::presence_registry presence;
+};
+
+// Client-protocol connections: from their spawn (announce_atom), so that
+// shutdown reaches them, with an identity once their connect succeeded; and
+// the connected ones by user, for the server API's unsubscribe and
+// disconnect and for info.
+struct client_directory {
+  std::unordered_map<connection_actor, core::client_identity, actor_hash> clients;
+  std::unordered_map<std::string, std::unordered_set<connection_actor, actor_hash>> by_user;
+};
+
+struct broadcaster_state {
+  core::channel_policy policy;
+  core::channel_registry<subscriber, subscriber_hash> registry;
+  round_state rounds;
+  memory_engine engine;
+  client_directory directory;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string node_id = core::make_epoch();  // the server API's node uid
+  std::uint64_t publications = 0;
+  std::uint64_t deliveries = 0;
+  std::shared_ptr<broadcast_counters> counters;  // the figures, for other threads
+  static inline const char* name = "herald.broadcaster";
+};
+
+using broadcaster_pointer = broadcaster_actor::stateful_pointer<broadcaster_state>;
+
+inline std::chrono::steady_clock::time_point now() {
+  return std::chrono::steady_clock::now();
+}
+
+}  // namespace herald::actors::broadcaster_parts

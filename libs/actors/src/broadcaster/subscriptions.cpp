@@ -1,0 +1,152 @@
+#include "subscriptions.hpp"
+
+#include "encoding.hpp"
+#include "fanout.hpp"
+#include "history.hpp"
+#include "presence.hpp"
+
+namespace herald::actors::broadcaster_parts {
+namespace {
+
+namespace cp = core::client_protocol;
+using answering = command_reply::answering;
+
+void add_subscriber(broadcaster_pointer self, const std::string& channel, subscriber entry) {
+  if (!is_known(self, entry.actor)) {
+    self->monitor(entry.actor);
+  }
+  self->state.registry.subscribe(channel, entry);
+  publish_figures(self);
+}
+
+// Registers an allowed subscription and announces the client's join.
+void register_subscription(broadcaster_pointer self, const std::string& channel,
+                           const connection_actor& actor,
+                           const core::subscription_decision& decision, std::uint32_t generation,
+                           const std::string& chan_info) {
+  add_subscriber(self, channel, subscriber{actor, true, decision.join_leave_pushes, generation});
+  note_join(self, channel, actor, decision, chan_info);
+}
+
+}  // namespace
+
+bool is_subscribed(broadcaster_pointer self, const std::string& channel,
+                   const connection_actor& actor) {
+  return self->state.registry.find(channel, subscriber{actor}) != nullptr;
+}
+
+void add_seed_subscriber(broadcaster_pointer self, const std::string& channel,
+                         const connection_actor& actor) {
+  flush_pending(self);
+  add_subscriber(self, channel, subscriber{actor, false});
+}
+
+void subscribe(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
+               const core::subscription_request& request) {
+  // Decided, prepared and registered after the flush: the recovered
+  // publications and the pushes that follow meet without a gap or an
+  // overlap. The reply travels the deliveries' path, so it reaches the
+  // client before those pushes (and before its own join).
+  flush_pending(self);
+  const auto settle = [&](bool accepted, const std::string& reply) {
+    send_reply(self, actor, answering::subscribe, reply,
+               {subscription_outcome{channel, request.generation, accepted}});
+  };
+  const auto refuse = [&](const cp::client_error& error) {
+    std::string reply;
+    cp::append_error_reply(reply, request.id, error);
+    settle(false, reply);
+  };
+  const core::subscription_decision decision =
+      self->state.policy.subscribe(channel, requester_of(self, actor), request.ask);
+  if (decision.refusal == core::channel_refusal::invalid_token) {
+    settle(false, {});
+    const auto& advice = cp::disconnects::invalid_token;
+    send_delivery(self, actor, server_disconnect{advice.code, std::string{advice.reason}});
+    return;
+  }
+  if (!decision.allowed()) {
+    refuse(*client_error_of(decision.refusal));
+    return;
+  }
+  if (is_subscribed(self, channel, actor)) {
+    // The session answers 105 itself for what it holds or asked for; this
+    // is the broadcaster's own guard against a second registration.
+    refuse(cp::errors::already_subscribed);
+    return;
+  }
+  prepared_subscription prepared;
+  prepare_subscription(self, channel, decision, request.from,
+                       (request.flag & cp::flag_reject_unrecovered) != 0, prepared);
+  if (prepared.refused) {
+    refuse(cp::errors::unrecoverable_position);
+    return;
+  }
+  prepared.result.expires = request.expires;
+  prepared.result.ttl = request.ttl;
+  std::string reply;
+  cp::append_subscribe_reply(reply, request.id, prepared.result);
+  settle(true, reply);
+  register_subscription(self, channel, actor, decision, request.generation, request.chan_info);
+}
+
+void connect(broadcaster_pointer self, const connection_actor& actor,
+             core::connect_request& request) {
+  flush_pending(self);
+  const auto& subscriptions = request.subscriptions;
+  std::vector<prepared_subscription> prepared(subscriptions.size());  // never reallocated
+  std::vector<core::subscription_decision> decisions(subscriptions.size());
+  std::vector<subscription_outcome> outcomes;
+  for (std::size_t i = 0; i < subscriptions.size(); ++i) {
+    const auto& [channel, generation, from] = subscriptions[i];
+    decisions[i] = self->state.policy.server_side_subscribe(channel);
+    const bool accepted = decisions[i].allowed() && !is_subscribed(self, channel, actor);
+    outcomes.push_back(subscription_outcome{channel, generation, accepted});
+    if (accepted) {
+      prepare_subscription(self, channel, decisions[i], from, false, prepared[i]);
+      request.result.subs.emplace_back(channel, prepared[i].result);
+    }
+  }
+  std::string reply;
+  cp::append_connect_reply(reply, request.id, request.result);
+  send_reply(self, actor, answering::connect, reply, outcomes);
+  for (std::size_t i = 0; i < subscriptions.size(); ++i) {
+    if (outcomes[i].accepted) {
+      register_subscription(self, subscriptions[i].channel, actor, decisions[i],
+                            subscriptions[i].generation, {});
+    }
+  }
+}
+
+void unsubscribe(broadcaster_pointer self, const std::string& channel,
+                 const connection_actor& actor) {
+  flush_pending(self);
+  if (self->state.registry.unsubscribe(channel, subscriber{actor})) {
+    note_leave(self, channel, actor);
+    publish_figures(self);
+  }
+}
+
+bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
+                           const connection_actor& actor) {
+  flush_pending(self);
+  const subscriber* entry = self->state.registry.find(channel, subscriber{actor});
+  if (entry == nullptr) {
+    return false;
+  }
+  const std::uint32_t generation = entry->generation;
+  self->state.registry.unsubscribe(channel, subscriber{actor});
+  note_leave(self, channel, actor);
+  publish_figures(self);
+  send_delivery(self, actor, server_unsubscribe{channel, generation});
+  return true;
+}
+
+void remove_connection(broadcaster_pointer self, const connection_actor& actor) {
+  flush_pending(self);
+  self->state.registry.remove(subscriber{actor});
+  forget_client(self, actor);
+  publish_figures(self);
+}
+
+}  // namespace herald::actors::broadcaster_parts
