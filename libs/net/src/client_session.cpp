@@ -263,7 +263,7 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
         subscription.from = core::recovery_point{position.recover, position.offset, position.epoch};
       }
     }
-    subscriptions_.emplace(channel, client_session::subscription{subscription.generation});
+    subscriptions_[channel].generation = subscription.generation;
     with_subscriptions.subscriptions.push_back(std::move(subscription));
   }
   if (with_subscriptions.subscriptions.empty()) {
@@ -306,7 +306,8 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   join.ask.join_leave = request.join_leave;
   join.from = core::recovery_point{request.recover, request.offset, request.epoch};
   join.flag = request.flag;
-  subscription entry{join.generation};
+  subscription entry;
+  entry.generation = join.generation;
   if (!request.token.empty()) {
     // Verified here, off the broadcaster's thread; the policy decides what
     // the outcome means (a valid token grants the subscription whatever the

@@ -17,12 +17,11 @@ thread_local std::array<iovec, max_pieces> gather_list;
 }  // namespace
 
 void corked_socket::flush() {
-  if (!started_ || close_written_) {
-    return;
-  }
-  while (!failed_ && !beast_writing_ && !waiting_writable_ && !queue_.empty()) {
-    // While Beast waits to write, finish only the frame that is partly out.
-    const bool current_frame_only = beast_waiting_ && !drain_first_;
+  while (writes_delivered() && beast_ != beast_write::writing && !waiting_writable_ &&
+         !queue_.empty()) {
+    // While Beast waits to write, finish only the frame that is partly out
+    // (draining: Beast waits for the whole queue anyway).
+    const bool current_frame_only = beast_ == beast_write::waiting && phase_ != phase::draining;
     if (current_frame_only && !queue_.mid_frame()) {
       return;
     }
@@ -48,7 +47,7 @@ void corked_socket::flush() {
         return;
       }
       // The peer is gone; the session's pending read fails and ends it.
-      failed_ = true;
+      enter(phase::failed);
       queue_.clear();
       return;
     }

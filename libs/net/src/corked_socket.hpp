@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -52,7 +53,7 @@ class corked_socket {
 
   // The handshake succeeded: delivered frames may go out from now on. Until
   // then only Beast writes (the 101, or the error response to a bad upgrade).
-  void start() noexcept { started_ = true; }
+  void start() noexcept { enter(phase::open); }
 
   // Writes what is queued as far as the socket takes it now; if the socket
   // is full, waits until it drains and goes on by itself. Call on the
@@ -60,7 +61,7 @@ class corked_socket {
   void flush();
 
   // Beast's close frame waits until every queued frame is written.
-  void drain_before_close() noexcept { drain_first_ = true; }
+  void drain_before_close() noexcept { enter(phase::draining); }
 
   template <class ConstBuffers, class Handler>
   auto async_read_some(const ConstBuffers& buffers, Handler&& handler) {
@@ -74,6 +75,41 @@ class corked_socket {
   }
 
  private:
+  // Where the connection is, as far as this layer's writes go. Each change
+  // goes through enter(), which checks it is one of these:
+  //   handshake -> open          start(): the 101 is out
+  //   open -> draining           drain_before_close(): shutdown
+  //   open, draining -> closed   Beast wrote the close frame
+  //   open, draining -> failed   a write failed: the peer is gone
+  enum class phase : std::uint8_t {
+    handshake,  // only Beast writes
+    open,       // delivered frames go out
+    draining,   // ... and Beast's close frame waits until they all have
+    closed,     // nothing may follow the close frame (RFC 6455 5.5.1)
+    failed,     // nothing more is written
+  };
+
+  // What Beast's one write in flight (Beast never starts two) is doing.
+  enum class beast_write : std::uint8_t {
+    none,
+    waiting,  // for a frame boundary, or (draining) for the queue to empty
+    writing,  // its bytes are going out; delivered frames wait
+  };
+
+  void enter(phase next) noexcept {
+    const bool allowed = (phase_ == phase::handshake && next == phase::open) ||
+                         (phase_ == phase::open && next == phase::draining) ||
+                         ((phase_ == phase::open || phase_ == phase::draining) &&
+                          (next == phase::closed || next == phase::failed));
+    assert(allowed && "corked_socket: a phase change the state machine does not have");
+    static_cast<void>(allowed);
+    phase_ = next;
+  }
+
+  bool writes_delivered() const noexcept {
+    return phase_ == phase::open || phase_ == phase::draining;
+  }
+
   // One of Beast's writes: waits for a frame boundary, then writes all of
   // Beast's bytes before completing, so Beast never stops inside a frame
   // either. After an error the layer may be gone and is not touched.
@@ -89,19 +125,22 @@ class corked_socket {
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t written = 0) {
-      if (!ec && state != step::start && owner.expired()) {
-        ec = boost::asio::error::operation_aborted;  // the layer is gone: stop here
+      if (state != step::start && owner.expired()) {
+        // The layer is gone with its session: touch nothing, stop here.
+        self.complete(ec ? ec : boost::asio::error::operation_aborted, 0);
+        return;
       }
       if (ec) {
+        layer.beast_ = beast_write::none;
         self.complete(ec, 0);
         return;
       }
       if (state == step::writing) {
-        layer.beast_writing_ = false;
+        layer.beast_ = beast_write::none;
         layer.bytes_out_.fetch_add(written, std::memory_order_relaxed);
-        if (is_close_frame(buffers)) {
+        if (is_close_frame(buffers) && layer.writes_delivered()) {
           // Nothing may follow a close frame (RFC 6455 5.5.1).
-          layer.close_written_ = true;
+          layer.enter(phase::closed);
           layer.queue_.clear();
         } else {
           layer.flush();
@@ -110,7 +149,7 @@ class corked_socket {
         return;
       }
       if (layer.beast_must_wait()) {
-        layer.beast_waiting_ = true;
+        layer.beast_ = beast_write::waiting;
         // Let the delivered frames move first; wait only behind a wait of
         // theirs, which the socket's next writability wakes in order.
         if (!layer.waiting_writable_) {
@@ -122,8 +161,7 @@ class corked_socket {
           return;
         }
       }
-      layer.beast_waiting_ = false;
-      layer.beast_writing_ = true;
+      layer.beast_ = beast_write::writing;
       state = step::writing;
       boost::asio::async_write(layer.socket_, buffers, std::move(self));
     }
@@ -144,20 +182,21 @@ class corked_socket {
     return false;
   }
 
-  bool beast_must_wait() const { return queue_.mid_frame() || (drain_first_ && !queue_.empty()); }
+  bool beast_must_wait() const {
+    return queue_.mid_frame() || (phase_ == phase::draining && !queue_.empty());
+  }
   void wait_until_writable();
 
   socket_type socket_;
   core::outbound_queue queue_;
   std::atomic<std::uint64_t>& bytes_out_;
   std::weak_ptr<void> owner_;
-  bool started_ = false;
-  bool close_written_ = false;
-  bool beast_waiting_ = false;
-  bool beast_writing_ = false;
+  phase phase_ = phase::handshake;
+  beast_write beast_ = beast_write::none;
+  // This layer's own wait for writability is pending (at most one): what
+  // the socket did not take goes out when it wakes. Beast's write may wait
+  // on the same socket behind it; the two waits are separate operations.
   bool waiting_writable_ = false;
-  bool drain_first_ = false;
-  bool failed_ = false;
 };
 
 // Beast tears a WebSocket connection down through its next layer's
