@@ -1,7 +1,8 @@
 """GET /metrics: Prometheus text with the server's live figures (SPEC 2.4)."""
 
 import asyncio
-
+import os
+import time
 
 import pytest
 import websockets
@@ -20,6 +21,14 @@ def scrape(port):
             name, value = line.rsplit(" ", 1)
             values[name] = float(value)
     return values
+
+
+def cpu_seconds(pid):
+    """The process's user and system CPU time from /proc/PID/stat (fields
+    14 and 15, in clock ticks; the command name may hold spaces)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_metrics_count_connections_publications_deliveries_and_close_codes(start_herald):
@@ -51,7 +60,19 @@ def test_metrics_count_connections_publications_deliveries_and_close_codes(start
     assert m["herald_received_bytes_total"] >= len('{"message": "one"}') * 2, m
     assert m["herald_sent_bytes_total"] >= len('{"message":"one"}') * 4, m
     assert m["process_resident_memory_bytes"] > 1_000_000, m
-    assert m["process_cpu_seconds_total"] >= 0, m
+
+    # The server's CPU time, as the kernel counts it: have the server work
+    # until it has spent some (a few ticks), then the figure must lie
+    # between two readings of /proc taken around the scrape.
+    deadline = time.monotonic() + 30
+    while cpu_seconds(srv.pid) < 0.05 and time.monotonic() < deadline:
+        for _ in range(20):
+            scrape(srv.port)
+    before = cpu_seconds(srv.pid)
+    cpu = scrape(srv.port)["process_cpu_seconds_total"]
+    after = cpu_seconds(srv.pid)
+    assert before >= 0.05, before
+    assert before - 1e-6 <= cpu <= after + 1e-6, (before, cpu, after)
 
 
 def test_metrics_other_methods_get_405(start_herald):

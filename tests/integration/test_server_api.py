@@ -72,10 +72,41 @@ def test_api_key(start_herald):
     assert api(srv, "info", {}, {"authorization": "apikey " + API_KEY})["result"]["nodes"]
 
 
-def test_no_api_key_allows_loopback(server):
-    assert api(server, "info")["result"]["nodes"][0]["num_clients"] >= 0
-    # a key sent anyway is not checked
-    assert "result" in api(server, "info", {}, {"X-API-Key": "anything"})
+def test_no_api_key_allows_loopback(start_herald):
+    # A server of its own (the module's, without api-key too), so that the
+    # counts are this test's clients only.
+    srv = start_herald(options=OPTIONS)
+
+    async def node_counts(headers=None):
+        """The one node of an info reply, less its uptime (absent while 0)
+        and its uid, name and version (non-empty strings)."""
+        reply = await api_async(srv, "info", {}, headers)
+        node = dict(reply["result"]["nodes"][0])
+        assert reply == {"result": {"nodes": [node]}}, reply
+        assert 0 <= node.pop("uptime", 0) < 600, reply
+        for key in ("uid", "name", "version"):
+            assert isinstance(node[key], str) and node[key], reply
+            del node[key]
+        return node
+
+    async def main():
+        a1 = await Client.open(srv, user("loopback-a"))
+        a2 = await Client.open(srv, user("loopback-a"))
+        b = await Client.open(srv, user("loopback-b"))
+        anon = await Client.open(srv)
+        for c in (a1, anon):
+            assert await c.subscribe("loopback-room") == {}
+        ws = await hh.connect(srv)
+        # 5 connections; users loopback-a, loopback-b and "" (the anonymous
+        # one; /ws clients have none); channels broadcast (the /ws client's)
+        # and loopback-room. Clients reach the broadcaster a moment after
+        # their connect reply.
+        expected = {"num_clients": 5, "num_users": 3, "num_channels": 2, "num_subs": 3}
+        assert await eventually(node_counts, expected) == expected
+        # a key sent anyway is not checked
+        assert await node_counts({"X-API-Key": "anything"}) == expected
+        await close_all(a1, a2, b, anon, ws)
+    hh.run(main())
 
 
 # Callers from other addresses (403 without api-key) are covered by the unit
