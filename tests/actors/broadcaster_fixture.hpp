@@ -77,14 +77,18 @@ struct broadcaster_fixture {
   }
 
   // A client-protocol connection, announced as hub::connect_client does,
-  // then identified as after a successful connect; runs.
+  // then connected as its session does after a successful connect command;
+  // runs, and forgets the connect reply, so that a test sees what follows.
   std::size_t client(std::string client_id, std::string user, std::string conn_info = {}) {
     const std::size_t index = spawn_connection();
     caf::anon_send(broadcaster, actors::announce_atom::value, connections[index]);
-    caf::anon_send(
-        connections[index], actors::identify_atom::value,
-        core::client_identity{std::move(client_id), std::move(user), std::move(conn_info)});
+    core::connect_request connect;
+    connect.id = 1;
+    connect.identity =
+        core::client_identity{std::move(client_id), std::move(user), std::move(conn_info)};
+    caf::anon_send(connections[index], actors::connect_atom::value, std::move(connect));
     sys.run();
+    sink(index).clear();
     return index;
   }
 

@@ -45,6 +45,19 @@ struct recording_sink : actors::session_sink {
     std::visit([this](auto& kind) { record(kind); }, item);
   }
 
+  // Forgets what was recorded.
+  void clear() {
+    std::lock_guard lock{mutex};
+    frames.clear();
+    pointers.clear();
+    batches.clear();
+    held_rounds.clear();
+    replies.clear();
+    outcomes.clear();
+    unsubscribed.clear();
+    disconnects.clear();
+  }
+
   // The frames of pushes and replies, in the order they came.
   std::vector<std::string> received() {
     std::lock_guard lock{mutex};

@@ -349,11 +349,12 @@ TEST_CASE("presence and history queries are checked by the channel policy") {
         4);
 }
 
-TEST_CASE("a connect's server-side subscriptions are settled with the connect reply") {
+TEST_CASE("a connect makes the client known, then settles its server-side subscriptions") {
   fixture f{with_history()};
-  const auto client = f.connect("c1", "alice");
+  const auto client = f.spawn_connection();
   core::connect_request request;
   request.id = 1;
+  request.identity = core::client_identity{"c1", "alice", {}};
   request.result.client = "c1";
   request.result.version = "v";
   request.subscriptions.push_back({"feed", 1, {}});
@@ -372,4 +373,10 @@ TEST_CASE("a connect's server-side subscriptions are settled with the connect re
   CHECK_FALSE(outcomes[1].accepted);
   f.call(api::publish_request{"feed", "1"});
   CHECK(f.messages(client).size() == 2);  // subscribed: the publication arrives
+  // Known by its user as soon as its reply went out.
+  api::disconnect_request disconnect;
+  disconnect.user = "alice";
+  disconnect.code = 4000;
+  f.call(disconnect);
+  CHECK(f.sink(client).disconnects.size() == 1);
 }

@@ -23,9 +23,6 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
         self->send(broadcaster, publish_atom::value, std::move(channel), std::move(publication),
                    me(), id);
       },
-      [self, broadcaster, me](identify_atom, core::client_identity& identity) {
-        self->send(broadcaster, identify_atom::value, me(), std::move(identity));
-      },
       [self, broadcaster, me](connect_atom, core::connect_request& request) {
         self->send(broadcaster, connect_atom::value, me(), std::move(request));
       },

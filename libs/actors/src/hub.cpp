@@ -40,10 +40,6 @@ void connection_handle::publish(std::string channel, core::publication_ptr publi
   send(publish_atom::value, std::move(channel), std::move(publication), id);
 }
 
-void connection_handle::identify(core::client_identity identity) const {
-  send(identify_atom::value, std::move(identity));
-}
-
 void connection_handle::connect(core::connect_request request) const {
   send(connect_atom::value, std::move(request));
 }

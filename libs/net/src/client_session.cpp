@@ -239,17 +239,16 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   identity.user = user_;
   publisher_ = std::make_shared<const core::publisher_info>(
       core::publisher_info{user_, client_id_, identity.conn_info, {}});
-  connection_.identify(std::move(identity));
-  result.client = client_id_;
-  result.version = server_version;
-  result.ping = seconds_of(ctx_.settings.ping_interval);
-  result.pong = true;
+  core::connect_request connect;
+  connect.id = id;
+  connect.identity = std::move(identity);
+  connect.result = std::move(result);
+  connect.result.client = client_id_;
+  connect.result.version = server_version;
+  connect.result.ping = seconds_of(ctx_.settings.ping_interval);
+  connect.result.pong = true;
   // The token's `channels`: subscribed by the server, each as the session's
-  // join, settled by the broadcaster (which skips unknown namespaces). It
-  // then builds the reply, whose `subs` carry each one's result (recovered
-  // publications for a client that sent its positions in `subs`), ahead of
-  // their pushes.
-  core::connect_request with_subscriptions;
+  // join, settled by the broadcaster (which skips unknown namespaces).
   for (const auto& channel : server_side_channels) {
     if (subscriptions_.size() >= ctx_.settings.client_channel_limit ||
         subscriptions_.count(channel) > 0) {
@@ -264,16 +263,11 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
       }
     }
     subscriptions_[channel].generation = subscription.generation;
-    with_subscriptions.subscriptions.push_back(std::move(subscription));
+    connect.subscriptions.push_back(std::move(subscription));
   }
-  if (with_subscriptions.subscriptions.empty()) {
-    cp::append_separator(replies);
-    cp::append_connect_reply(replies, id, result);
-  } else {
-    with_subscriptions.id = id;
-    with_subscriptions.result = std::move(result);
-    connection_.connect(std::move(with_subscriptions));
-  }
+  // The broadcaster replies: it knows the client before the client knows it
+  // is connected, so an API call made once the client has its reply finds it.
+  connection_.connect(std::move(connect));
   schedule_ping();
   return nullptr;
 }

@@ -78,9 +78,6 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self, broadcast
         add_seed_subscriber(self, channel, actor);
       },
       [self](announce_atom, const connection_actor& actor) { announce(self, actor); },
-      [self](identify_atom, const connection_actor& actor, core::client_identity& identity) {
-        identify(self, actor, std::move(identity));
-      },
       [self](join_atom, const std::string& channel, const connection_actor& actor,
              const core::subscription_request& request) {
         subscribe(self, channel, actor, request);

@@ -15,7 +15,7 @@ namespace herald::actors::broadcaster_parts {
 // close at shutdown reaches it even if it never connects. Monitored.
 void announce(broadcaster_pointer self, const connection_actor& actor);
 
-// Its connect succeeded: who it is.
+// Its connect succeeded: who it is (subscriptions.cpp's connect calls it).
 void identify(broadcaster_pointer self, const connection_actor& actor,
               core::client_identity identity);
 

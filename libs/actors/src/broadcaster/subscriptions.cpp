@@ -92,6 +92,7 @@ void subscribe(broadcaster_pointer self, const std::string& channel, const conne
 
 void connect(broadcaster_pointer self, const connection_actor& actor,
              core::connect_request& request) {
+  identify(self, actor, std::move(request.identity));
   flush_pending(self);
   const auto& subscriptions = request.subscriptions;
   std::vector<prepared_subscription> prepared(subscriptions.size());  // never reallocated

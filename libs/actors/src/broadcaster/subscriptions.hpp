@@ -22,8 +22,9 @@ void add_seed_subscriber(broadcaster_pointer self, const std::string& channel,
 void subscribe(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
                const core::subscription_request& request);
 
-// A connect with server-side subscriptions: registers those the namespaces
-// know and sends the connect reply, whose `subs` carry their results.
+// A connect: the client's identity, then its server-side subscriptions
+// (those the namespaces know), and the connect reply, whose `subs` carry
+// their results.
 void connect(broadcaster_pointer self, const connection_actor& actor,
              core::connect_request& request);
 

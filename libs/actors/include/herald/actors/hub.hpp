@@ -38,10 +38,9 @@ class connection_handle {
   // the broadcaster answers arrives as a delivery.
   // A publish command (`id`): checked by the broadcaster, which replies.
   void publish(std::string channel, core::publication_ptr publication, std::uint32_t id) const;
-  // Who the client is, once its connect succeeded; sent before anything else.
-  void identify(core::client_identity identity) const;
-  // A connect with server-side subscriptions; the connect reply arrives as a
-  // delivery, before any of their pushes.
+  // A connect that succeeded here (its token checked): the broadcaster makes
+  // the client known, with any server-side subscriptions, and sends the
+  // connect reply as a delivery, before any push.
   void connect(core::connect_request request) const;
   // A subscribe to `channel`; the reply (the subscription's outcome, with
   // any recovered publications) arrives before the channel's pushes.

@@ -36,7 +36,6 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using announce_atom = caf::atom_constant<caf::atom("announce")>;
-using identify_atom = caf::atom_constant<caf::atom("identify")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using api_atom = caf::atom_constant<caf::atom("api")>;
@@ -51,15 +50,14 @@ using round_done_atom = caf::atom_constant<caf::atom("round_done")>;
 //  - publish_atom: a /ws client's publication (trusted: /ws clients may
 //    publish on their channel), or a client-protocol publish with its
 //    command id (checked by the broadcaster, answered as a reply);
-//  - identify_atom: who the client is, once its connect succeeded;
-//  - connect_atom: a connect with server-side subscriptions;
+//  - connect_atom: a connect whose token checked out: who the client is,
+//    and any server-side subscriptions;
 //  - join_atom, unsubscribe_atom: the client's subscribe and unsubscribe;
 //  - query_atom: presence, presence_stats, history.
 using connection_actor = caf::typed_actor<
     caf::reacts_to<deliver_atom, delivery>,
     caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
     caf::reacts_to<publish_atom, std::string, core::publication_ptr, std::uint32_t>,
-    caf::reacts_to<identify_atom, core::client_identity>,
     caf::reacts_to<connect_atom, core::connect_request>,
     caf::reacts_to<join_atom, std::string, core::subscription_request>,
     caf::reacts_to<unsubscribe_atom, std::string>,
@@ -72,13 +70,14 @@ using connection_actor = caf::typed_actor<
 // client-protocol sessions by join_atom, decided by core::channel_policy.
 // announce_atom makes a client-protocol connection known at its spawn, so
 // that close_atom reaches it at shutdown even if it never connects;
-// identify_atom gives its identity once it has connected. It also owns
+// connect_atom gives its identity once it has connected, and the broadcaster
+// sends the connect reply only then, so a client that has its reply is
+// known to the server API. It also owns
 // history and presence, answers queries and the server API (api_atom), and
 // sends itself sweep_atom every second to expire history.
 using broadcaster_actor = caf::typed_actor<
     caf::reacts_to<close_atom>, caf::reacts_to<subscribe_atom, std::string, connection_actor>,
     caf::reacts_to<announce_atom, connection_actor>,
-    caf::reacts_to<identify_atom, connection_actor, core::client_identity>,
     caf::reacts_to<connect_atom, connection_actor, core::connect_request>,
     caf::reacts_to<join_atom, std::string, connection_actor, core::subscription_request>,
     caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,

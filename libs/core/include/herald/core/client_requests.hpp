@@ -56,11 +56,14 @@ struct server_side_subscription {
   recovery_point from;  // from the connect's `subs`, where the client sent one
 };
 
-// A connect with server-side subscriptions: the broadcaster makes those its
-// namespaces know and sends the connect reply, whose `subs` carry their
-// results (positions, recovered publications), ahead of their pushes.
+// A connect the session accepted (its token checked out). The broadcaster
+// makes the client known, then makes the server-side subscriptions its
+// namespaces know, and sends the connect reply, whose `subs` carry their
+// results (positions, recovered publications), ahead of their pushes. So a
+// client that has its connect reply is known to presence and the server API.
 struct connect_request {
   std::uint32_t id = 0;
+  client_identity identity;
   client_protocol::connect_result result;  // all but `subs`, which the broadcaster fills
   std::vector<server_side_subscription> subscriptions;
 };
