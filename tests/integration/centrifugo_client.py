@@ -1,5 +1,5 @@
 """Helpers for tests of Centrifugo's client protocol (/connection/websocket,
-SPEC 2.2) and server HTTP API (POST /api/<method>, SPEC 2.3).
+docs/protocol.md) and server HTTP API (POST /api/<method>).
 
 The plain functions (make_token, url, open_client, command, connected,
 closed_with, subscribe) are the ones test_client_protocol.py grew, with the

@@ -1,5 +1,5 @@
 """Connection churn while steady clients broadcast: the tutorial's server
-crashes here (`concurrent map writes`); Herald must lose nothing (SPEC 4)."""
+crashes here (`concurrent map writes`); Herald must lose nothing (docs/protocol.md)."""
 
 import asyncio
 import json

@@ -1,4 +1,4 @@
-"""Centrifugo's client protocol beyond publish and subscribe (SPEC 2.2, 4, 5):
+"""Centrifugo's client protocol beyond publish and subscribe (docs/protocol.md):
 presence and presence_stats, history (limit, since, reverse), join and leave
 pushes, the recovery and positioning options of a subscribe reply, channel
 tokens and sub_refresh, the claims of a connect token (info, channels),

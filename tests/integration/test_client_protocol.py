@@ -1,4 +1,4 @@
-"""Centrifugo's client protocol on /connection/websocket (SPEC 2.2) with a
+"""Centrifugo's client protocol on /connection/websocket (docs/protocol.md) with a
 plain WebSocket client: every reply and error code, the disconnects for bad
 input, pings, tokens, and one channel space shared with /ws."""
 

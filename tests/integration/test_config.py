@@ -1,5 +1,5 @@
 """Configuration: flags, HERALD_* variables, the INI file, their precedence,
---help/--version/--dump-config/--check-config, and bad values (SPEC 3)."""
+--help/--version/--dump-config/--check-config, and bad values (docs/protocol.md)."""
 
 import os
 import re

@@ -1,4 +1,4 @@
-"""GET /health, and shutdown on SIGTERM/SIGINT (SPEC 2.4, 4)."""
+"""GET /health, and shutdown on SIGTERM/SIGINT (docs/protocol.md)."""
 
 import asyncio
 import http.client

@@ -1,4 +1,4 @@
-"""GET /metrics: Prometheus text with the server's live figures (SPEC 2.4)."""
+"""GET /metrics: Prometheus text with the server's live figures (docs/protocol.md)."""
 
 import asyncio
 import os

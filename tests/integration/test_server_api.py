@@ -1,4 +1,4 @@
-"""Centrifugo's v5 server HTTP API on POST /api/<method> (SPEC 2.3): the API
+"""Centrifugo's v5 server HTTP API on POST /api/<method> (docs/protocol.md): the API
 key (X-API-Key or `Authorization: apikey`) and the loopback rule without
 one, HTTP-level errors (405, 404, 400, 401), error results (107, 102, 108,
 100), and each method against live clients: publish (to client-protocol

@@ -1,6 +1,6 @@
 """A client that stops reading is cut off with 1008 once its unsent bytes pass
 client-queue-max-bytes; everyone else gets everything, and the server's
-memory stays bounded (SPEC 4)."""
+memory stays bounded (docs/protocol.md)."""
 
 import asyncio
 import json

@@ -1,4 +1,4 @@
-"""Static files from static-dir (SPEC 2.5)."""
+"""Static files from static-dir (docs/protocol.md)."""
 
 import email.utils
 import http.client

@@ -1,5 +1,5 @@
 """GET /ws: the tutorial's broadcast protocol, its error closes, and the
-limits on the upgrade (SPEC 2.1, 4)."""
+limits on the upgrade (docs/protocol.md)."""
 
 import asyncio
 import json
@@ -150,7 +150,7 @@ def test_fragmented_message_is_reassembled(server):
 
 
 def test_publication_right_after_handshake_reaches_the_new_client(server):
-    """SPEC 4: nothing published while a subscriber is connected is lost to it.
+    """Nothing published while a subscriber is connected is lost to it.
     A client is connected once its 101 has arrived; a publication sent right
     then (no pause) must reach it, and the sender, on every try."""
     tries = 600

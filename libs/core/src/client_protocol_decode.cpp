@@ -55,7 +55,7 @@ failure reply_with(const client_error& error, std::string_view detail) {
 }
 
 // centrifuge disconnects for an empty channel and answers 107 for one longer
-// than its channel_max_length (here the SPEC's 255 bytes).
+// than its channel_max_length (Herald's is 255 bytes).
 check check_channel(const std::string& channel) {
   if (channel.empty()) {
     return close_with("channel required");

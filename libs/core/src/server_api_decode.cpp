@@ -165,7 +165,7 @@ bool is_bool_or_absent(const json::object& object, std::string_view name) {
   return value == nullptr || value->is_bool();
 }
 
-// SPEC 2.2 on top of Centrifugo's "channel required".
+// Herald's 255-byte limit on top of Centrifugo's "channel required".
 check check_channel(const std::string& channel) {
   if (channel.empty()) {
     return refused(errors::bad_request, "channel required");
@@ -266,7 +266,7 @@ check decode_unsubscribe(const json::object& params, std::string_view, request& 
       !read_string(params, "session", unsubscribe.session)) {
     return malformed(wrong_type);
   }
-  // No channel is every channel; only the SPEC's length limit applies.
+  // No channel is every channel; only the 255-byte limit applies.
   if (unsubscribe.channel.size() > max_channel_bytes) {
     return refused(errors::bad_request, "channel too long");
   }

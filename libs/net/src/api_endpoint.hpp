@@ -9,7 +9,7 @@
 
 namespace herald::net {
 
-// POST /api/<method>: Centrifugo's server HTTP API (SPEC 2.3); without a
+// POST /api/<method>: Centrifugo's server HTTP API; without a
 // method (`POST /api`), its legacy form: one `{"method":..,"params":..}`
 // per line, one response per line (cent.js's pipeline()).
 //

@@ -198,7 +198,7 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
     return handle_refresh(id, *refresh, replies);
   }
   if (std::holds_alternative<cp::send_request>(command.body)) {
-    return nullptr;  // accepted; without a backend nothing handles it (SPEC 2.2)
+    return nullptr;  // accepted; without a backend nothing handles it (docs/protocol.md)
   }
   // rpc and the ping command have no backend here: 108, as Centrifugo
   // answers without an RPC handler.

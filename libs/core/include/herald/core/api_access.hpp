@@ -4,7 +4,7 @@
 
 namespace herald::core {
 
-// Who may call the server API (SPEC 2.3): with `api-key` set, a caller
+// Who may call the server API (docs/protocol.md): with `api-key` set, a caller
 // carrying that key (401 otherwise); without one, loopback callers only
 // (403 for others, whom no key could let in).
 enum class api_access { allowed, unauthorized, loopback_only };

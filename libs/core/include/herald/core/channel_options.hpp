@@ -74,8 +74,8 @@ struct channel_naming {
 // namespace and one set per namespace ("chat:room" -> namespace "chat").
 // As in Centrifugo, a namespace's options are complete in themselves (the
 // settings code decides whether a namespace starts from a copy of the
-// top-level options, which is how SPEC's "defaults with per-namespace
-// overrides" reads), and a channel in a namespace that is not configured has
+// top-level options, which is how Herald's namespaces override the
+// top-level defaults), and a channel in a namespace that is not configured has
 // no options at all: the caller answers 102 "unknown channel".
 class channel_namespaces {
  public:

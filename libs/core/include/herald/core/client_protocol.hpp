@@ -106,7 +106,7 @@ inline constexpr unsubscribe_advice insufficient_state{2500, "insufficient state
 inline constexpr unsubscribe_advice expired{2501, "subscription expired"};
 }  // namespace unsubscribes
 
-// SPEC 2.2: a channel is any string of 1 to 255 bytes.
+// A channel is any string of 1 to 255 bytes.
 inline constexpr std::size_t max_channel_bytes = 255;
 // JSON nesting accepted in a command (Boost.JSON's default is 32; a frame's
 // size is bounded by max-message-bytes before it gets here).

@@ -1,6 +1,6 @@
 #pragma once
 
-// Centrifugo's server HTTP API, v5 style (SPEC 2.3): `POST /api/<method>` with
+// Centrifugo's server HTTP API, v5 style: `POST /api/<method>` with
 // the method's parameters as the JSON body, answered with `{"result":{..}}`
 // or `{"error":{"code":N,"message":".."}}` (HTTP 200 both). Pure codec: no
 // sockets, no actors, no channel state; the HTTP layer checks the API key,
@@ -49,7 +49,7 @@
 // case-insensitively); invalid UTF-8 is a 400 (Go replaces it with U+FFFD);
 // nesting deeper than max_json_depth is a 400 (Go allows 10000); `data`
 // is kept compact (Go keeps its whitespace); a channel over 255 bytes is
-// error 107 (SPEC 2.2); `b64data` must decode to JSON (Herald's clients speak
+// error 107, as on the client protocol; `b64data` must decode to JSON (Herald's clients speak
 // JSON only) else 107; `batch`, `subscribe`, `refresh` and `rpc`, which
 // Centrifugo has, are 404 like any unknown method; `-0` is taken as an
 // unsigned 0 (Go refuses it). Responses are the same JSON, but Go also
@@ -95,7 +95,7 @@ inline constexpr api_error not_available{108, "not available"};
 inline constexpr api_error unrecoverable_position{112, "unrecoverable position"};
 }  // namespace errors
 
-// SPEC 2.2, as on the client protocol.
+// A channel's longest name, as on the client protocol.
 inline constexpr std::size_t max_channel_bytes = client_protocol::max_channel_bytes;
 // JSON nesting accepted in a body, `data` included.
 inline constexpr std::size_t max_json_depth = client_protocol::max_json_depth;
@@ -221,7 +221,7 @@ legacy_decode_result decode_legacy(std::string_view body);
 // The method's name as in the path, for logs and metrics.
 std::string_view method_name(const request& body);
 
-// 1 to 255 bytes (SPEC 2.2): for each channel of a broadcast.
+// 1 to 255 bytes: for each channel of a broadcast.
 constexpr bool valid_channel(std::string_view channel) {
   return !channel.empty() && channel.size() <= max_channel_bytes;
 }
