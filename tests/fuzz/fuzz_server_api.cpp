@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include "fuzz_support.hpp"
+#include "herald/core/channel_pattern.hpp"
 #include "herald/core/server_api.hpp"
 
 namespace api = herald::core::server_api;
@@ -71,7 +72,7 @@ void check_request(std::string_view body, const api::request& request) {
   } else if (const auto* history = std::get_if<api::history_request>(&request)) {
     require(api::valid_channel(history->channel));
   } else if (const auto* channels = std::get_if<api::channels_request>(&request)) {
-    require(channels->pattern.empty() || api::channel_pattern::compile(channels->pattern));
+    require(channels->pattern.empty() || herald::core::channel_pattern::compile(channels->pattern));
     std::string out;
     api::append_channels_result(out, {api::channel_info{channels->pattern, 1}});
     parse_or_abort(out);
@@ -115,9 +116,9 @@ void fuzz_pattern(std::string_view input) {
   const std::string_view pattern = input.substr(0, split);
   const std::string_view channel =
       split == std::string_view::npos ? std::string_view() : input.substr(split + 1);
-  const auto compiled = api::channel_pattern::compile(pattern);
+  const auto compiled = herald::core::channel_pattern::compile(pattern);
   const bool matched = compiled && compiled->matches(channel);
-  require(api::channel_matches(pattern, channel) == (pattern.empty() || matched));
+  require(herald::core::channel_matches(pattern, channel) == (pattern.empty() || matched));
 }
 
 }  // namespace

@@ -316,15 +316,6 @@ void append_sub_refresh_reply(std::string& out, std::uint32_t id, bool expires, 
   out.push_back('}');
 }
 
-void append_rpc_reply(std::string& out, std::uint32_t id, std::string_view data) {
-  begin_reply(out, id, "rpc");
-  {
-    object_writer object(out);
-    object.raw_if("data", data);
-  }
-  out.push_back('}');
-}
-
 void append_publication(std::string& out, const publication_view& publication) {
   object_writer object(out);
   object.raw_if("data", publication.data);
@@ -340,21 +331,6 @@ void append_publication_push(std::string& out, std::string_view channel,
   out.append("\"pub\":");
   append_publication(out, publication);
   out.append("}}");
-}
-
-std::string encode_publication_push(std::string_view channel, std::string_view data_json,
-                                    std::uint64_t offset, const client_info_view* info) {
-  // One allocation in the common case: the fixed text is under 64 bytes,
-  // the offset under 21, and escaping rarely grows a channel name.
-  std::size_t size = 64 + 21 + channel.size() + data_json.size();
-  if (info != nullptr) {
-    size += 32 + info->user.size() + info->client.size() + info->conn_info.size() +
-            info->chan_info.size();
-  }
-  std::string out;
-  out.reserve(size);
-  append_publication_push(out, channel, publication_view{data_json, offset, info});
-  return out;
 }
 
 void append_join_push(std::string& out, std::string_view channel, const client_info_view& info) {
@@ -381,26 +357,6 @@ void append_unsubscribe_push(std::string& out, std::string_view channel,
     object_writer object(out);
     object.number("code", advice.code);
     object.string("reason", advice.reason);
-  }
-  out.append("}}");
-}
-
-void append_disconnect_push(std::string& out, const disconnect_advice& advice) {
-  out.append("{\"push\":{\"disconnect\":");
-  {
-    object_writer object(out);
-    object.number("code", advice.code);
-    object.string("reason", advice.reason);
-    object.boolean("reconnect", should_reconnect(advice.code));
-  }
-  out.append("}}");
-}
-
-void append_message_push(std::string& out, std::string_view data) {
-  out.append("{\"push\":{\"message\":");
-  {
-    object_writer object(out);
-    object.raw_if("data", data);
   }
   out.append("}}");
 }

@@ -212,25 +212,6 @@ void append_info_result(std::string& out, const node_info& node) {
   out.append("}]}}");
 }
 
-unsigned transport_error_status(const api_error& error) {
-  switch (error.code) {
-    case errors::unknown_channel.code:
-    case errors::method_not_found.code:
-      return 404;
-    case errors::bad_request.code:
-    case errors::not_available.code:
-      return 400;
-    case errors::unrecoverable_position.code:
-      return 416;
-    default:
-      return 500;  // 100 and anything unmapped, as Centrifugo
-  }
-}
-
-void append_transport_error(std::string& out, const api_error& error) {
-  append_error_object(out, error);
-}
-
 std::string_view plain_text_body(unsigned http_status) {
   switch (http_status) {
     case 400:

@@ -13,8 +13,7 @@
 
 namespace herald::net {
 
-// Counters shared by all sessions; relaxed atomics, read by tests and
-// (later) /metrics.
+// Counters shared by all sessions; relaxed atomics, read by /metrics.
 struct server_counters {
   std::atomic<std::uint64_t> accepted_tcp{0};
   struct per_protocol {

@@ -13,8 +13,9 @@
 namespace herald::net {
 namespace {
 
-// A read buffer grown for one large message is given back afterwards, so
-// idle connections stay small.
+// A read buffer that grew past this for a large message is freed afterwards
+// (shrink_to_fit of an empty buffer), so idle connections stay small; a
+// smaller one is kept for the client's next message.
 constexpr std::size_t idle_buffer_capacity = 16 * 1024;
 
 // At most `limit` bytes of `text`, not cutting a UTF-8 character: a close

@@ -4,6 +4,7 @@
 
 #include "encoding.hpp"
 #include "fanout.hpp"
+#include "herald/core/channel_pattern.hpp"
 #include "herald/core/client_protocol.hpp"
 #include "subscriptions.hpp"
 
@@ -151,7 +152,7 @@ class api_runner {
   std::string operator()(const api::channels_request& request) {
     std::vector<api::channel_info> channels;
     // Compiled once; decode() has checked that it compiles.
-    const auto pattern = api::channel_pattern::compile(request.pattern);
+    const auto pattern = core::channel_pattern::compile(request.pattern);
     self_->state.registry.for_each_channel([&](const std::string& name, const auto& subscribers) {
       if (request.pattern.empty() || (pattern && pattern->matches(name))) {
         channels.push_back(api::channel_info{name, static_cast<std::uint32_t>(subscribers.size())});

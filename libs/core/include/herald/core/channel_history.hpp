@@ -183,8 +183,9 @@ class channel_history {
   }
 
   // Centrifugo's history call: `limit` 0 returns only the position, a
-  // negative limit every retained publication (the client and API layers cap
-  // it with their own maximum); see history_detail::plan_history. Errors:
+  // negative limit every retained publication; see
+  // history_detail::plan_history. The client protocol caps it at 300; the
+  // server API, a trusted caller, gets up to the channel's history-size. Errors:
   // reverse with since offset 0 -> bad_request; `since` with a non-empty epoch
   // other than the stream's -> unrecoverable_position.
   history_result<Payload> history(const std::string& channel,

@@ -376,9 +376,6 @@ void append_refresh_reply(std::string& out, std::uint32_t id, const refresh_resu
 // `{"id":N,"sub_refresh":{"expires":..,"ttl":..}}`.
 void append_sub_refresh_reply(std::string& out, std::uint32_t id, bool expires, std::uint32_t ttl);
 
-// `{"id":N,"rpc":{"data":..}}`.
-void append_rpc_reply(std::string& out, std::uint32_t id, std::string_view data);
-
 // `{"data":..,"info":{..},"offset":O}`: a publication as pushes, subscribe
 // and history replies hold it.
 void append_publication(std::string& out, const publication_view& publication);
@@ -386,11 +383,6 @@ void append_publication(std::string& out, const publication_view& publication);
 // `{"push":{"channel":"c","pub":{..}}}`.
 void append_publication_push(std::string& out, std::string_view channel,
                              const publication_view& publication);
-
-// The publication push as a whole message. It is the same bytes for every
-// subscriber of the channel: build it once per publication and share it.
-std::string encode_publication_push(std::string_view channel, std::string_view data_json,
-                                    std::uint64_t offset, const client_info_view* info = nullptr);
 
 // `{"push":{"channel":"c","join":{"info":{..}}}}`.
 void append_join_push(std::string& out, std::string_view channel, const client_info_view& info);
@@ -401,12 +393,5 @@ void append_leave_push(std::string& out, std::string_view channel, const client_
 // `{"push":{"channel":"c","unsubscribe":{"code":C,"reason":".."}}}`.
 void append_unsubscribe_push(std::string& out, std::string_view channel,
                              const unsubscribe_advice& advice);
-
-// `{"push":{"disconnect":{"code":C,"reason":"..","reconnect":B}}}` (`reconnect`
-// is protocol v1's; v2 clients decide from the code, and it agrees).
-void append_disconnect_push(std::string& out, const disconnect_advice& advice);
-
-// `{"push":{"message":{"data":..}}}`: an asynchronous server-to-client message.
-void append_message_push(std::string& out, std::string_view data);
 
 }  // namespace herald::core::client_protocol

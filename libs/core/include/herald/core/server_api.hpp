@@ -7,53 +7,9 @@
 // that the request is a POST (Centrifugo answers 405 otherwise) and the body
 // size, then calls decode() with the path segment after `/api/`.
 //
-// Sources checked:
-//  - centrifugal/centrifugo v5: internal/api/handler.go, handler_gen.go
-//    (per-method routes; a body that does not decode -> http.Error 400
-//    "Bad Request"), internal/api/api.go (Executor: which empty field is
-//    ErrorBadRequest), internal/apiproto/api.proto and api.pb.go (JSON names,
-//    every field `omitempty` except those generate_tags.sh strips: ClientInfo
-//    user/client, PresenceResult presence, PresenceStatsResult num_clients/
-//    num_users, HistoryResult publications/epoch/offset, NodeResult uid/name/
-//    version/num_clients/num_users/num_channels/num_subs, ChannelsResult
-//    channels), raw.go (`data` is kept as the request's raw bytes: even
-//    `null`), errors.go (codes), decode_request_gen.go (plain encoding/json
-//    Unmarshal: unknown members ignored, `null` members skipped, a member of
-//    the wrong type or a body that is not an object -> 400),
-//    internal/survey/survey.go (`channels`: gobwas/glob without separators; a
-//    pattern that does not compile -> error 100);
-//  - centrifugo main.go (route setup): exact ServeMux patterns, so an
-//    unknown `/api/<x>` is Go's 404 "404 page not found";
-//  - centrifugal/centrifuge node.go: Unsubscribe with an empty channel
-//    unsubscribes the user from every channel;
-//  - centrifugal.dev docs/server/server_api (request/response tables,
-//    transport error mode and its HTTP status mapping);
-//  - gobwas/glob v0.2.3 lexer and parser (pattern syntax, what fails);
-//  - npm cent.js 6.1.0 dist/cent.client.js (what a client relies on, below).
-//
-// What cent.js 6.1.0 depends on:
-//  - it POSTs `JSON.stringify(params ?? {})` to `<url>/<method>` with
-//    `Content-Type: application/json` and `X-API-Key` (so getInfo() and
-//    getChannels() send `{}`), never `b64data`; publish sends `tags` when
-//    given;
-//  - it calls res.json() whatever the HTTP status, throws CentException when
-//    the body has `error`, else returns `result` (or `{}`): a 200 body must
-//    always be JSON. Non-200 answers (400/404, plain text as Centrifugo's)
-//    reach its caller as a JSON parse error;
-//  - its pipeline() posts newline-separated `{"method":..,"params":..}` to
-//    the bare `/api` (Centrifugo's legacy route), which this codec does not
-//    speak: decode("", ..) is a 404.
-//
-// Known differences from Centrifugo's decoding, all on input no API client sends:
-// member names match exactly (Go's encoding/json also matches them
-// case-insensitively); invalid UTF-8 is a 400 (Go replaces it with U+FFFD);
-// nesting deeper than max_json_depth is a 400 (Go allows 10000); `data`
-// is kept compact (Go keeps its whitespace); a channel over 255 bytes is
-// error 107, as on the client protocol; `b64data` must decode to JSON (Herald's clients speak
-// JSON only) else 107; `batch`, `subscribe`, `refresh` and `rpc`, which
-// Centrifugo has, are 404 like any unknown method; `-0` is taken as an
-// unsigned 0 (Go refuses it). Responses are the same JSON, but Go also
-// escapes `<`, `>` and `&` in strings (`\u003c`).
+// Where it follows Centrifugo, where it differs on input no API client
+// sends, and what cent.js relies on: docs/centrifugo-compatibility.md,
+// "Server API: how the codec was checked".
 
 #include <cstddef>
 #include <cstdint>
@@ -165,7 +121,7 @@ struct history_remove_request {
   std::string channel;
 };
 
-// `pattern` is a gobwas/glob pattern (see channel_pattern); "" lists all
+// `pattern` is a gobwas/glob pattern (core::channel_pattern); "" lists all
 // active channels. decode() has already checked that it compiles.
 struct channels_request {
   std::string pattern;
@@ -230,55 +186,6 @@ constexpr bool valid_channel(std::string_view channel) {
 // "Bad Request\n" (400), "404 page not found\n" (404); Content-Type
 // `text/plain; charset=utf-8`. Empty for other statuses.
 std::string_view plain_text_body(unsigned http_status);
-
-// ---------------------------------------------------------------------------
-// Channel patterns (the `channels` method)
-// ---------------------------------------------------------------------------
-
-// A gobwas/glob pattern compiled without separators, as Centrifugo's
-// `channels` survey does: `*` and `**` match any run of characters, `?` one
-// character, `[abc]` / `[a-z]` one of a set or range (`[!..]` negates;
-// a class is either one range or a list), `{a,b*,c}` one of the
-// alternatives (nestable), `\` escapes the next character. Characters are
-// UTF-8 code points. What gobwas rejects fails to compile here: an empty
-// or unclosed class, a range whose end is below its start, a trailing
-// backslash; so does an unclosed `{` (gobwas compiles it into a matcher that
-// panics). Matching runs in time linear in the channel (a Pike VM), whatever
-// the pattern.
-class channel_pattern {
- public:
-  static std::optional<channel_pattern> compile(std::string_view pattern);
-
-  bool matches(std::string_view channel) const;
-
-  // The compiled program (public for the compiler; not an interface).
-  enum class opcode : std::uint8_t { rune, any_rune, char_class, split, jump, match };
-
-  struct instruction {
-    opcode op;
-    std::uint32_t arg = 0;        // the rune, the class's index, or a target
-    std::int32_t alternate = -1;  // split's second target; -1: none
-  };
-
-  struct char_class {
-    bool negated = false;
-    bool is_range = false;
-    char32_t low = 0;
-    char32_t high = 0;
-    std::u32string members;  // for a list
-  };
-
- private:
-  channel_pattern(std::vector<instruction> program, std::vector<char_class> classes)
-      : program_(std::move(program)), classes_(std::move(classes)) {}
-
-  std::vector<instruction> program_;
-  std::vector<char_class> classes_;
-};
-
-// `pattern` "" matches every channel; a pattern that does not compile matches
-// none. Compile once with channel_pattern to test many channels.
-bool channel_matches(std::string_view pattern, std::string_view channel);
 
 // ---------------------------------------------------------------------------
 // Responses
@@ -354,12 +261,5 @@ struct node_info {
 // omitted when 0 (Centrifugo's only `omitempty` member of a node); no
 // `metrics` or `process`.
 void append_info_result(std::string& out, const node_info& node);
-
-// Centrifugo's "transport" error mode (v5.1+: header
-// `X-Centrifugo-Error-Mode: transport`): an error is answered with this HTTP
-// status (100 -> 500, 102/104 -> 404, 107/108 -> 400, 112 -> 416, other
-// -> 500) and a bare `{"code":C,"message":".."}` body.
-unsigned transport_error_status(const api_error& error);
-void append_transport_error(std::string& out, const api_error& error);
 
 }  // namespace herald::core::server_api

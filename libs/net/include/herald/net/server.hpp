@@ -28,12 +28,12 @@ class server {
   std::string local_endpoint() const;
 
   // Graceful stop: /health answers 503 and upgrades are refused; every
-  // WebSocket client gets its queued frames, then close 1001; sessions still
-  // open after shutdown-timeout are cut. Returns when the I/O threads have
-  // stopped. The I/O contexts (and sessions still referenced by pending
-  // handlers) live on until the server is destroyed, so an actor that still
-  // delivers to a session posts into a context that exists: destroy the
-  // server only after every actor is done.
+  // WebSocket client gets its queued frames, then close 1001 (/ws) or 3001
+  // (client protocol); sessions still open after shutdown-timeout are cut.
+  // Returns when the I/O threads have stopped. The I/O contexts (and sessions
+  // still referenced by pending handlers) live on until the server is
+  // destroyed, so an actor that still delivers to a session posts into a
+  // context that exists: destroy the server only after every actor is done.
   void shutdown();
 
  private:
