@@ -5,7 +5,12 @@
 #
 #   bench/run-scenarios.sh [--runs N] [--duration S] [--scenarios S1,S2,...]
 #                          [--servers herald,websocketpp,node-ws,go-tutorial]
-#                          [--out DIR]
+#                          [--baseline PATH] [--out DIR]
+#
+# --baseline PATH measures another Herald binary (an earlier build, say) as
+# server "herald-baseline", run by run beside the current one, in every
+# scenario Herald is in: a before/after comparison from one run. Each run
+# measures every server in turn (not all runs of one server, then the next).
 #
 # Scenarios (server pinned to CPU 0, herald-bench to CPU 1, unless stated):
 #   S1 fan-out:        1000 subscribers, 1 publisher, 64 B, max rate
@@ -25,6 +30,7 @@ root=$(pwd)
 
 runs=3
 duration=10
+baseline=
 scenarios=S1,S2,S3,S4,S5,S6
 servers=herald,websocketpp,node-ws,go-tutorial
 out="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
@@ -35,6 +41,7 @@ while [[ $# -gt 0 ]]; do
     --scenarios) scenarios=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run-scenarios: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -46,7 +53,7 @@ results="$out/results.jsonl"
 BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh -DHERALD_BUILD_TESTS=OFF
 herald="$root/build-release/apps/herald/herald"
 bench="$root/build-release/apps/herald-bench/herald-bench"
-if [[ $servers != herald ]]; then
+if [[ ,$servers, == *,websocketpp,* || ,$servers, == *,node-ws,* || ,$servers, == *,go-tutorial,* ]]; then
   bench/setup-peers.sh >/dev/null
 fi
 ulimit -n "$(ulimit -Hn)"
@@ -65,8 +72,10 @@ start_server() {
   local pin=()
   [[ -n $cpus ]] && pin=(taskset -c "$cpus")
   server_port=$(free_port)
-  if [[ $name == herald ]]; then
-    "${pin[@]}" "$herald" --port "$server_port" --address 127.0.0.1 \
+  if [[ $name == herald || $name == herald-baseline ]]; then
+    local binary=$herald
+    [[ $name == herald-baseline ]] && binary=$baseline
+    "${pin[@]}" "$binary" --port "$server_port" --address 127.0.0.1 \
       --static-dir "$root/public" --workers "$workers" --max-connections 19000 \
       "${herald_args[@]}" >"$out/server.log" 2>&1 &
   else
@@ -76,49 +85,53 @@ start_server() {
   wait_for_port "$server_port"
 }
 
-# measure LABEL SERVER CPUS WORKERS BENCH_CPUS BENCH_ARGS...
+# measure LABEL SERVERS CPUS WORKERS BENCH_CPUS BENCH_ARGS...
+# SERVERS is a comma-separated list; each run measures them in turn, so
+# servers compared side by side share the machine's moods run by run.
 measure() {
-  local label=$1 name=$2 cpus=$3 workers=$4 bench_cpus=$5
+  local label=$1 names=$2 cpus=$3 workers=$4 bench_cpus=$5
   shift 5
-  local pin=()
+  local pin=() name
   [[ -n $bench_cpus ]] && pin=(taskset -c "$bench_cpus")
   for run in $(seq "$runs"); do
-    start_server "$name" "$cpus" "$workers"
-    log "$label $name run $run/$runs"
-    "${pin[@]}" "$bench" --url "ws://127.0.0.1:$server_port$path" --server-pid "$server_pid" \
-      --label "$label" --json "$@" \
-      | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(server=sys.argv[1], workers=int(sys.argv[2]), run=int(sys.argv[3])); print(json.dumps(r))' \
-        "$name" "$workers" "$run" >>"$results" || log "$label $name run $run failed"
-    stop_server
+    for name in ${names//,/ }; do
+      start_server "$name" "$cpus" "$workers"
+      log "$label $name run $run/$runs"
+      "${pin[@]}" "$bench" --url "ws://127.0.0.1:$server_port$path" --server-pid "$server_pid" \
+        --label "$label" --json "$@" \
+        | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(server=sys.argv[1], workers=int(sys.argv[2]), run=int(sys.argv[3])); print(json.dumps(r))' \
+          "$name" "$workers" "$run" >>"$results" || log "$label $name run $run failed"
+      stop_server
+    done
   done
 }
 
 path=/ws
-IFS=, read -ra wanted_servers <<<"$servers"
+heralds=herald
+if [[ -n $baseline ]]; then
+  [[ -x $baseline ]] || { log "--baseline $baseline is not an executable"; exit 2; }
+  heralds=herald,herald-baseline
+  [[ ,$servers, == *,herald,* ]] && servers=${servers/herald/herald,herald-baseline}
+fi
 for scenario in ${scenarios//,/ }; do
   case $scenario in
-    S1|S2|S3|S4)
-      for name in "${wanted_servers[@]}"; do
-        case $scenario in
-          S1) measure S1 "$name" 0 1 1 --subscribers 1000 --publishers 1 --size 64 --rate 0 \
-                --warmup 2 --duration "$duration" ;;
-          S2) measure S2 "$name" 0 1 1 --subscribers 100 --publishers 10 --size 512 --rate 0 \
-                --warmup 2 --duration "$duration" ;;
-          S3) measure S3 "$name" 0 1 1 --subscribers 1000 --publishers 1 --size 64 --rate 50 \
-                --warmup 2 --duration "$duration" ;;
-          S4) measure S4 "$name" 0 1 1 --idle --subscribers 10000 --settle 2 --duration 1 \
-                --connect-concurrency 200 ;;
-        esac
-      done ;;
+    S1) measure S1 "$servers" 0 1 1 --subscribers 1000 --publishers 1 --size 64 --rate 0 \
+          --warmup 2 --duration "$duration" ;;
+    S2) measure S2 "$servers" 0 1 1 --subscribers 100 --publishers 10 --size 512 --rate 0 \
+          --warmup 2 --duration "$duration" ;;
+    S3) measure S3 "$servers" 0 1 1 --subscribers 1000 --publishers 1 --size 64 --rate 50 \
+          --warmup 2 --duration "$duration" ;;
+    S4) measure S4 "$servers" 0 1 1 --idle --subscribers 10000 --settle 2 --duration 1 \
+          --connect-concurrency 200 ;;
     S5)
       for workers in 1 2; do
-        measure "S5 workers=$workers" herald "" "$workers" "" --subscribers 1000 --publishers 1 \
-          --size 64 --rate 0 --warmup 2 --duration "$duration"
+        measure "S5 workers=$workers" "$heralds" "" "$workers" "" --subscribers 1000 \
+          --publishers 1 --size 64 --rate 0 --warmup 2 --duration "$duration"
       done ;;
     S6)
       path=/connection/websocket
       herald_args=(--allow-anonymous=true)
-      measure S6 herald 0 1 1 --protocol centrifuge --subscribers 1000 --publishers 1 \
+      measure S6 "$heralds" 0 1 1 --protocol centrifuge --subscribers 1000 --publishers 1 \
         --size 64 --rate 0 --warmup 2 --duration "$duration"
       path=/ws
       herald_args=() ;;

@@ -34,7 +34,8 @@ bool outbound_queue::push(frame_batch_ptr batch) {
 }
 
 void outbound_queue::consume(std::size_t written) {
-  assert(written <= bytes_);
+  // The socket wrote at most what gather() handed it, all of it queued.
+  assert(written <= bytes_ && "more bytes written than were queued");
   bytes_ -= written;
   while (written > 0) {
     const std::size_t rest = front_frame()->size() - offset_;

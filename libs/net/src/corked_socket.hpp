@@ -60,8 +60,13 @@ class corked_socket {
   // socket's thread after pushing to queue().
   void flush();
 
-  // Beast's close frame waits until every queued frame is written.
-  void drain_before_close() noexcept { enter(phase::draining); }
+  // Beast's close frame waits until every queued frame is written. (A layer
+  // whose writes failed has nothing left to drain.)
+  void drain_before_close() noexcept {
+    if (phase_ == phase::open) {
+      enter(phase::draining);
+    }
+  }
 
   template <class ConstBuffers, class Handler>
   auto async_read_some(const ConstBuffers& buffers, Handler&& handler) {

@@ -1,5 +1,7 @@
 #include "subscriptions.hpp"
 
+#include <cassert>
+
 #include "encoding.hpp"
 #include "fanout.hpp"
 #include "history.hpp"
@@ -15,7 +17,11 @@ void add_subscriber(broadcaster_pointer self, const std::string& channel, subscr
   if (!is_known(self, entry.actor)) {
     self->monitor(entry.actor);
   }
-  self->state.registry.subscribe(channel, entry);
+  const bool added = self->state.registry.subscribe(channel, entry);
+  // A /ws session subscribes once, at its spawn; a client's subscription is
+  // registered only after is_subscribed() said it was not.
+  assert(added && "a connection was registered twice in one channel");
+  static_cast<void>(added);
   publish_figures(self);
 }
 
