@@ -40,7 +40,7 @@ struct deterministic_system {
 // A session stand-in that records what its connection actor delivers, each
 // kind on its own.
 struct recording_sink : actors::session_sink {
-  void deliver(actors::delivery item) override {
+  void deliver(actors::delivery&& item) override {
     std::lock_guard lock{mutex};
     std::visit([this](auto& kind) { record(kind); }, item);
   }

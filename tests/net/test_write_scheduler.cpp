@@ -36,7 +36,7 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
  public:
   fake_session(std::string name, std::vector<std::string>& log, write_scheduler& scheduler)
       : name_(std::move(name)), log_(log), scheduler_(scheduler) {}
-  void receive(delivery item) override {
+  void receive(delivery&& item) override {
     if (auto* pushes = std::get_if<channel_pushes>(&item)) {
       log_.push_back(name_ + " got " + pushes->frames->channel);
       if (relay_) {
@@ -48,7 +48,8 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
     request_write();
   }
   void write_pending() override { log_.push_back(name_ + " wrote"); }
-  void request_write() { scheduler_.schedule_write(shared_from_this()); }
+  void request_write() { scheduler_.schedule_write(*this); }
+  std::shared_ptr<scheduled_session> scheduled_self() override { return shared_from_this(); }
   void relay_on_receive(std::function<void()> relay) { relay_ = std::move(relay); }
 
  private:

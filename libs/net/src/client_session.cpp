@@ -423,7 +423,7 @@ bool client_session::enforce_expiry() {
   return true;
 }
 
-void client_session::on_delivery(actors::delivery item) {
+void client_session::on_delivery(actors::delivery&& item) {
   std::visit(
       [this](auto& kind) {
         using kind_type = std::decay_t<decltype(kind)>;
@@ -441,7 +441,7 @@ void client_session::on_delivery(actors::delivery item) {
       item);
 }
 
-void client_session::on_pushes(actors::channel_pushes pushes) {
+void client_session::on_pushes(actors::channel_pushes&& pushes) {
   // Pushes of a channel the client left (the broadcaster sent them before
   // it saw the unsubscribe), or holds only as asked for: its reply, which
   // the broadcaster sends before any push, has not come yet, so these
@@ -452,7 +452,7 @@ void client_session::on_pushes(actors::channel_pushes pushes) {
   }
 }
 
-void client_session::on_reply(actors::command_reply reply) {
+void client_session::on_reply(actors::command_reply&& reply) {
   using answering = actors::command_reply::answering;
   if (reply.what == answering::query) {
     // Every query forwarded counted one; its reply frees it.

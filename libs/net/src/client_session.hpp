@@ -42,9 +42,9 @@ class client_session final : public websocket_transport {
   std::shared_ptr<client_session> shared_self();
   void on_open() override;
   void on_message(std::string_view text, bool binary) override;
-  void on_delivery(actors::delivery item) override;
-  void on_pushes(actors::channel_pushes pushes);
-  void on_reply(actors::command_reply reply);
+  void on_delivery(actors::delivery&& item) override;
+  void on_pushes(actors::channel_pushes&& pushes);
+  void on_reply(actors::command_reply&& reply);
   void on_server_unsubscribe(const actors::server_unsubscribe& unsubscribe);
   void on_server_disconnect(actors::server_disconnect disconnect);
   close_advice slow_close() const override;

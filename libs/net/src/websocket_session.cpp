@@ -41,7 +41,7 @@ void websocket_session::on_message(std::string_view text, bool binary) {
                       core::make_publication(std::move(data), std::move(frame)));
 }
 
-void websocket_session::on_delivery(actors::delivery item) {
+void websocket_session::on_delivery(actors::delivery&& item) {
   // The broadcaster sends a /ws session its channel's frames only: replies,
   // server-side unsubscribes and disconnects answer client-protocol
   // commands and API calls by client, which a /ws connection never is.

@@ -21,7 +21,7 @@ class websocket_session final : public websocket_transport {
 
  private:
   void on_message(std::string_view text, bool binary) override;
-  void on_delivery(actors::delivery item) override;
+  void on_delivery(actors::delivery&& item) override;
   close_advice slow_close() const override;
   close_advice shutdown_close() const override;
 };

@@ -165,11 +165,11 @@ void websocket_transport::send_text(std::string_view text) {
   enqueue(core::make_text_batch(text));
 }
 
-void websocket_transport::deliver(actors::delivery item) {
+void websocket_transport::deliver(actors::delivery&& item) {
   scheduler_.hand_over(scheduled_self(), std::move(item));
 }
 
-void websocket_transport::receive(actors::delivery item) {
+void websocket_transport::receive(actors::delivery&& item) {
   if (phase_ == phase::handshaking || phase_ == phase::open) {
     on_delivery(std::move(item));
   }
@@ -197,7 +197,7 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
   // Frames can arrive while the 101 is still being written (a /ws session
   // subscribes before it); they wait for on_accept, which flushes them.
   if (phase_ == phase::open) {
-    scheduler_.schedule_write(scheduled_self());
+    scheduler_.schedule_write(*this);
   }
 }
 

@@ -35,7 +35,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
                             public live_session,
                             private scheduled_session {
  public:
-  void deliver(actors::delivery item) final;
+  void deliver(actors::delivery&& item) final;
   void begin_shutdown() final;  // flush what is queued, then shutdown_close()
   void abort() final;           // cut the connection now
 
@@ -95,7 +95,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // A whole message arrived (never while closing).
   virtual void on_message(std::string_view text, bool binary) = 0;
   // What the connection actor handed over, on the session's thread.
-  virtual void on_delivery(actors::delivery item) = 0;
+  virtual void on_delivery(actors::delivery&& item) = 0;
   virtual close_advice slow_close() const = 0;      // the queue overflowed
   virtual close_advice shutdown_close() const = 0;  // SIGTERM
   virtual void on_finish() {}  // the socket is done (not called from the destructor)
@@ -114,9 +114,9 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void on_message_start(beast::error_code ec, std::size_t bytes);
   void on_read(beast::error_code ec, std::size_t bytes);
   void read_failed(beast::error_code ec);
-  void receive(actors::delivery item) final;
+  void receive(actors::delivery&& item) final;
   void write_pending() final;
-  std::shared_ptr<scheduled_session> scheduled_self();
+  std::shared_ptr<scheduled_session> scheduled_self() final;
 
   phase phase_ = phase::handshaking;
   // The close code this connection ends with, for /metrics: ours when we

@@ -41,14 +41,14 @@ void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session, acto
   ensure_pass_locked();
 }
 
-void write_scheduler::schedule_write(std::shared_ptr<scheduled_session> session) {
+void write_scheduler::schedule_write(scheduled_session& session) {
   // The flag and the lists below belong to this thread alone.
   assert(on_this_thread() && "schedule_write called off the session's I/O thread");
-  if (session->write_scheduled_) {
+  if (session.write_scheduled_) {
     return;  // the next pass writes it anyway
   }
-  session->write_scheduled_ = true;
-  to_write_.push_back(std::move(session));
+  session.write_scheduled_ = true;
+  to_write_.push_back(session.scheduled_self());
   if (in_pass_) {
     return;  // the running pass writes it, or queues itself again
   }

@@ -22,9 +22,11 @@ class scheduled_session {
   // session's thread, in the order the actor sent it. A round's ticket
   // (channel_pushes::round) stays with the scheduler, which lets go of it
   // once the pass that took it has written.
-  virtual void receive(actors::delivery item) = 0;
+  virtual void receive(actors::delivery&& item) = 0;
   // Writes the output the session queued (after schedule_write).
   virtual void write_pending() = 0;
+  // The session as the scheduler holds it until its write.
+  virtual std::shared_ptr<scheduled_session> scheduled_self() = 0;
 
  protected:
   ~scheduled_session() = default;
@@ -87,8 +89,9 @@ class write_scheduler {
   void hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item);
 
   // This thread: `session` has output queued; the next pass writes it once,
-  // however often this is called before.
-  void schedule_write(std::shared_ptr<scheduled_session> session);
+  // however often this is called before (only the first call takes a
+  // reference to it).
+  void schedule_write(scheduled_session& session);
 
   // This thread: a read completed.
   void note_read() noexcept { ++reads_; }

@@ -15,7 +15,7 @@ namespace herald::actors {
 class session_sink {
  public:
   virtual ~session_sink() = default;
-  virtual void deliver(delivery item) = 0;
+  virtual void deliver(delivery&& item) = 0;
 };
 
 }  // namespace herald::actors
