@@ -344,7 +344,7 @@ class RawWebSocket:
     It does not answer pings unless asked to (`read_frame(answer_pings=True)`),
     so it can play a dead client."""
 
-    def __init__(self, port, path="/ws", headers=None, rcvbuf=None, timeout=10.0):
+    def __init__(self, port, path="/ws", headers=None, rcvbuf=None, timeout=10.0, key=None):
         self.port = port
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
@@ -353,7 +353,8 @@ class RawWebSocket:
         self.sock.connect(("127.0.0.1", port))
         self.buf = b""
         self.eof = False
-        key = base64.b64encode(os.urandom(16)).decode()
+        if key is None:
+            key = base64.b64encode(os.urandom(16)).decode()
         lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
                  "Connection: Upgrade", "Sec-WebSocket-Key: %s" % key,
                  "Sec-WebSocket-Version: 13"]

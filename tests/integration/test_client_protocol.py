@@ -187,9 +187,13 @@ def test_tokens(server):
             {"sub": "42", "exp": int(time.time()) - 10})}, "id": 1}))
         assert reply == [{"id": 1, "error": {"code": 109, "message": "token expired"}}]
         await ws.close()
-        # Bad signature, or another algorithm: 3500 invalid token.
+        # Bad signature, another algorithm, not valid yet (nbf), or a sub
+        # that is not a string (which must not make an anonymous user):
+        # 3500 invalid token.
         for token in (make_token({"sub": "42"}, secret="wrong"),
-                      make_token({"sub": "42"}, alg="HS512")):
+                      make_token({"sub": "42"}, alg="HS512"),
+                      make_token({"sub": "42", "nbf": int(time.time()) + 600}),
+                      make_token({"sub": 42}), make_token({"sub": None})):
             ws = await open_client(server)
             await ws.send(json.dumps({"connect": {"token": token}, "id": 1}))
             assert await closed_with(ws) == (3500, "invalid token")

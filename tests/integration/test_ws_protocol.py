@@ -287,6 +287,18 @@ def test_abrupt_disconnects_do_not_disturb_others(server):
 
 # --- the upgrade ----------------------------------------------------------------------
 
+@pytest.mark.parametrize("path", ["/ws", "/connection/websocket"])
+@pytest.mark.parametrize("key", ["abc", "", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQAA",
+                                 "dGhlIHNhbXBsZSBub25j*Q=="])
+def test_a_key_that_is_not_base64_of_16_bytes_gets_400(server, path, key):
+    with pytest.raises(hh.HandshakeRefused) as refused:
+        hh.RawWebSocket(server.port, path, key=key)
+    assert refused.value.response.status == 400, refused.value.response
+    # The RFC's own example key is taken, and the server serves on.
+    hh.RawWebSocket(server.port, path, key="dGhlIHNhbXBsZSBub25jZQ==").close()
+    assert hh.http_get(server.port, "/health").status == 200
+
+
 def test_plain_get_ws_is_426(server):
     r = hh.http_get(server.port, "/ws")
     assert r.status == 426, r

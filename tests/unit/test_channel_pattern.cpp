@@ -95,3 +95,11 @@ TEST_CASE("channel pattern matching stays linear in the channel", "[channel_patt
 // ---------------------------------------------------------------------------
 // Responses
 // ---------------------------------------------------------------------------
+
+TEST_CASE("a run of stars is one star", "[channel_pattern]") {
+  const std::string stars(20000, '*');
+  CHECK(matches(stars, "anything"));
+  CHECK(matches("a" + stars + "b", "a-long-middle-b"));
+  CHECK_FALSE(matches("a" + stars + "b", "a-long-middle-c"));
+  CHECK(matches("***", ""));
+}

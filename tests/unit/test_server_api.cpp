@@ -358,6 +358,12 @@ TEST_CASE("decodes channels; a pattern gobwas cannot compile is error 100", "[se
   CHECK(decoded<api::channels_request>("channels", R"({"pattern":"news:*"})").pattern == "news:*");
   require_error("channels", R"({"pattern":"[a"})", api::errors::internal,
                 "pattern does not compile");
+  // At most a channel name's length: matching runs on the broadcaster.
+  const std::string longest(255, '*');
+  CHECK(decoded<api::channels_request>("channels", R"({"pattern":")" + longest + R"("})").pattern ==
+        longest);
+  require_error("channels", R"({"pattern":")" + longest + R"(a"})", api::errors::bad_request,
+                "pattern too long");
 }
 
 TEST_CASE("decodes info from cent.js's empty object", "[server_api]") {

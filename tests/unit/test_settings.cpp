@@ -251,9 +251,11 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
   REQUIRE(names ==
           std::vector<std::string>{
               "port", "address", "static-dir", "workers", "seed-channel", "allowed-origins",
-              "max-connections", "max-message-bytes", "client-queue-max-bytes", "token-hmac-secret",
-              "allow-anonymous", "client-channel-limit", "api-key", "ping-interval", "pong-timeout",
-              "idle-timeout", "handshake-timeout", "shutdown-timeout", "history-meta-ttl",
+              "max-connections", "max-connections-per-ip", "connection-rate-per-ip",
+              "max-http-connections", "max-message-bytes", "client-queue-max-bytes",
+              "token-hmac-secret", "allow-anonymous", "client-channel-limit", "api-key",
+              "api-max-body-bytes", "ping-interval", "pong-timeout", "idle-timeout",
+              "handshake-timeout", "shutdown-timeout", "history-meta-ttl",
               // channel options
               "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
               "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
@@ -263,21 +265,38 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
               "allow-presence-for-client", "allow-presence-for-anonymous",
               "allow-history-for-subscriber", "allow-history-for-client",
               "allow-history-for-anonymous", "allow-user-limited-channels"});
-  REQUIRE(table[0].kind == option_kind::unsigned_integer);
-  REQUIRE(table[1].kind == option_kind::string);
-  REQUIRE(table[5].kind == option_kind::string_list);
-  REQUIRE(table[9].kind == option_kind::string);
-  REQUIRE(table[10].kind == option_kind::boolean);
-  REQUIRE(table[11].kind == option_kind::unsigned_integer);  // client-channel-limit
-  REQUIRE(table[12].kind == option_kind::string);            // api-key
-  REQUIRE(table[13].kind == option_kind::duration);
-  REQUIRE(table[18].kind == option_kind::duration);          // history-meta-ttl
-  REQUIRE(table[19].kind == option_kind::unsigned_integer);  // history-size
-  REQUIRE(table[20].kind == option_kind::duration);          // history-ttl
+  const auto kind_of = [&](std::string_view name) {
+    for (const auto& info : table) {
+      if (info.name == name) {
+        return info.kind;
+      }
+    }
+    FAIL("no key " << name);
+    return option_kind::string;
+  };
+  REQUIRE(kind_of("port") == option_kind::unsigned_integer);
+  REQUIRE(kind_of("address") == option_kind::string);
+  REQUIRE(kind_of("allowed-origins") == option_kind::string_list);
+  REQUIRE(kind_of("token-hmac-secret") == option_kind::string);
+  REQUIRE(kind_of("allow-anonymous") == option_kind::boolean);
+  REQUIRE(kind_of("client-channel-limit") == option_kind::unsigned_integer);
+  REQUIRE(kind_of("api-key") == option_kind::string);
+  REQUIRE(kind_of("api-max-body-bytes") == option_kind::unsigned_integer);
+  REQUIRE(kind_of("max-connections-per-ip") == option_kind::unsigned_integer);
+  REQUIRE(kind_of("ping-interval") == option_kind::duration);
+  REQUIRE(kind_of("history-meta-ttl") == option_kind::duration);
+  REQUIRE(kind_of("history-size") == option_kind::unsigned_integer);
+  REQUIRE(kind_of("history-ttl") == option_kind::duration);
+  // The channel options come last, from history-size on; after its two
+  // history keys, all are booleans.
+  std::size_t first_channel_option = 0;
+  while (table[first_channel_option].name != "history-size") {
+    ++first_channel_option;
+  }
   for (std::size_t i = 0; i < table.size(); ++i) {
     INFO("key: " << table[i].name);
-    REQUIRE(table[i].channel_option == (i >= 19));
-    if (i >= 21) {
+    REQUIRE(table[i].channel_option == (i >= first_channel_option));
+    if (i >= first_channel_option + 2) {
       REQUIRE(table[i].kind == option_kind::boolean);
     }
   }
@@ -685,12 +704,16 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "seed-channel = \"broadcast\"\n"
           "allowed-origins = []\n"
           "max-connections = 0\n"
+          "max-connections-per-ip = 0\n"
+          "connection-rate-per-ip = 0\n"
+          "max-http-connections = 1024\n"
           "max-message-bytes = 65536\n"
           "client-queue-max-bytes = 1048576\n"
           "token-hmac-secret = \"\"\n"
           "allow-anonymous = false\n"
           "client-channel-limit = 128\n"
           "api-key = \"\"\n"
+          "api-max-body-bytes = 1048576\n"
           "ping-interval = 25s\n"
           "pong-timeout = 8s\n"
           "idle-timeout = 60s\n"

@@ -93,6 +93,25 @@ TEST_CASE("malformed tokens and claims are invalid", "[token_verifier]") {
   CHECK_FALSE(verifier.verify_connect(sign(R"({"sub":"1","exp":"soon"})"), now).ok());
 }
 
+TEST_CASE("a token before its nbf, or with a sub that is not a string, is invalid",
+          "[token_verifier]") {
+  const token_verifier verifier{secret};
+  CHECK(verifier.verify_connect(sign(R"({"sub":"1","nbf":1800000001})"), now).problem ==
+        token_problem::invalid);
+  CHECK(verifier.verify_connect(sign(R"({"sub":"1","nbf":1800000000})"), now).ok());
+  CHECK(verifier.verify_connect(sign(R"({"sub":"1","nbf":0})"), now).ok());
+  CHECK_FALSE(verifier.verify_connect(sign(R"({"sub":"1","nbf":"later"})"), now).ok());
+  CHECK(
+      verifier.verify_channel(sign(R"({"sub":"1","channel":"c","nbf":1800000060})"), now).problem ==
+      token_problem::invalid);
+  for (const char* claims : {R"({"sub":42})", R"({"sub":null})", R"({"sub":["a"]})",
+                             R"({"sub":{"id":"1"}})", R"({"sub":true})"}) {
+    INFO(claims);
+    CHECK(verifier.verify_connect(sign(claims), now).problem == token_problem::invalid);
+  }
+  CHECK(verifier.verify_connect(sign(R"({"exp":1800000060})"), now).claims.user.empty());
+}
+
 TEST_CASE("without a secret no token is valid", "[token_verifier]") {
   const token_verifier verifier{""};
   CHECK_FALSE(verifier.enabled());

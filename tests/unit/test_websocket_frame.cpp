@@ -52,3 +52,17 @@ TEST_CASE("encode_text_frame: larger payloads use the 64-bit length", "[websocke
   REQUIRE(frame.size() == 10 + 65536);
   REQUIRE(text_frame_header_size(65536) == 10);
 }
+
+TEST_CASE("a Sec-WebSocket-Key must be base64 of 16 bytes", "[websocket_frame]") {
+  using herald::core::is_valid_websocket_key;
+  CHECK(is_valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ=="));  // RFC 6455's example
+  CHECK(is_valid_websocket_key("AAAAAAAAAAAAAAAAAAAAAA=="));
+  CHECK(is_valid_websocket_key("+/+/+/+/+/+/+/+/+/+/+w=="));
+  CHECK_FALSE(is_valid_websocket_key(""));
+  CHECK_FALSE(is_valid_websocket_key("abc"));
+  CHECK_FALSE(is_valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ="));    // 23 characters
+  CHECK_FALSE(is_valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ==="));  // 25
+  CHECK_FALSE(is_valid_websocket_key("dGhlIHNhbXBsZSBub25jZQAA"));   // 18 bytes' worth
+  CHECK_FALSE(is_valid_websocket_key("dGhlIHNhbXBsZSBub25jZ-=="));   // base64url digit
+  CHECK_FALSE(is_valid_websocket_key("dGhlIHNhbXBsZSBub25j Q=="));
+}

@@ -74,8 +74,11 @@ class pattern_compiler {
       } else if (c == '?') {
         emit(opcode::any_rune);
       } else if (c == '*') {
-        if (!at_end() && peek() == '*') {
-          read();  // `**`: the same without separators
+        // A run of stars matches what one does (without separators `**` is
+        // `*` too): one star, so that a pattern of thousands of them costs
+        // what `*` costs.
+        while (!at_end() && peek() == '*') {
+          read();
         }
         emit_star();
       } else if (c == '\\') {

@@ -73,6 +73,13 @@ std::string render_prometheus(const metrics_snapshot& m) {
                "WebSocket handshakes completed, by protocol.", &protocol_figures::accepted);
   single(out, "herald_tcp_connections_accepted_total", "counter", "TCP connections accepted.",
          m.tcp_accepted);
+  single(out, "herald_http_connections", "gauge",
+         "HTTP connections open now that have not upgraded.", m.http_connections);
+  family(out, "herald_refused_total", "counter",
+         "Connections and upgrades turned away before they were served, by cause.");
+  for (std::size_t i = 0; i < refusal_count; ++i) {
+    out << "herald_refused_total{cause=\"" << refusal_names[i] << "\"} " << m.refused[i] << '\n';
+  }
   single(out, "herald_api_requests_total", "counter", "Server API requests answered.",
          m.api_requests);
   single(out, "herald_publications_total", "counter", "Publications fanned out.", m.publications);

@@ -331,6 +331,12 @@ check decode_channels(const json::object& params, std::string_view, request& out
   if (!read_string(params, "pattern", channels.pattern)) {
     return malformed(wrong_type);
   }
+  // Matching costs the pattern's length for every byte of every channel,
+  // on the broadcaster's thread: a pattern is a channel name's length at
+  // most (107, as a channel over it).
+  if (channels.pattern.size() > max_channel_bytes) {
+    return refused(errors::bad_request, "pattern too long");
+  }
   if (!channels.pattern.empty() && !channel_pattern::compile(channels.pattern)) {
     // Centrifugo's survey fails and the executor answers its internal error.
     return refused(errors::internal, "pattern does not compile");

@@ -262,6 +262,15 @@ const std::vector<option_entry>& process_entries() {
       origins_option(),
       unsigned_option("max-connections", &settings::max_connections, 0, unlimited,
                       "WebSocket connections held at once; more get 503 (0: no limit)"),
+      unsigned_option("max-connections-per-ip", &settings::max_connections_per_ip, 0, unlimited,
+                      "WebSocket connections held at once from one IP address; more get 503 "
+                      "(0: no limit)"),
+      unsigned_option("connection-rate-per-ip", &settings::connection_rate_per_ip, 0, unlimited,
+                      "WebSocket upgrades per second from one IP address, in bursts of as many; "
+                      "more get 429 (0: no limit)"),
+      unsigned_option("max-http-connections", &settings::max_http_connections, 1, unlimited,
+                      "HTTP connections held at once before they upgrade or end (keep-alive "
+                      "ones included); more get 503 and are closed"),
       unsigned_option("max-message-bytes", &settings::max_message_bytes, 16, 64u << 20,
                       "Largest message a client may send; larger closes with 1009"),
       unsigned_option("client-queue-max-bytes", &settings::client_queue_max_bytes, 1024, 1u << 30,
@@ -277,6 +286,9 @@ const std::vector<option_entry>& process_entries() {
       string_option("api-key", &settings::api_key, any_string,
                     "Server API (POST /api/<method>): the key requests must carry in X-API-Key "
                     "or Authorization: apikey (empty: only loopback clients may call it)"),
+      unsigned_option("api-max-body-bytes", &settings::api_max_body_bytes, 1024, 1u << 30,
+                      "Server API: the largest request body; more get 413 (the key is checked "
+                      "before any of it is read)"),
       duration_option("ping-interval", &settings::ping_interval,
                       "Client protocol: server ping period, announced in the connect reply"),
       duration_option("pong-timeout", &settings::pong_timeout,

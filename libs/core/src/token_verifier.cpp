@@ -50,9 +50,10 @@ std::string json_claim(jwt_t* token, const char* name) {
   return text == nullptr ? std::string{} : std::string{text.get()};
 }
 
-// `exp`: absent or 0 means no expiry (as Centrifugo); a non-integer is bad.
-bool read_expiry(jwt_t* token, std::optional<std::int64_t>& expires_at) {
-  const std::string raw = json_claim(token, "exp");
+// A NumericDate claim (`exp`, `nbf`): absent or 0 means none (as
+// Centrifugo); anything but an integer is bad.
+bool read_time(jwt_t* token, const char* name, std::optional<std::int64_t>& at) {
+  const std::string raw = json_claim(token, name);
   if (raw.empty()) {
     return true;
   }
@@ -63,15 +64,30 @@ bool read_expiry(jwt_t* token, std::optional<std::int64_t>& expires_at) {
   }
   if (const auto* number = value.if_int64()) {
     if (*number != 0) {
-      expires_at = *number;
+      at = *number;
     }
     return true;
   }
   if (const auto* number = value.if_uint64()) {
-    expires_at = static_cast<std::int64_t>(*number);
+    at = static_cast<std::int64_t>(*number);
     return true;
   }
   return false;
+}
+
+// `sub`: absent means "" (an anonymous user, as Centrifugo); anything but a
+// string is bad, rather than silently the anonymous user.
+bool read_user(jwt_t* token, std::string& user) {
+  const std::string raw = json_claim(token, "sub");
+  if (raw.empty()) {
+    return true;
+  }
+  const char* value = jwt_get_grant(token, "sub");
+  if (value == nullptr) {
+    return false;  // present, not a string
+  }
+  user = value;
+  return true;
 }
 
 bool read_channels(jwt_t* token, std::vector<std::string>& channels) {
@@ -109,10 +125,15 @@ token_result<Claims> verify(std::string_view token, const std::string& secret,
     return result;
   }
   auto& claims = result.claims;
-  claims.user = string_claim(decoded.get(), "sub");
   claims.info_json = json_claim(decoded.get(), "info");
-  if (!read_expiry(decoded.get(), claims.expires_at) || !read_rest(decoded.get(), claims)) {
+  std::optional<std::int64_t> not_before;
+  if (!read_user(decoded.get(), claims.user) ||
+      !read_time(decoded.get(), "exp", claims.expires_at) ||
+      !read_time(decoded.get(), "nbf", not_before) || !read_rest(decoded.get(), claims)) {
     return result;
+  }
+  if (not_before && *not_before > now_unix) {
+    return result;  // not valid yet: invalid, as Centrifugo's verifier says
   }
   result.problem =
       is_expired(claims.expires_at, now_unix) ? token_problem::expired : token_problem::none;

@@ -52,4 +52,21 @@ std::string encode_text_frame(std::string_view payload) {
   return frame;
 }
 
+bool is_valid_websocket_key(std::string_view key) {
+  constexpr std::size_t encoded_16_bytes = 24;  // 22 digits and "=="
+  if (key.size() != encoded_16_bytes || key.substr(22) != "==") {
+    return false;
+  }
+  const auto is_base64_digit = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
+  for (std::size_t i = 0; i < 22; ++i) {
+    if (!is_base64_digit(key[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace herald::core

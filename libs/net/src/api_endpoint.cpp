@@ -14,25 +14,31 @@ constexpr std::string_view json_type = "application/json";
 
 }  // namespace
 
-void serve_api(const request& req, std::optional<std::string_view> method, bool from_loopback,
-               server_context& ctx, std::function<void(string_response)> respond) {
-  if (req.method() != http::verb::post) {
-    respond(method_not_allowed(req, "POST"));
-    return;
+std::optional<string_response> refuse_api_header(const http::request_header<>& header,
+                                                 bool from_loopback, const server_context& ctx) {
+  // Closed after the answer: the body, unread, is drained, not parsed.
+  if (header.method() != http::verb::post) {
+    auto response = make_response(http::status::method_not_allowed, header.version(), false,
+                                  "method not allowed\n");
+    response.set(http::field::allow, "POST");
+    return response;
   }
   const std::string_view given =
-      core::api_key_of(req["X-API-Key"], req[http::field::authorization]);
+      core::api_key_of(header["X-API-Key"], header[http::field::authorization]);
   switch (core::check_api_access(ctx.settings.api_key, given, from_loopback)) {
     case core::api_access::allowed:
-      break;
+      return std::nullopt;
     case core::api_access::unauthorized:
-      respond(make_response(http::status::unauthorized, req, "unauthorized\n"));
-      return;
+      return make_response(http::status::unauthorized, header.version(), false, "unauthorized\n");
     case core::api_access::loopback_only:
-      respond(make_response(http::status::forbidden, req,
-                            "the API answers loopback clients only while api-key is not set\n"));
-      return;
+      return make_response(http::status::forbidden, header.version(), false,
+                           "the API answers loopback clients only while api-key is not set\n");
   }
+  return std::nullopt;
+}
+
+void serve_api(const request& req, std::optional<std::string_view> method, server_context& ctx,
+               std::function<void(string_response)> respond) {
   // A body that does not decode: the status and Go's plain-text body.
   const auto refuse = [&](unsigned status) {
     respond(make_response(static_cast<http::status>(status), req, api::plain_text_body(status)));

@@ -13,6 +13,7 @@
 #include "client_session.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
+#include "herald/core/websocket_frame.hpp"
 #include "static_files.hpp"
 #include "websocket_session.hpp"
 
@@ -24,13 +25,11 @@ constexpr std::uint32_t max_header_bytes = 8 * 1024;
 // Bodies of requests to anything but the server API, which take none.
 constexpr std::uint64_t max_body_bytes = 64 * 1024;
 
-// The server API's: room for a publication of max-message-bytes,
-// JSON-escaped (up to 6 bytes per byte), in its envelope.
-std::uint64_t max_api_body_bytes(const core::settings& settings) {
-  return max_body_bytes + 6 * settings.max_message_bytes;
-}
-
 constexpr std::string_view api_prefix = "/api/";
+
+bool is_api_path(std::string_view path) {
+  return path == "/api" || path.substr(0, api_prefix.size()) == api_prefix;
+}
 
 std::string render_metrics(const server_context& ctx) {
   core::metrics_snapshot m;
@@ -44,6 +43,10 @@ std::string render_metrics(const server_context& ctx) {
     to.slow_disconnects = from.slow_disconnects.load(relaxed);
   }
   m.tcp_accepted = counters.accepted_tcp.load(relaxed);
+  m.http_connections = counters.http_connections.load(relaxed);
+  for (std::size_t i = 0; i < core::refusal_count; ++i) {
+    m.refused[i] = counters.refused[i].load(relaxed);
+  }
   m.api_requests = counters.api_requests.load(relaxed);
   for (std::size_t i = 0; i < m.disconnects.size(); ++i) {
     m.disconnects[i] = counters.disconnects[i].load(relaxed);
@@ -70,11 +73,53 @@ std::string_view path_of(std::string_view target) {
 }  // namespace
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+    : stream_(std::move(socket)), ctx_(ctx) {
+  ctx_.counters.http_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+http_session::~http_session() {
+  ctx_.counters.http_connections.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void http_session::run() {
+  // Counted from the constructor on, this one included. Idle keep-alive
+  // connections hold a socket each until their next request or the
+  // handshake timeout; past the bound a new one is answered and closed at
+  // once, without reading what it sends.
+  if (ctx_.counters.http_connections.load(std::memory_order_relaxed) >
+      ctx_.settings.max_http_connections) {
+    ctx_.counters.count(core::refusal::http_connections);
+    boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->send(
+          make_response(http::status::service_unavailable, 11, false, "too many connections\n"),
+          false);
+    });
+    return;
+  }
   boost::asio::dispatch(stream_.get_executor(), boost::beast::bind_front_handler(
                                                     &http_session::do_read, shared_from_this()));
+}
+
+bool http_session::from_loopback() {
+  boost::beast::error_code ec;
+  const auto address = stream_.socket().remote_endpoint(ec).address();
+  // 127.0.0.1 arrives as ::ffff:127.0.0.1 on a socket bound to "::".
+  return !ec && (address.is_loopback() ||
+                 (address.is_v6() && address.to_v6().is_v4_mapped() &&
+                  boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+                      .is_loopback()));
+}
+
+std::string http_session::peer_address() {
+  boost::beast::error_code ec;
+  auto address = stream_.socket().remote_endpoint(ec).address();
+  if (ec) {
+    return {};
+  }
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
 }
 
 void http_session::do_read() {
@@ -82,7 +127,7 @@ void http_session::do_read() {
   parser_->header_limit(max_header_bytes);
   // The API's limit while the header is read: Beast checks a Content-Length
   // against the limit in force then. on_header lowers it for other targets.
-  parser_->body_limit(max_api_body_bytes(ctx_.settings));
+  parser_->body_limit(ctx_.settings.api_max_body_bytes);
   stream_.expires_after(ctx_.settings.handshake_timeout);
   // The header first: the body limit depends on the target.
   http::async_read_header(
@@ -96,14 +141,22 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     return;
   }
   const std::string_view path = path_of(parser_->get().target());
-  if (path != "/api" && path.substr(0, api_prefix.size()) != api_prefix) {
+  const auto& header = parser_->get();
+  if (is_api_path(path)) {
+    // The method and the key come with the header: a caller who may not
+    // call the API gets its answer before any of the body is read.
+    if (auto refused = refuse_api_header(header, from_loopback(), ctx_)) {
+      ctx_.counters.count(core::refusal::api_key);
+      send(std::move(*refused), false);
+      return;
+    }
+  } else {
     if (parser_->content_length().value_or(0) > max_body_bytes) {
       on_read(http::error::body_limit, bytes);
       return;
     }
     parser_->body_limit(max_body_bytes);  // a chunked body is checked as it comes
   }
-  const auto& header = parser_->get();
   if (!parser_->is_done() && boost::beast::iequals(header[http::field::expect], "100-continue")) {
     // curl asks before sending a body over 1 KiB and would otherwise wait
     // a second for the answer.
@@ -205,17 +258,9 @@ void http_session::route(request&& req) {
 }
 
 void http_session::serve_api_request(request&& req, std::optional<std::string_view> method) {
-  boost::beast::error_code ec;
-  const auto address = stream_.socket().remote_endpoint(ec).address();
-  // 127.0.0.1 arrives as ::ffff:127.0.0.1 on a socket bound to "::".
-  const bool from_loopback =
-      !ec && (address.is_loopback() ||
-              (address.is_v6() && address.to_v6().is_v4_mapped() &&
-               boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
-                   .is_loopback()));
   const bool keep_alive = req.keep_alive();
   // The reply may come from the broadcaster's thread: hop back to ours.
-  serve_api(req, method, from_loopback, ctx_,
+  serve_api(req, method, ctx_,
             [self = shared_from_this(), keep_alive](string_response response) mutable {
               // Moved into the posted handler: the session is never released
               // (and destroyed) on the broadcaster's thread.
@@ -228,28 +273,57 @@ void http_session::serve_api_request(request&& req, std::optional<std::string_vi
 }
 
 void http_session::upgrade(request&& req, bool client_protocol) {
+  const auto refuse = [&](core::refusal why, http::status status, std::string_view body) {
+    ctx_.counters.count(why);
+    send(make_response(status, req.version(), false, body), false);
+  };
+  if (!core::is_valid_websocket_key(req[http::field::sec_websocket_key])) {
+    refuse(core::refusal::bad_websocket_key, http::status::bad_request, "bad Sec-WebSocket-Key\n");
+    return;
+  }
   if (ctx_.draining.load()) {
-    send(make_response(http::status::service_unavailable, req.version(), false, "shutting down\n"),
-         false);
+    refuse(core::refusal::draining, http::status::service_unavailable, "shutting down\n");
     return;
   }
   if (auto origin = req.find(http::field::origin); origin != req.end()) {
     if (!core::origin_allowed(ctx_.settings.allowed_origins, origin->value())) {
-      send(make_response(http::status::forbidden, req.version(), false, "origin not allowed\n"),
-           false);
+      refuse(core::refusal::origin, http::status::forbidden, "origin not allowed\n");
       return;
     }
   }
+  // The address's own limits first: a client over them takes nothing from
+  // the server-wide count.
+  std::string limited_address;
+  if (ctx_.addresses.enabled()) {
+    limited_address = peer_address();
+    switch (ctx_.addresses.admit(limited_address)) {
+      case core::address_limits::verdict::admitted:
+        break;
+      case core::address_limits::verdict::too_many:
+        refuse(core::refusal::connections_per_ip, http::status::service_unavailable,
+               "too many connections from this address\n");
+        return;
+      case core::address_limits::verdict::too_fast:
+        refuse(core::refusal::rate_per_ip, http::status::too_many_requests,
+               "too many connections from this address per second\n");
+        return;
+    }
+  }
   if (!ctx_.sessions.try_reserve(ctx_.settings.max_connections)) {
-    send(make_response(http::status::service_unavailable, req.version(), false,
-                       "too many connections\n"),
-         false);
+    if (!limited_address.empty()) {
+      ctx_.addresses.release(limited_address);
+    }
+    refuse(core::refusal::connections, http::status::service_unavailable, "too many connections\n");
     return;
   }
   if (client_protocol) {
-    std::make_shared<client_session>(stream_.release_socket(), ctx_)->run(std::move(req));
+    auto session = std::make_shared<client_session>(stream_.release_socket(), ctx_);
+    session->hold_address(std::move(limited_address));
+    session->run(std::move(req));
   } else {
-    std::make_shared<websocket_session>(stream_.release_socket(), ctx_)->run(std::move(req));
+    auto session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_);
+    session->hold_address(std::move(limited_address));
+    session->run(std::move(req));
   }
 }
 

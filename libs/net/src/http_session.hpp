@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -21,6 +22,9 @@ namespace herald::net {
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
   http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  ~http_session();
+  http_session(const http_session&) = delete;
+  http_session& operator=(const http_session&) = delete;
 
   void run();
 
@@ -38,6 +42,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void do_close();
   void drain_input();
+  bool from_loopback();
+  // The client's IP address as text, IPv4-mapped IPv6 as IPv4; "" unknown.
+  std::string peer_address();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

@@ -60,6 +60,12 @@ void websocket_transport::enter(phase next) {
   phase_ = next;
 }
 
+void websocket_transport::hold_address(std::string address) {
+  if (!address.empty()) {
+    held_address_ = std::make_unique<const std::string>(std::move(address));
+  }
+}
+
 void websocket_transport::accept(request upgrade, websocket::stream_base::timeout timeouts,
                                  actors::connection_handle connection) {
   ctx_.sessions.add(shared_from_this());
@@ -278,6 +284,10 @@ void websocket_transport::release() {
   close_deadline_.cancel();
   connection_.close();
   ctx_.sessions.remove(this);
+  if (held_address_) {
+    ctx_.addresses.release(*held_address_);
+    held_address_.reset();
+  }
 }
 
 }  // namespace herald::net

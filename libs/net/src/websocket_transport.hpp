@@ -35,6 +35,10 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
                             public live_session,
                             private scheduled_session {
  public:
+  // The connection counts against `address`'s limits (address_gate) until
+  // it ends; "" when they are off.
+  void hold_address(std::string address);
+
   void deliver(actors::delivery&& item) final;
   void begin_shutdown() final;  // flush what is queued, then shutdown_close()
   void abort() final;           // cut the connection now
@@ -119,6 +123,9 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   std::shared_ptr<scheduled_session> scheduled_self() final;
 
   phase phase_ = phase::handshaking;
+  // What hold_address() gave; null (8 bytes, not a string's 32, on every
+  // idle connection) when the per-address limits are off.
+  std::unique_ptr<const std::string> held_address_;
   // The close code this connection ends with, for /metrics: ours when we
   // close, the peer's when it does, 1006 when the socket just went away.
   std::uint16_t close_code_ = 1006;

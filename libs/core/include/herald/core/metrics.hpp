@@ -28,6 +28,26 @@ constexpr std::size_t index_of(protocol p) {
   return static_cast<std::size_t>(p);
 }
 
+// Why the server turned a connection or an upgrade away before serving it.
+enum class refusal : std::size_t {
+  http_connections,    // max-http-connections reached: 503, closed
+  bad_websocket_key,   // Sec-WebSocket-Key is not base64 of 16 bytes: 400
+  origin,              // allowed-origins: 403
+  draining,            // shutting down: 503
+  connections,         // max-connections: 503
+  connections_per_ip,  // max-connections-per-ip: 503
+  rate_per_ip,         // connection-rate-per-ip: 429
+  api_key,             // the server API's key (401) or loopback rule (403), from the headers
+};
+inline constexpr std::size_t refusal_count = 8;
+inline constexpr std::array<std::string_view, refusal_count> refusal_names{
+    "http_connections", "bad_websocket_key",  "origin",      "draining",
+    "connections",      "connections_per_ip", "rate_per_ip", "api_key"};
+
+constexpr std::size_t index_of(refusal r) {
+  return static_cast<std::size_t>(r);
+}
+
 struct protocol_figures {
   std::uint64_t connections = 0;       // open now
   std::uint64_t accepted = 0;          // handshakes completed
@@ -38,6 +58,8 @@ struct protocol_figures {
 struct metrics_snapshot {
   std::array<protocol_figures, protocol_count> by_protocol{};
   std::uint64_t tcp_accepted = 0;
+  std::uint64_t http_connections = 0;  // open now, not upgraded
+  std::array<std::uint64_t, refusal_count> refused{};
   std::uint64_t api_requests = 0;
   std::uint64_t publications = 0;
   std::uint64_t deliveries = 0;

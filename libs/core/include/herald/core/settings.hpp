@@ -29,14 +29,18 @@ struct settings {
   std::string static_dir = "public";
   std::uint32_t workers = 0;  // 0: one per core
   std::string seed_channel = "broadcast";
-  std::vector<std::string> allowed_origins;  // empty: any origin
-  std::uint64_t max_connections = 0;         // 0: bounded only by open files
+  std::vector<std::string> allowed_origins;   // empty: any origin
+  std::uint64_t max_connections = 0;          // 0: bounded only by open files
+  std::uint64_t max_connections_per_ip = 0;   // WebSocket connections per address; 0: no limit
+  std::uint64_t connection_rate_per_ip = 0;   // upgrades per second per address; 0: no limit
+  std::uint64_t max_http_connections = 1024;  // HTTP connections not (yet) upgraded
   std::uint64_t max_message_bytes = 65536;
   std::uint64_t client_queue_max_bytes = 1048576;
-  std::string token_hmac_secret;             // empty: no token is valid
-  bool allow_anonymous = false;              // client protocol: connect without a token
-  std::uint64_t client_channel_limit = 128;  // Centrifugo's default client_channel_limit
-  std::string api_key;                       // empty: /api answers loopback clients only
+  std::string token_hmac_secret;               // empty: no token is valid
+  bool allow_anonymous = false;                // client protocol: connect without a token
+  std::uint64_t client_channel_limit = 128;    // Centrifugo's default client_channel_limit
+  std::string api_key;                         // empty: /api answers loopback clients only
+  std::uint64_t api_max_body_bytes = 1048576;  // a server API request's body
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds pong_timeout{8000};
   std::chrono::milliseconds idle_timeout{60000};

@@ -21,4 +21,9 @@ frame_batch_ptr make_text_batch(std::string_view payload, std::string channel = 
 // Size of the header encode_text_frame puts before a payload of this size.
 std::size_t text_frame_header_size(std::size_t payload_size);
 
+// Whether an upgrade's Sec-WebSocket-Key is what RFC 6455 4.2.1 asks: base64
+// of 16 bytes (24 characters, the last two '='). Beast accepts any value up
+// to 24 characters.
+bool is_valid_websocket_key(std::string_view key);
+
 }  // namespace herald::core
