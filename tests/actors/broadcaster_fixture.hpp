@@ -44,6 +44,9 @@ struct broadcaster_fixture {
     for (auto& connection : connections) {
       caf::anon_send_exit(connection, caf::exit_reason::user_shutdown);
     }
+    if (publisher) {
+      caf::anon_send_exit(publisher, caf::exit_reason::user_shutdown);
+    }
     caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
     sys.run();
   }
@@ -112,10 +115,17 @@ struct broadcaster_fixture {
     sys.run();
   }
 
-  // A trusted publication (a /ws client's or the API's), queued at the
-  // broadcaster; runs nothing.
+  // A /ws client's publication, from a publisher connection of the
+  // fixture's own (made at the first call, subscribed to nothing; its sink
+  // gets the acknowledgements), queued at the broadcaster; runs nothing.
   void publish(const std::string& channel, core::publication_ptr publication) {
-    caf::anon_send(broadcaster, actors::publish_atom::value, channel, std::move(publication));
+    if (!publisher_sink) {
+      publisher_sink = std::make_shared<recording_sink>();
+      publisher = sys.system.spawn(actors::connection, broadcaster,
+                                   std::weak_ptr<actors::session_sink>{publisher_sink});
+    }
+    caf::anon_send(broadcaster, actors::publish_atom::value, channel, std::move(publication),
+                   publisher);
   }
 
   // A server API request; returns the response body.
@@ -152,6 +162,8 @@ struct broadcaster_fixture {
   actors::broadcaster_actor broadcaster;
   std::vector<actors::connection_actor> connections;
   std::vector<std::shared_ptr<recording_sink>> sinks;
+  actors::connection_actor publisher;  // publish()'s
+  std::shared_ptr<recording_sink> publisher_sink;
 };
 
 }  // namespace herald::test

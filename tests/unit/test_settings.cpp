@@ -248,23 +248,24 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
     names.emplace_back(option.name);
     REQUIRE_FALSE(option.help.empty());
   }
-  REQUIRE(names ==
-          std::vector<std::string>{
-              "port", "address", "static-dir", "workers", "seed-channel", "allowed-origins",
-              "max-connections", "max-connections-per-ip", "connection-rate-per-ip",
-              "max-http-connections", "max-message-bytes", "client-queue-max-bytes",
-              "token-hmac-secret", "allow-anonymous", "client-channel-limit", "api-key",
-              "api-max-body-bytes", "ping-interval", "pong-timeout", "idle-timeout",
-              "handshake-timeout", "shutdown-timeout", "history-meta-ttl",
-              // channel options
-              "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
-              "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
-              "allow-subscribe-for-client", "allow-subscribe-for-anonymous",
-              "allow-publish-for-subscriber", "allow-publish-for-client",
-              "allow-publish-for-anonymous", "allow-presence-for-subscriber",
-              "allow-presence-for-client", "allow-presence-for-anonymous",
-              "allow-history-for-subscriber", "allow-history-for-client",
-              "allow-history-for-anonymous", "allow-user-limited-channels"});
+  REQUIRE(names == std::vector<std::string>{
+                       "port", "address", "static-dir", "workers", "seed-channel",
+                       "allowed-origins", "max-connections", "max-connections-per-ip",
+                       "connection-rate-per-ip", "max-http-connections", "max-message-bytes",
+                       "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
+                       "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
+                       "ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
+                       "shutdown-timeout", "history-meta-ttl",
+                       // channel options
+                       "history-size", "history-ttl", "presence", "join-leave",
+                       "force-push-join-leave", "force-recovery", "allow-recovery",
+                       "force-positioning", "allow-positioning", "allow-subscribe-for-client",
+                       "allow-subscribe-for-anonymous", "allow-publish-for-subscriber",
+                       "allow-publish-for-client", "allow-publish-for-anonymous",
+                       "allow-presence-for-subscriber", "allow-presence-for-client",
+                       "allow-presence-for-anonymous", "allow-history-for-subscriber",
+                       "allow-history-for-client", "allow-history-for-anonymous",
+                       "allow-user-limited-channels"});
   const auto kind_of = [&](std::string_view name) {
     for (const auto& info : table) {
       if (info.name == name) {
@@ -709,6 +710,7 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "max-http-connections = 1024\n"
           "max-message-bytes = 65536\n"
           "client-queue-max-bytes = 1048576\n"
+          "publish-backlog-bytes = 67108864\n"
           "token-hmac-secret = \"\"\n"
           "allow-anonymous = false\n"
           "client-channel-limit = 128\n"

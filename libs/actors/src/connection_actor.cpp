@@ -15,8 +15,10 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
           session->deliver(std::move(item));
         }
       },
-      [self, broadcaster](publish_atom, std::string& channel, core::publication_ptr& publication) {
-        self->send(broadcaster, publish_atom::value, std::move(channel), std::move(publication));
+      [self, broadcaster, me](publish_atom, std::string& channel,
+                              core::publication_ptr& publication) {
+        self->send(broadcaster, publish_atom::value, std::move(channel), std::move(publication),
+                   me());
       },
       [self, broadcaster, me](publish_atom, std::string& channel,
                               core::publication_ptr& publication, std::uint32_t id) {

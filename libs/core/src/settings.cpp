@@ -275,6 +275,11 @@ const std::vector<option_entry>& process_entries() {
                       "Largest message a client may send; larger closes with 1009"),
       unsigned_option("client-queue-max-bytes", &settings::client_queue_max_bytes, 1024, 1u << 30,
                       "Unsent bytes held per client before it is disconnected as slow"),
+      unsigned_option("publish-backlog-bytes", &settings::publish_backlog_bytes, 64 * 1024,
+                      1ull << 40,
+                      "Bytes of publications received from clients and not yet sent, over the "
+                      "whole server; past it every publishing connection stops being read "
+                      "until it drains"),
       string_option("token-hmac-secret", &settings::token_hmac_secret, any_string,
                     "Client protocol: HMAC secret of HS256 connection and channel tokens "
                     "(empty: no token is valid)"),

@@ -102,31 +102,54 @@ void client_session::on_message(std::string_view text, bool binary) {
     disconnect(cp::disconnects::bad_request);  // this endpoint speaks JSON
     return;
   }
-  handle_frame(text);
+  frame_ = cp::decode_frame(text);
+  next_command_ = 0;
+  handle_commands();
+  if (next_command_ < frame_.items.size()) {
+    pause_reading();  // the rest waits for the broadcaster's replies
+  }
 }
 
-void client_session::handle_frame(std::string_view frame) {
-  const cp::frame_decode_result decoded = cp::decode_frame(frame);
+void client_session::on_requests_drained() {
+  if (next_command_ < frame_.items.size()) {
+    handle_commands();
+    if (next_command_ < frame_.items.size()) {
+      return;  // at a bound again: the next replies go on
+    }
+  }
+  resume_reading();
+}
+
+void client_session::handle_commands() {
   std::string replies;
-  const cp::disconnect_advice* verdict = nullptr;
-  for (const auto& item : decoded.items) {
+  std::optional<cp::disconnect_advice> verdict;
+  // One command at a time while the connection is under its bounds on what
+  // it has at the broadcaster; the rest of the frame waits for replies, in
+  // order, and the client's next frame is not read meanwhile.
+  while (next_command_ < frame_.items.size() && !at_request_bound()) {
+    const auto& item = frame_.items[next_command_++];
     if (const auto* error = std::get_if<cp::command_error>(&item)) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, error->id, error->error);
       continue;
     }
-    verdict = handle(std::get<cp::command>(item), replies);
-    if (verdict != nullptr) {
+    if (const auto* advice = handle(std::get<cp::command>(item), replies)) {
+      verdict = *advice;
       break;
     }
   }
   if (!replies.empty()) {
     send_text(std::move(replies));
   }
-  if (verdict == nullptr && decoded.disconnect) {
-    verdict = &*decoded.disconnect;
+  const bool frame_done = verdict || next_command_ == frame_.items.size();
+  if (!verdict && frame_done && frame_.disconnect) {
+    verdict = *frame_.disconnect;
   }
-  if (verdict != nullptr) {
+  if (frame_done) {
+    frame_ = {};  // its memory goes now, not with the next frame
+    next_command_ = 0;
+  }
+  if (verdict) {
     disconnect(*verdict);
   }
 }
@@ -156,6 +179,7 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
   if (const auto* unsubscribe = std::get_if<cp::unsubscribe_request>(&command.body)) {
     // Settled or not: the broadcaster takes the leave after the join.
     if (subscriptions_.erase(unsubscribe->channel) > 0) {
+      note_request();
       connection_.leave(unsubscribe->channel);
     }
     cp::append_separator(replies);
@@ -165,6 +189,7 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
   if (const auto* publish = std::get_if<cp::publish_request>(&command.body)) {
     // The broadcaster checks it (it knows whether the client is subscribed
     // at that point) and replies.
+    note_request(publish->data.size());
     connection_.publish(
         publish->channel,
         core::make_publication(publish->data, nullptr, publisher_for(publish->channel)), id);
@@ -267,6 +292,7 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   }
   // The broadcaster replies: it knows the client before the client knows it
   // is connected, so an API call made once the client has its reply finds it.
+  note_request();
   connection_.connect(std::move(connect));
   schedule_ping();
   return nullptr;
@@ -329,6 +355,7 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   subscriptions_.emplace(request.channel, std::move(entry));
   // Refused or not, the reply comes from the broadcaster, ahead of the
   // channel's publications.
+  note_request();
   connection_.join(request.channel, std::move(join));
   return nullptr;
 }
@@ -344,6 +371,7 @@ void client_session::query(std::uint32_t id, const std::string& channel,
   // The broadcaster holds presence and history, and checks the channel's
   // rules against whether the client is subscribed at that point.
   request.id = id;
+  note_request();
   connection_.query(channel, std::move(request));
 }
 
@@ -413,6 +441,7 @@ bool client_session::enforce_expiry() {
     }
     const std::string channel = it->first;
     it = subscriptions_.erase(it);
+    note_request();
     connection_.leave(channel);
     cp::append_separator(pushes);
     cp::append_unsubscribe_push(pushes, channel, cp::unsubscribes::expired);
@@ -473,6 +502,7 @@ void client_session::on_reply(actors::command_reply&& reply) {
   if (reply.frames) {
     enqueue(std::move(reply.frames));
   }
+  note_answered(reply.count, reply.bytes);  // may go on with a paused frame
 }
 
 void client_session::on_server_unsubscribe(const actors::server_unsubscribe& unsubscribe) {

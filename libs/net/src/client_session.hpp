@@ -51,7 +51,10 @@ class client_session final : public websocket_transport {
   close_advice shutdown_close() const override;
   void on_finish() override;
 
-  void handle_frame(std::string_view frame);
+  // Handles frame_'s commands from next_command_ on, while the connection
+  // is under its bounds on requests at the broadcaster.
+  void handle_commands();
+  void on_requests_drained() override;
   // Appends the reply to `command` (if any) to `replies`; returns the
   // disconnect the command calls for, if any.
   const core::client_protocol::disconnect_advice* handle(
@@ -81,6 +84,10 @@ class client_session final : public websocket_transport {
   std::shared_ptr<const core::publisher_info> publisher_for(const std::string& channel) const;
 
   boost::asio::steady_timer ping_timer_;
+  // The frame being handled: the rest of its commands wait while the
+  // connection is at its bound on requests at the broadcaster.
+  core::client_protocol::frame_decode_result frame_;
+  std::size_t next_command_ = 0;
   std::string client_id_;
   std::string user_;
   std::unordered_map<std::string, subscription> subscriptions_;

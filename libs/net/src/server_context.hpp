@@ -71,6 +71,9 @@ struct server_context {
   std::atomic<bool> draining{false};
   core::token_verifier tokens{settings.token_hmac_secret};
   address_gate addresses{settings};
+  // Bytes of publications sessions have handed to the broadcaster and it
+  // has not yet acknowledged (publish-backlog-bytes bounds it).
+  std::atomic<std::uint64_t> publish_backlog_bytes{0};
 };
 
 }  // namespace herald::net

@@ -37,18 +37,28 @@ void websocket_session::on_message(std::string_view text, bool binary) {
   // subscribers get it framed here, once, off the broadcaster's thread.
   std::string data = core::encode_seed_message(decoded.message);
   auto frame = core::make_frame(core::encode_text_frame(data));
+  note_request(data.size());
   connection_.publish(ctx_.settings.seed_channel,
                       core::make_publication(std::move(data), std::move(frame)));
+  if (at_request_bound()) {
+    pause_reading();  // the broadcaster's acknowledgements read us on
+  }
 }
 
 void websocket_session::on_delivery(actors::delivery&& item) {
-  // The broadcaster sends a /ws session its channel's frames only: replies,
-  // server-side unsubscribes and disconnects answer client-protocol
-  // commands and API calls by client, which a /ws connection never is.
-  auto* pushes = std::get_if<actors::channel_pushes>(&item);
-  assert(pushes != nullptr && "a /ws session got a client-protocol delivery");
-  if (pushes != nullptr) {
+  if (auto* pushes = std::get_if<actors::channel_pushes>(&item)) {
     enqueue(std::move(pushes->frames));
+    return;
+  }
+  // Besides its channel's frames, the broadcaster sends a /ws session only
+  // the acknowledgements of its publications: other replies, server-side
+  // unsubscribes and disconnects answer client-protocol commands and API
+  // calls by client, which a /ws connection never is.
+  auto* reply = std::get_if<actors::command_reply>(&item);
+  assert(reply != nullptr && reply->what == actors::command_reply::answering::publish &&
+         "a /ws session got a client-protocol delivery");
+  if (reply != nullptr) {
+    note_answered(reply->count, reply->bytes);
   }
 }
 

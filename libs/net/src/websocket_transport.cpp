@@ -155,6 +155,7 @@ void websocket_transport::on_read(beast::error_code ec,
   }
   scheduler_.note_read();
   ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
+  reader_ = reader::handling;
   if (phase_ == phase::open) {
     const auto data = buffer_.cdata();
     on_message(std::string_view{static_cast<const char*>(data.data()), data.size()},
@@ -164,6 +165,103 @@ void websocket_transport::on_read(beast::error_code ec,
   if (buffer_.capacity() > idle_buffer_capacity) {
     buffer_.shrink_to_fit();
   }
+  if (reader_ == reader::paused) {
+    return;  // resume_reading() reads on
+  }
+  reader_ = reader::reading;
+  await_message();
+}
+
+namespace {
+
+// A connection's own bounds on its requests at the broadcaster (see
+// note_request in the header).
+constexpr std::uint32_t max_requests_in_flight = 64;
+constexpr std::uint64_t min_publication_bytes_in_flight = 1 << 20;
+constexpr std::chrono::milliseconds backlog_recheck{10};
+
+}  // namespace
+
+void websocket_transport::note_request(std::uint64_t publication_bytes) {
+  ++requests_in_flight_;
+  publication_bytes_in_flight_ += publication_bytes;
+  ctx_.publish_backlog_bytes.fetch_add(publication_bytes, std::memory_order_relaxed);
+}
+
+void websocket_transport::note_answered(std::uint32_t count, std::uint64_t publication_bytes) {
+  // The broadcaster answers each request once, with the bytes the session
+  // counted for it.
+  assert(count <= requests_in_flight_ && publication_bytes <= publication_bytes_in_flight_ &&
+         "a reply to more than the connection asked");
+  requests_in_flight_ -= std::min(count, requests_in_flight_);
+  publication_bytes = std::min(publication_bytes, publication_bytes_in_flight_);
+  publication_bytes_in_flight_ -= publication_bytes;
+  ctx_.publish_backlog_bytes.fetch_sub(publication_bytes, std::memory_order_relaxed);
+  if (reading_paused()) {
+    if (!at_request_bound()) {
+      on_requests_drained();
+    } else {
+      wait_for_drain();
+    }
+  }
+}
+
+bool websocket_transport::at_own_bound() const {
+  const std::uint64_t own_bytes =
+      std::max<std::uint64_t>(min_publication_bytes_in_flight, ctx_.settings.max_message_bytes);
+  return requests_in_flight_ >= max_requests_in_flight || publication_bytes_in_flight_ >= own_bytes;
+}
+
+void websocket_transport::wait_for_drain() {
+  // At its own bound, the connection's next reply wakes it; held back by
+  // the server-wide backlog alone, it looks again shortly, since other
+  // connections' replies do not reach it.
+  if (!at_own_bound() && !(backlog_timer_ && backlog_waiting_)) {
+    check_backlog_later();
+  }
+}
+
+bool websocket_transport::at_request_bound() const {
+  return at_own_bound() || ctx_.publish_backlog_bytes.load(std::memory_order_relaxed) >=
+                               ctx_.settings.publish_backlog_bytes;
+}
+
+void websocket_transport::check_backlog_later() {
+  if (!backlog_timer_) {
+    backlog_timer_ = std::make_unique<boost::asio::steady_timer>(ws_.get_executor());
+  }
+  backlog_waiting_ = true;
+  backlog_timer_->expires_after(backlog_recheck);
+  backlog_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    self->backlog_waiting_ = false;
+    if (ec || !self->reading_paused() || self->phase_ != phase::open) {
+      return;
+    }
+    if (self->at_request_bound()) {
+      self->wait_for_drain();
+      return;
+    }
+    self->on_requests_drained();
+  });
+}
+
+void websocket_transport::pause_reading() {
+  // Only a message's handler pauses: then no read is pending.
+  assert(reader_ == reader::handling && "pause_reading outside on_message");
+  reader_ = reader::paused;
+  // The session is owned by its pending handlers, and a paused one has no
+  // read pending: it holds itself until it reads again (the replies that
+  // resume it reach it through the connection actor's weak reference).
+  paused_self_ = shared_from_this();
+  wait_for_drain();
+}
+
+void websocket_transport::resume_reading() {
+  if (reader_ != reader::paused || phase_ == phase::finished) {
+    return;
+  }
+  reader_ = reader::reading;
+  const auto keep_alive_until_read = std::move(paused_self_);  // the read holds it from here
   await_message();
 }
 
@@ -227,6 +325,7 @@ void websocket_transport::abort() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).close(ignored);
+    self->resume_reading();  // a paused session learns it is gone from the read
   });
 }
 
@@ -244,6 +343,9 @@ void websocket_transport::start_close(std::uint16_t code, std::string_view reaso
   }
   enter(phase::closing);
   close_code_ = code;
+  // The closing handshake ends when the client's close frame is read:
+  // whatever held reading back, it reads to the end now.
+  resume_reading();
   if (!keep_queued) {
     // An error close: what was queued before it goes out as far as the
     // socket takes it now (it would have, had it not waited for this
@@ -282,6 +384,14 @@ void websocket_transport::release() {
         1, std::memory_order_relaxed);
   }
   close_deadline_.cancel();
+  if (backlog_timer_) {
+    backlog_timer_->cancel();
+  }
+  paused_self_.reset();
+  // Publications the broadcaster never acknowledged to this connection
+  // leave the server's backlog with it.
+  ctx_.publish_backlog_bytes.fetch_sub(publication_bytes_in_flight_, std::memory_order_relaxed);
+  publication_bytes_in_flight_ = 0;
   connection_.close();
   ctx_.sessions.remove(this);
   if (held_address_) {

@@ -77,6 +77,30 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // Queues `text` as one text frame.
   void send_text(std::string_view text);
 
+  // Back-pressure: called from on_message(), the next message is not read
+  // until resume_reading(), so TCP holds the client back while the work it
+  // made for the broadcaster is at its bound. Beast still answers pings and
+  // closes meanwhile.
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return reader_ == reader::paused; }
+
+  // What this connection asked of the broadcaster and has not had answered
+  // (every request gets exactly one reply), and the bytes of the
+  // publications among them. Past a bound the protocol stops handling the
+  // client's messages (pause_reading) until replies bring it back under:
+  //  - 64 requests, or max(1 MiB, max-message-bytes) of publications, for
+  //    this connection;
+  //  - publish-backlog-bytes of publications for the whole server; a
+  //    connection held back by that alone looks again every 10 ms, since
+  //    other connections' replies do not reach it.
+  void note_request(std::uint64_t publication_bytes = 0);
+  void note_answered(std::uint32_t count, std::uint64_t publication_bytes);
+  bool at_request_bound() const;
+  // Replies brought a connection whose reading is paused back under every
+  // bound: the protocol goes on (resume_reading, or the rest of a frame).
+  virtual void on_requests_drained() { resume_reading(); }
+
   // Queues frames the broadcaster framed, unless the connection is closing.
   void enqueue(core::frame_batch_ptr batch);
 
@@ -122,7 +146,22 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void write_pending() final;
   std::shared_ptr<scheduled_session> scheduled_self() final;
 
+  bool at_own_bound() const;
+  void wait_for_drain();
+  void check_backlog_later();
+
   phase phase_ = phase::handshaking;
+  std::uint32_t requests_in_flight_ = 0;
+  std::uint64_t publication_bytes_in_flight_ = 0;
+  // Only a connection the server-wide backlog held back has one.
+  std::unique_ptr<boost::asio::steady_timer> backlog_timer_;
+  // The session itself, while reading is paused (see pause_reading).
+  std::shared_ptr<websocket_transport> paused_self_;
+  bool backlog_waiting_ = false;  // its wait is pending
+  // The read side: a read is pending, or a message is being handled (the
+  // next read starts when the handler returns), or reading is paused.
+  enum class reader : std::uint8_t { reading, handling, paused };
+  reader reader_ = reader::reading;
   // What hold_address() gave; null (8 bytes, not a string's 32, on every
   // idle connection) when the per-address limits are off.
   std::unique_ptr<const std::string> held_address_;

@@ -90,8 +90,9 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self, broadcast
       },
       [self](query_atom, const std::string& channel, const connection_actor& actor,
              const core::channel_query& query) { answer_query(self, channel, actor, query); },
-      [self](publish_atom, const std::string& channel, core::publication_ptr& publication) {
-        publish(self, channel, std::move(publication));
+      [self](publish_atom, const std::string& channel, core::publication_ptr& publication,
+             const connection_actor& publisher) {
+        seed_publish(self, channel, std::move(publication), publisher);
       },
       [self](publish_atom, const std::string& channel, core::publication_ptr& publication,
              const connection_actor& actor, std::uint32_t id) {

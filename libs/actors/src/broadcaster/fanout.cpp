@@ -42,6 +42,40 @@ core::frame_batch_ptr push_batch(const std::string& channel,
   return core::make_text_batch(text, channel);
 }
 
+// `publisher`'s publication joins the round's acknowledgements, with the
+// client protocol's reply to command `*id` where there is one.
+void acknowledge(broadcaster_pointer self, const connection_actor& publisher, std::size_t bytes,
+                 const std::uint32_t* id) {
+  auto& rounds = self->state.rounds;
+  auto [slot, inserted] = rounds.ack_index.emplace(publisher, rounds.acks.size());
+  if (inserted) {
+    rounds.acks.push_back(pending_ack{publisher, 0, 0, {}});
+  }
+  pending_ack& ack = rounds.acks[slot->second];
+  ++ack.count;
+  ack.bytes += bytes;
+  if (id != nullptr) {
+    cp::append_separator(ack.replies);
+    cp::append_publish_reply(ack.replies, *id);
+  }
+}
+
+void send_acknowledgements(broadcaster_pointer self) {
+  auto& rounds = self->state.rounds;
+  for (auto& ack : rounds.acks) {
+    command_reply reply;
+    reply.what = command_reply::answering::publish;
+    reply.count = ack.count;
+    reply.bytes = ack.bytes;
+    if (!ack.replies.empty()) {
+      reply.frames = core::make_text_batch(ack.replies);
+    }
+    send_delivery(self, ack.publisher, std::move(reply));
+  }
+  rounds.acks.clear();
+  rounds.ack_index.clear();
+}
+
 round_ticket_ptr start_round(broadcaster_pointer self) {
   ++self->state.rounds.in_flight;
   return std::make_shared<const round_ticket>(
@@ -71,24 +105,39 @@ core::stream_position publish(broadcaster_pointer self, const std::string& chann
   return position;
 }
 
+void seed_publish(broadcaster_pointer self, const std::string& channel,
+                  core::publication_ptr publication, const connection_actor& publisher) {
+  const std::size_t bytes = publication->data.size();
+  publish(self, channel, std::move(publication));
+  acknowledge(self, publisher, bytes, nullptr);
+}
+
 void client_publish(broadcaster_pointer self, const std::string& channel,
-                    core::publication_ptr publication, const connection_actor& actor,
+                    core::publication_ptr publication, const connection_actor& publisher,
                     std::uint32_t id) {
   const core::channel_refusal refusal = self->state.policy.publish(
-      channel, requester_of(self, actor), is_subscribed(self, channel, actor));
-  std::string reply;
+      channel, requester_of(self, publisher), is_subscribed(self, channel, publisher));
   if (const cp::client_error* error = client_error_of(refusal)) {
-    cp::append_error_reply(reply, id, *error);
-  } else {
-    publish(self, channel, std::move(publication));
-    cp::append_publish_reply(reply, id);
+    command_reply reply;
+    reply.what = command_reply::answering::publish;
+    reply.bytes = publication->data.size();
+    std::string text;
+    cp::append_error_reply(text, id, *error);
+    reply.frames = core::make_text_batch(text);
+    send_delivery(self, publisher, std::move(reply));
+    return;
   }
-  send_reply(self, actor, command_reply::answering::publish, reply);
+  const std::size_t bytes = publication->data.size();
+  publish(self, channel, std::move(publication));
+  acknowledge(self, publisher, bytes, &id);
 }
 
 void flush_pending(broadcaster_pointer self) {
   auto& state = self->state;
   auto& rounds = state.rounds;
+  // Before the pushes: a publisher gets its reply ahead of its own
+  // publication.
+  send_acknowledgements(self);
   if (rounds.pending.empty()) {
     return;
   }

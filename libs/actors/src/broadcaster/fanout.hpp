@@ -19,14 +19,21 @@ namespace herald::actors::broadcaster_parts {
 core::stream_position publish(broadcaster_pointer self, const std::string& channel,
                               core::publication_ptr publication, bool skip_history = false);
 
+// A /ws client's publication (trusted): published, and acknowledged to
+// `publisher` when its round goes out.
+void seed_publish(broadcaster_pointer self, const std::string& channel,
+                  core::publication_ptr publication, const connection_actor& publisher);
+
 // A client-protocol publish (command `id`): checked by the channel policy,
-// then published; the reply (or error) goes back to `actor`.
+// then published; the reply goes back to `publisher` with its round, or at
+// once when refused.
 void client_publish(broadcaster_pointer self, const std::string& channel,
-                    core::publication_ptr publication, const connection_actor& actor,
+                    core::publication_ptr publication, const connection_actor& publisher,
                     std::uint32_t id);
 
-// Forwards every pending publication to its channel's subscribers, as one
-// round with its round_ticket. Subscription changes call it whatever is in
+// Acknowledges the round's publications to their publishers, then forwards
+// every pending publication to its channel's subscribers, as one round with
+// its round_ticket. Subscription changes call it whatever is in
 // flight, so that a subscriber gets exactly what arrives after it joined;
 // publications wait for the round before (on_flush).
 void flush_pending(broadcaster_pointer self);

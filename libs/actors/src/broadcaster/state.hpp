@@ -72,10 +72,21 @@ struct pending_channel {
   std::vector<pending_publication> publications;
 };
 
+// A publisher's publications in the round being gathered: acknowledged to
+// it, with the client protocol's publish replies, when the round goes out.
+struct pending_ack {
+  connection_actor publisher;
+  std::uint32_t count = 0;
+  std::uint64_t bytes = 0;  // of the publications' data
+  std::string replies;      // client protocol: `{"id":N,"publish":{}}` lines
+};
+
 // The publications of the round being gathered, and the rounds in flight.
 struct round_state {
   std::vector<pending_channel> pending;
   std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
+  std::vector<pending_ack> acks;
+  std::unordered_map<connection_actor, std::size_t, actor_hash> ack_index;  // -> slot in acks
   bool flush_scheduled = false;
   // Rounds sent whose deliveries are not all written yet (round_ticket): a
   // flush_atom sends the pending publications only when fewer than

@@ -132,6 +132,9 @@ void unsubscribe(broadcaster_pointer self, const std::string& channel,
     note_leave(self, channel, actor);
     publish_figures(self);
   }
+  // The client had its reply from its session; this frees the session's
+  // slot for it.
+  send_reply(self, actor, command_reply::answering::unsubscribe, {});
 }
 
 bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,

@@ -30,17 +30,25 @@ struct subscription_outcome {
   bool accepted = false;         // registered; otherwise refused and forgotten
 };
 
-// The answer to one command the session sent on to the broadcaster.
+// The answer to requests the session sent on to the broadcaster: each
+// request gets exactly one, so a session counts what it has in flight.
 struct command_reply {
   enum class answering : std::uint8_t {
-    subscribe,  // settles one subscription (`subscriptions` holds it)
-    connect,    // a connect with server-side subscriptions (settles each)
-    publish,
-    query,  // presence, presence_stats or history: frees a query slot
+    subscribe,    // settles one subscription (`subscriptions` holds it)
+    connect,      // the connect, and its server-side subscriptions (settles each)
+    unsubscribe,  // a leave was applied (the client had its reply at once)
+    publish,      // publications were applied: appended, and sent in a round
+    query,        // presence, presence_stats or history: frees a query slot
   };
   answering what = answering::query;
-  core::frame_batch_ptr frames;
+  core::frame_batch_ptr frames;  // what the client is told; null when nothing
   std::vector<subscription_outcome> subscriptions;
+  // How many requests this answers: a round acknowledges all of one
+  // publisher's publications in it with one reply.
+  std::uint32_t count = 1;
+  // publish: the bytes of the publications' data it acknowledges, as the
+  // session counted them when it sent them on.
+  std::uint64_t bytes = 0;
 };
 
 // The server ended a subscription (the server API's unsubscribe); the

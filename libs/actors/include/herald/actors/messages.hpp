@@ -49,7 +49,9 @@ using round_done_atom = caf::atom_constant<caf::atom("round_done")>;
 // requests reach the broadcaster in the order it made them:
 //  - publish_atom: a /ws client's publication (trusted: /ws clients may
 //    publish on their channel), or a client-protocol publish with its
-//    command id (checked by the broadcaster, answered as a reply);
+//    command id (checked by the broadcaster); both are acknowledged
+//    (command_reply) once applied and sent in a round, which is what bounds
+//    how far a publisher can run ahead of the fan-out;
 //  - connect_atom: a connect whose token checked out: who the client is,
 //    and any server-side subscriptions;
 //  - join_atom, unsubscribe_atom: the client's subscribe and unsubscribe;
@@ -82,7 +84,7 @@ using broadcaster_actor = caf::typed_actor<
     caf::reacts_to<join_atom, std::string, connection_actor, core::subscription_request>,
     caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
     caf::reacts_to<query_atom, std::string, connection_actor, core::channel_query>,
-    caf::reacts_to<publish_atom, std::string, core::publication_ptr>,
+    caf::reacts_to<publish_atom, std::string, core::publication_ptr, connection_actor>,
     caf::reacts_to<publish_atom, std::string, core::publication_ptr, connection_actor,
                    std::uint32_t>,
     caf::reacts_to<api_atom, api_call>, caf::reacts_to<flush_atom>, caf::reacts_to<round_done_atom>,
