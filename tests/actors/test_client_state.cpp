@@ -380,3 +380,50 @@ TEST_CASE("a connect makes the client known, then settles its server-side subscr
   f.call(disconnect);
   CHECK(f.sink(client).disconnects.size() == 1);
 }
+
+TEST_CASE("joins and leaves travel with the round, one batch per subscriber") {
+  fixture f{with_presence()};
+  const auto watcher = f.connect("c-watch", "w");
+  f.join(watcher, "room", wanting_join_leave(1));
+  f.sink(watcher).clear();
+  // Ten clients join before the broadcaster runs: their joins reach the
+  // watcher as one delivery.
+  std::vector<std::size_t> joiners;
+  for (int i = 0; i < 10; ++i) {
+    joiners.push_back(f.connect("c" + std::to_string(i), "u" + std::to_string(i)));
+  }
+  for (auto joiner : joiners) {
+    caf::anon_send(f.connections[joiner], actors::join_atom::value, std::string{"room"},
+                   subscribe_request(1));
+  }
+  f.run();
+  CHECK(f.sink(watcher).batches.size() == 1);
+  const auto seen = f.messages(watcher);
+  REQUIRE(seen.size() == 10);
+  for (const auto& message : seen) {
+    CHECK(message.at("push").at("join").at("info").as_object().contains("client"));
+  }
+}
+
+TEST_CASE("a join and a leave of one client in one round cancel out") {
+  fixture f{with_presence()};
+  const auto watcher = f.connect("c-watch", "w");
+  f.join(watcher, "room", wanting_join_leave(1));
+  const auto storm = f.connect("c-storm", "s");
+  f.sink(watcher).clear();
+  // A subscribe/unsubscribe storm, all in the broadcaster's mailbox at once
+  // (the session bounds what one client has in flight; 60 of them here).
+  for (std::uint32_t i = 0; i < 30; ++i) {
+    caf::anon_send(f.connections[storm], actors::join_atom::value, std::string{"room"},
+                   subscribe_request(10 + i));
+    caf::anon_send(f.connections[storm], actors::unsubscribe_atom::value, std::string{"room"});
+  }
+  f.run();
+  // Each join is cancelled by the leave that follows it in the round: the
+  // watcher hears nothing of the storm.
+  CHECK(f.messages(watcher).empty());
+  // The storm's own replies all came back, one per request.
+  CHECK(f.sink(storm).replies.size() == 60);
+  const auto stats = boost::json::parse(f.call(api::presence_stats_request{"room"}));
+  CHECK(stats.at("result").at("num_clients") == 1);  // the watcher only
+}

@@ -1,6 +1,7 @@
 #include "fanout.hpp"
 
 #include <cassert>
+#include <optional>
 
 #include <caf/send.hpp>
 
@@ -16,30 +17,68 @@ namespace {
 
 namespace cp = core::client_protocol;
 
-// /ws: a frame per publication, the publisher's own when it built one.
-core::frame_batch_ptr seed_batch(const std::vector<pending_publication>& publications) {
+// /ws: a frame per publication from event `from` on, the publisher's own
+// when it built one; null when there is none.
+core::frame_batch_ptr seed_batch(const pending_channel& entry, std::size_t from = 0) {
   auto batch = std::make_shared<core::frame_batch>();
-  batch->frames.reserve(publications.size());
-  for (const auto& [publication, offset] : publications) {
-    batch->append(publication->seed_frame
-                      ? publication->seed_frame
-                      : core::make_frame(core::encode_text_frame(publication->data)));
+  batch->frames.reserve(from == 0 ? entry.publications : 0);
+  for (std::size_t i = from; i < entry.events.size(); ++i) {
+    const auto& event = entry.events[i];
+    if (const auto* item = std::get_if<pending_publication>(&event)) {
+      const auto& publication = *item->publication;
+      batch->append(publication.seed_frame
+                        ? publication.seed_frame
+                        : core::make_frame(core::encode_text_frame(publication.data)));
+    }
   }
-  return batch;
+  return batch->frames.empty() ? nullptr : batch;
 }
 
-// Client protocol: the round's pushes for the channel in one frame.
-core::frame_batch_ptr push_batch(const std::string& channel,
-                                 const std::vector<pending_publication>& publications) {
+// Client protocol: the round's pushes for the channel in one frame, from
+// event `from` on, with its joins and leaves for a subscriber that takes
+// them; null when there is none.
+core::frame_batch_ptr push_batch(const pending_channel& entry, bool with_presence,
+                                 std::size_t from = 0) {
   std::string text;
-  for (const auto& [publication, offset] : publications) {
+  for (std::size_t i = from; i < entry.events.size(); ++i) {
+    const auto& event = entry.events[i];
+    if (const auto* item = std::get_if<pending_publication>(&event)) {
+      const auto& publication = *item->publication;
+      const cp::client_info_view info = info_view_of(publication);
+      cp::append_separator(text);
+      cp::append_publication_push(text, entry.channel,
+                                  cp::publication_view{publication.data, item->offset,
+                                                       publication.publisher ? &info : nullptr});
+      continue;
+    }
+    const auto& change = std::get<presence_change>(event);
+    if (!with_presence || change.cancelled) {
+      continue;
+    }
+    const cp::client_info_view info = info_view_of(change.client_id, change.info);
     cp::append_separator(text);
-    const cp::client_info_view info = info_view_of(*publication);
-    cp::append_publication_push(
-        text, channel,
-        cp::publication_view{publication->data, offset, publication->publisher ? &info : nullptr});
+    if (change.join) {
+      cp::append_join_push(text, entry.channel, info);
+    } else {
+      cp::append_leave_push(text, entry.channel, info);
+    }
   }
-  return core::make_text_batch(text, channel);
+  return text.empty() ? nullptr : core::make_text_batch(text, entry.channel);
+}
+
+// The channel's slot in the round being gathered, and the flush that closes
+// the round, scheduled by its first news.
+pending_channel& pending_for(broadcaster_pointer self, const std::string& channel) {
+  auto& rounds = self->state.rounds;
+  auto [slot, inserted] = rounds.pending_index.emplace(channel, rounds.pending.size());
+  if (inserted) {
+    rounds.pending.push_back(pending_channel{channel, {}, 0, 0, {}, {}});
+  }
+  if (!rounds.flush_scheduled) {
+    rounds.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+  return rounds.pending[slot->second];
 }
 
 // `publisher`'s publication joins the round's acknowledgements, with the
@@ -76,6 +115,24 @@ void send_acknowledgements(broadcaster_pointer self) {
   rounds.ack_index.clear();
 }
 
+// What a subscriber that joined during the round gets of it: the events
+// from its join on, in a batch of its own.
+void send_suffix(broadcaster_pointer self, const pending_channel& entry,
+                 const subscriber& subscriber, std::size_t from, const round_ticket_ptr& round) {
+  const core::frame_batch_ptr batch = subscriber.client_protocol
+                                          ? push_batch(entry, subscriber.join_leave_pushes, from)
+                                          : seed_batch(entry, from);
+  if (!batch) {
+    return;
+  }
+  std::size_t publications = 0;
+  for (std::size_t i = from; i < entry.events.size(); ++i) {
+    publications += std::holds_alternative<pending_publication>(entry.events[i]) ? 1 : 0;
+  }
+  self->state.deliveries += publications;
+  self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{batch, round}});
+}
+
 round_ticket_ptr start_round(broadcaster_pointer self) {
   ++self->state.rounds.in_flight;
   return std::make_shared<const round_ticket>(
@@ -88,21 +145,31 @@ round_ticket_ptr start_round(broadcaster_pointer self) {
 
 core::stream_position publish(broadcaster_pointer self, const std::string& channel,
                               core::publication_ptr publication, bool skip_history) {
-  auto& state = self->state;
-  auto& rounds = state.rounds;
-  ++state.publications;
+  ++self->state.publications;
   const core::stream_position position =
       skip_history ? core::stream_position{} : append_to_history(self, channel, publication);
-  auto [slot, inserted] = rounds.pending_index.emplace(channel, rounds.pending.size());
-  if (inserted) {
-    rounds.pending.push_back({channel, {}});
-  }
-  rounds.pending[slot->second].publications.push_back({std::move(publication), position.offset});
-  if (!rounds.flush_scheduled) {
-    rounds.flush_scheduled = true;
-    self->send(self, flush_atom::value);
-  }
+  pending_channel& entry = pending_for(self, channel);
+  entry.events.emplace_back(pending_publication{std::move(publication), position.offset});
+  ++entry.publications;
   return position;
+}
+
+void announce_presence(broadcaster_pointer self, const std::string& channel, bool join,
+                       const std::string& client_id, const core::client_info& info) {
+  pending_channel& entry = pending_for(self, channel);
+  if (!join) {
+    auto joined = entry.joins.find(client_id);
+    if (joined != entry.joins.end()) {
+      std::get<presence_change>(entry.events[joined->second]).cancelled = true;
+      --entry.presence_changes;
+      entry.joins.erase(joined);
+      return;  // joined and left within the round: nobody needs to hear of it
+    }
+  } else {
+    entry.joins[client_id] = entry.events.size();
+  }
+  entry.events.emplace_back(presence_change{join, client_id, info, false});
+  ++entry.presence_changes;
 }
 
 void seed_publish(broadcaster_pointer self, const std::string& channel,
@@ -144,23 +211,60 @@ void flush_pending(broadcaster_pointer self) {
   const round_ticket_ptr round = start_round(self);
   for (auto& entry : rounds.pending) {
     const auto& subscribers = state.registry.subscribers(entry.channel);
-    core::frame_batch_ptr for_seed;
-    core::frame_batch_ptr for_clients;
+    // Built on first need, once per channel and kind of subscriber: /ws
+    // frames, client-protocol pushes, and the same with joins and leaves.
+    std::optional<core::frame_batch_ptr> for_seed;
+    std::optional<core::frame_batch_ptr> for_clients;
+    std::optional<core::frame_batch_ptr> with_presence;
+    const bool has_presence = entry.presence_changes > 0;
+    std::size_t from_the_start = 0;  // subscribers that get the whole round
     for (const auto& subscriber : subscribers) {
-      auto& batch = subscriber.client_protocol ? for_clients : for_seed;
-      if (!batch) {
-        batch = subscriber.client_protocol ? push_batch(entry.channel, entry.publications)
-                                           : seed_batch(entry.publications);
+      if (!entry.joined_at.empty()) {
+        auto joined = entry.joined_at.find(subscriber.actor);
+        if (joined != entry.joined_at.end()) {
+          send_suffix(self, entry, subscriber, joined->second, round);
+          continue;
+        }
       }
-      self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{batch, round}});
+      ++from_the_start;
+      core::frame_batch_ptr* batch = nullptr;
+      if (!subscriber.client_protocol) {
+        if (!for_seed) {
+          for_seed = entry.publications > 0 ? seed_batch(entry) : nullptr;
+        }
+        batch = &*for_seed;
+      } else if (subscriber.join_leave_pushes && has_presence) {
+        if (!with_presence) {
+          with_presence = push_batch(entry, true);
+        }
+        batch = &*with_presence;
+      } else {
+        if (!for_clients) {
+          for_clients = entry.publications > 0 ? push_batch(entry, false) : nullptr;
+        }
+        batch = &*for_clients;
+      }
+      if (*batch) {
+        self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{*batch, round}});
+      }
     }
-    state.deliveries += entry.publications.size() * subscribers.size();
+    state.deliveries += entry.publications * from_the_start;
   }
   rounds.pending.clear();
   rounds.pending_index.clear();
   auto& counters = *state.counters;
   counters.publications.store(state.publications, std::memory_order_relaxed);
   counters.deliveries.store(state.deliveries, std::memory_order_relaxed);
+}
+
+void note_joined_mid_round(broadcaster_pointer self, const std::string& channel,
+                           const connection_actor& subscriber) {
+  auto& rounds = self->state.rounds;
+  auto slot = rounds.pending_index.find(channel);
+  if (slot != rounds.pending_index.end()) {
+    auto& entry = rounds.pending[slot->second];
+    entry.joined_at[subscriber] = entry.events.size();
+  }
 }
 
 void on_flush(broadcaster_pointer self) {

@@ -19,6 +19,13 @@ namespace herald::actors::broadcaster_parts {
 core::stream_position publish(broadcaster_pointer self, const std::string& channel,
                               core::publication_ptr publication, bool skip_history = false);
 
+// A client's join or leave of `channel`, pushed with the round to the
+// channel's subscribers that take join/leave pushes. A join and a leave of
+// the same client in one round cancel out: a storm of subscribe and
+// unsubscribe costs the other subscribers nothing.
+void announce_presence(broadcaster_pointer self, const std::string& channel, bool join,
+                       const std::string& client_id, const core::client_info& info);
+
 // A /ws client's publication (trusted): published, and acknowledged to
 // `publisher` when its round goes out.
 void seed_publish(broadcaster_pointer self, const std::string& channel,
@@ -32,11 +39,17 @@ void client_publish(broadcaster_pointer self, const std::string& channel,
                     std::uint32_t id);
 
 // Acknowledges the round's publications to their publishers, then forwards
-// every pending publication to its channel's subscribers, as one round with
-// its round_ticket. Subscription changes call it whatever is in
-// flight, so that a subscriber gets exactly what arrives after it joined;
-// publications wait for the round before (on_flush).
+// every pending publication, join and leave to its channel's subscribers,
+// as one round with its round_ticket. Only on_flush calls it, when fewer
+// than the most rounds are being written: every round is gated, so a storm
+// of subscriptions cannot pile deliveries up.
 void flush_pending(broadcaster_pointer self);
+
+// `subscriber` joined `channel` just now: it gets the channel's news from
+// here on, not what is already pending in the round (a recovering one has
+// that in its subscribe reply, from the history).
+void note_joined_mid_round(broadcaster_pointer self, const std::string& channel,
+                           const connection_actor& subscriber);
 
 // The flush_atom a round's first publication sent: the round goes out
 // unless the most rounds are still being written; then it joins the next,

@@ -19,32 +19,11 @@ const core::client_identity* identity_of(broadcaster_pointer self, const connect
   return it == clients.end() || it->second.client_id.empty() ? nullptr : &it->second;
 }
 
-// A join or leave push to every subscriber of `channel` that takes them.
-template <class AppendPush>
-void push_to_join_leave_subscribers(broadcaster_pointer self, const std::string& channel,
-                                    AppendPush&& append_push) {
-  core::frame_batch_ptr batch;
-  for (const auto& entry : self->state.registry.subscribers(channel)) {
-    if (!entry.join_leave_pushes) {
-      continue;
-    }
-    if (!batch) {
-      std::string text;
-      append_push(text);
-      batch = core::make_text_batch(text, channel);
-    }
-    send_delivery(self, entry.actor, channel_pushes{batch, nullptr});
-  }
-}
-
 void push_leave(broadcaster_pointer self, const std::string& channel, const std::string& client_id,
                 const core::client_info& info) {
-  if (!self->state.policy.pushes_join_leave(channel)) {
-    return;
+  if (self->state.policy.pushes_join_leave(channel)) {
+    announce_presence(self, channel, false, client_id, info);
   }
-  const cp::client_info_view view = info_view_of(client_id, info);
-  push_to_join_leave_subscribers(
-      self, channel, [&](std::string& text) { cp::append_leave_push(text, channel, view); });
 }
 
 }  // namespace
@@ -86,12 +65,9 @@ void note_join(broadcaster_pointer self, const std::string& channel, const conne
   }
   core::client_info info{identity->user, identity->conn_info, chan_info};
   const bool is_new = self->state.engine.presence.join(channel, identity->client_id, info);
-  if (!is_new || !decision.announces_join_leave) {
-    return;
+  if (is_new && decision.announces_join_leave) {
+    announce_presence(self, channel, true, identity->client_id, info);
   }
-  const cp::client_info_view view = info_view_of(identity->client_id, info);
-  push_to_join_leave_subscribers(
-      self, channel, [&](std::string& text) { cp::append_join_push(text, channel, view); });
 }
 
 void note_leave(broadcaster_pointer self, const std::string& channel,

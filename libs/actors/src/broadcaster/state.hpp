@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include <caf/actor_cast.hpp>
@@ -66,10 +67,29 @@ struct pending_publication {
   std::uint64_t offset = 0;
 };
 
-// A channel's publications not yet forwarded, in arrival order.
+// A client's join or leave not yet pushed to the channel's subscribers that
+// take such pushes.
+struct presence_change {
+  bool join = true;  // else a leave
+  std::string client_id;
+  core::client_info info;
+  bool cancelled = false;  // a join whose leave came in the same round
+};
+
+// A channel's news of one round, in arrival order: publications, and joins
+// and leaves for the subscribers that take join/leave pushes.
 struct pending_channel {
   std::string channel;
-  std::vector<pending_publication> publications;
+  std::vector<std::variant<pending_publication, presence_change>> events;
+  std::size_t publications = 0;  // how many of the events are
+  std::size_t presence_changes = 0;
+  // The joins of this round not cancelled yet, by client: a leave of the
+  // same client cancels its join, and nobody hears of either.
+  std::unordered_map<std::string, std::size_t> joins;  // client id -> slot in events
+  // Subscribers that joined the channel during the round, and the first
+  // event they get: what came before they joined is not theirs (a
+  // recovering one has it in its subscribe reply already).
+  std::unordered_map<connection_actor, std::size_t, actor_hash> joined_at;
 };
 
 // A publisher's publications in the round being gathered: acknowledged to

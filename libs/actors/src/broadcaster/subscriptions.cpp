@@ -22,6 +22,11 @@ void add_subscriber(broadcaster_pointer self, const std::string& channel, subscr
   // registered only after is_subscribed() said it was not.
   assert(added && "a connection was registered twice in one channel");
   static_cast<void>(added);
+  // No flush: the round in progress gives it only what comes after now, so
+  // a subscriber gets exactly what arrives after it joined, and the
+  // recovered publications and the pushes that follow meet without a gap
+  // or an overlap (what is pending is in the history already).
+  note_joined_mid_round(self, channel, entry.actor);
   publish_figures(self);
 }
 
@@ -43,17 +48,14 @@ bool is_subscribed(broadcaster_pointer self, const std::string& channel,
 
 void add_seed_subscriber(broadcaster_pointer self, const std::string& channel,
                          const connection_actor& actor) {
-  flush_pending(self);
   add_subscriber(self, channel, subscriber{actor, false});
 }
 
 void subscribe(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
                const core::subscription_request& request) {
-  // Decided, prepared and registered after the flush: the recovered
-  // publications and the pushes that follow meet without a gap or an
-  // overlap. The reply travels the deliveries' path, so it reaches the
-  // client before those pushes (and before its own join).
-  flush_pending(self);
+  // Decided, prepared and registered at one point (see add_subscriber).
+  // The reply travels the deliveries' path, so it reaches the client before
+  // the channel's pushes (and before its own join).
   const auto settle = [&](bool accepted, const std::string& reply) {
     send_reply(self, actor, answering::subscribe, reply,
                {subscription_outcome{channel, request.generation, accepted}});
@@ -99,7 +101,6 @@ void subscribe(broadcaster_pointer self, const std::string& channel, const conne
 void connect(broadcaster_pointer self, const connection_actor& actor,
              core::connect_request& request) {
   identify(self, actor, std::move(request.identity));
-  flush_pending(self);
   const auto& subscriptions = request.subscriptions;
   std::vector<prepared_subscription> prepared(subscriptions.size());  // never reallocated
   std::vector<core::subscription_decision> decisions(subscriptions.size());
@@ -125,9 +126,12 @@ void connect(broadcaster_pointer self, const connection_actor& actor,
   }
 }
 
+// Leaving needs no flush (joining does): what is pending for the channel
+// goes to those still in it when the round goes out, and the session drops
+// what was on its way to a channel it left. So a join and a leave in one
+// round meet in the round, and cancel out.
 void unsubscribe(broadcaster_pointer self, const std::string& channel,
                  const connection_actor& actor) {
-  flush_pending(self);
   if (self->state.registry.unsubscribe(channel, subscriber{actor})) {
     note_leave(self, channel, actor);
     publish_figures(self);
@@ -139,7 +143,6 @@ void unsubscribe(broadcaster_pointer self, const std::string& channel,
 
 bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
                            const connection_actor& actor) {
-  flush_pending(self);
   const subscriber* entry = self->state.registry.find(channel, subscriber{actor});
   if (entry == nullptr) {
     return false;
@@ -153,7 +156,6 @@ bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
 }
 
 void remove_connection(broadcaster_pointer self, const connection_actor& actor) {
-  flush_pending(self);
   self->state.registry.remove(subscriber{actor});
   forget_client(self, actor);
   publish_figures(self);
