@@ -13,6 +13,7 @@
 
 #include "herald/actors/session_sink.hpp"
 #include "herald/core/client_requests.hpp"
+#include "herald/core/websocket_frame.hpp"
 
 namespace herald::test {
 
@@ -94,6 +95,9 @@ struct recording_sink : actors::session_sink {
     outcomes.insert(outcomes.end(), reply.subscriptions.begin(), reply.subscriptions.end());
     if (reply.frames) {
       record_frames(*reply.frames);
+    }
+    if (reply.render) {
+      record_frames(*core::make_text_batch(reply.render()));  // as a session would
     }
   }
   void record(actors::server_unsubscribe& unsubscribe) {

@@ -143,3 +143,24 @@ TEST_CASE("presence agrees with a simple reference model", "[presence]") {
     }
   }
 }
+
+TEST_CASE("a snapshot keeps what it saw; the registry copies only when it must", "[presence]") {
+  herald::core::presence_registry registry;
+  registry.join("room", "c1", {"u1", "", ""});
+  const auto before = registry.snapshot("room");
+  registry.join("room", "c2", {"u2", "", ""});
+  registry.leave("room", "c1");
+  CHECK(before->size() == 1);
+  CHECK(before->count("c1") == 1);
+  const auto after = registry.snapshot("room");
+  CHECK(after->size() == 1);
+  CHECK(after->count("c2") == 1);
+  // Without a snapshot outstanding, changes go in place: no copy.
+  const auto* in_place = &registry.presence("room");
+  registry.join("room", "c3", {"u3", "", ""});
+  CHECK(&registry.presence("room") != in_place);  // `after` held it: copied once
+  const auto* now = &registry.presence("room");
+  registry.join("room", "c4", {"u4", "", ""});
+  CHECK(&registry.presence("room") == now);
+  CHECK(registry.snapshot("nowhere")->empty());
+}

@@ -14,11 +14,23 @@ bool operator!=(const client_info& a, const client_info& b) {
   return !(a == b);
 }
 
+presence_registry::client_map& presence_registry::writable(channel_entry& entry) {
+  if (entry.clients.use_count() > 1) {
+    entry.clients = std::make_shared<client_map>(*entry.clients);
+  }
+  return *entry.clients;
+}
+
 bool presence_registry::join(const std::string& channel, const std::string& client_id,
                              client_info info) {
   auto& entry = channels_[channel];
-  auto it = entry.clients.find(client_id);
-  if (it != entry.clients.end()) {
+  auto found = entry.clients->find(client_id);
+  if (found != entry.clients->end()) {
+    if (found->second == info) {
+      return false;
+    }
+    auto& clients = writable(entry);
+    auto it = clients.find(client_id);
     if (it->second.user != info.user) {
       drop_user(entry, it->second.user);
       add_user(entry, info.user);
@@ -27,7 +39,7 @@ bool presence_registry::join(const std::string& channel, const std::string& clie
     return false;
   }
   add_user(entry, info.user);
-  entry.clients.emplace(client_id, std::move(info));
+  writable(entry).emplace(client_id, std::move(info));
   client_channels_[client_id].push_back(channel);
   return true;
 }
@@ -67,7 +79,12 @@ std::vector<presence_departure> presence_registry::remove_client(const std::stri
 
 const presence_registry::client_map& presence_registry::presence(const std::string& channel) const {
   auto it = channels_.find(channel);
-  return it == channels_.end() ? empty_ : it->second.clients;
+  return it == channels_.end() ? *empty_ : *it->second.clients;
+}
+
+presence_registry::shared_client_map presence_registry::snapshot(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? empty_ : shared_client_map{it->second.clients};
 }
 
 presence_stats presence_registry::stats(const std::string& channel) const {
@@ -75,12 +92,12 @@ presence_stats presence_registry::stats(const std::string& channel) const {
   if (it == channels_.end()) {
     return {};
   }
-  return {it->second.clients.size(), it->second.users.size()};
+  return {it->second.clients->size(), it->second.users.size()};
 }
 
 bool presence_registry::contains(const std::string& channel, const std::string& client_id) const {
   auto it = channels_.find(channel);
-  return it != channels_.end() && it->second.clients.count(client_id) != 0;
+  return it != channels_.end() && it->second.clients->count(client_id) != 0;
 }
 
 void presence_registry::add_user(channel_entry& entry, const std::string& user) {
@@ -101,15 +118,16 @@ std::optional<client_info> presence_registry::erase_from_channel(const std::stri
     return std::nullopt;
   }
   auto& entry = channel_it->second;
-  auto it = entry.clients.find(client_id);
-  if (it == entry.clients.end()) {
+  if (entry.clients->count(client_id) == 0) {
     return std::nullopt;
   }
+  auto& clients = writable(entry);
+  auto it = clients.find(client_id);
   std::optional<client_info> info(std::move(it->second));
-  entry.clients.erase(it);
+  clients.erase(it);
   drop_user(entry, info->user);
   // An empty channel holds no memory, as in Centrifugo's hub.
-  if (entry.clients.empty()) {
+  if (clients.empty()) {
     channels_.erase(channel_it);
   }
   return info;

@@ -502,6 +502,11 @@ void client_session::on_reply(actors::command_reply&& reply) {
   if (reply.frames) {
     enqueue(std::move(reply.frames));
   }
+  if (reply.render && is_open()) {
+    // Encoded here, on this connection's thread, and only for a connection
+    // still open: the broadcaster handed out shared data, not text.
+    enqueue(core::make_text_batch(reply.render()));
+  }
   note_answered(reply.count, reply.bytes);  // may go on with a paused frame
 }
 

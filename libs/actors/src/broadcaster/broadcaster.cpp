@@ -10,6 +10,7 @@
 
 #include "encoding.hpp"
 #include "fanout.hpp"
+#include "herald/core/websocket_frame.hpp"
 #include "history.hpp"
 #include "presence.hpp"
 #include "server_api.hpp"
@@ -33,13 +34,22 @@ void answer_query(broadcaster_pointer self, const std::string& channel,
   const core::channel_refusal refusal = self->state.policy.read(
       history ? core::channel_read::history : core::channel_read::presence, channel,
       requester_of(self, actor), is_subscribed(self, channel, actor));
-  std::string reply;
-  if (const cp::client_error* error = client_error_of(refusal)) {
-    cp::append_error_reply(reply, query.id, *error);
+  command_reply reply;
+  reply.what = command_reply::answering::query;
+  std::string error;
+  if (const cp::client_error* refused = client_error_of(refusal)) {
+    cp::append_error_reply(error, query.id, *refused);
+  } else if (history) {
+    history_answer answer = answer_history(self, channel, query);
+    error = std::move(answer.error);
+    reply.render = std::move(answer.render);
   } else {
-    reply = history ? answer_history(self, channel, query) : answer_presence(self, channel, query);
+    reply.render = answer_presence(self, channel, query);
   }
-  send_reply(self, actor, command_reply::answering::query, reply);
+  if (!error.empty()) {
+    reply.frames = core::make_text_batch(error);
+  }
+  send_delivery(self, actor, std::move(reply));
 }
 
 // At shutdown, after the I/O threads have stopped: sessions can no longer

@@ -294,8 +294,12 @@ void send_delivery(broadcaster_pointer self, const connection_actor& actor, deli
 void send_reply(broadcaster_pointer self, const connection_actor& actor,
                 command_reply::answering what, const std::string& text,
                 std::vector<subscription_outcome> subscriptions) {
-  command_reply reply{what, text.empty() ? nullptr : core::make_text_batch(text),
-                      std::move(subscriptions)};
+  command_reply reply;
+  reply.what = what;
+  if (!text.empty()) {
+    reply.frames = core::make_text_batch(text);
+  }
+  reply.subscriptions = std::move(subscriptions);
   send_delivery(self, actor, std::move(reply));
 }
 

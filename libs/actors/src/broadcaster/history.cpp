@@ -32,11 +32,10 @@ void prepare_subscription(broadcaster_pointer self, const std::string& channel,
   if (!decision.positioned) {
     return;
   }
-  auto& result = out.result;
   auto& history = self->state.engine.history;
-  result.recoverable = decision.recoverable;
-  result.positioned = true;
-  result.was_recovering = from.recover;
+  out.recoverable = decision.recoverable;
+  out.positioned = true;
+  out.was_recovering = from.recover;
   if (from.recover && decision.recoverable) {
     out.recovery =
         history.recover(channel, from.offset, from.epoch, now(), max_recovered_publications);
@@ -44,38 +43,66 @@ void prepare_subscription(broadcaster_pointer self, const std::string& channel,
       out.refused = true;
       return;
     }
-    result.recovered = out.recovery.recovered;
+    out.recovered = out.recovery.recovered;
   } else {
     out.recovery.position = history.position(channel, now());
   }
-  out.missed = views_of(out.recovery.publications);
-  result.publications = out.missed.views;
-  result.epoch = out.recovery.position.epoch;
-  result.offset = out.recovery.position.offset;
 }
 
-std::string answer_history(broadcaster_pointer self, const std::string& channel,
-                           const core::channel_query& query) {
+cp::subscribe_result result_of(const prepared_subscription& prepared,
+                               const publication_views& missed) {
+  cp::subscribe_result result;
+  result.expires = prepared.expires;
+  result.ttl = prepared.ttl;
+  if (!prepared.positioned) {
+    return result;
+  }
+  result.recoverable = prepared.recoverable;
+  result.positioned = true;
+  result.was_recovering = prepared.was_recovering;
+  result.recovered = prepared.recovered;
+  result.publications = missed.views;
+  result.epoch = prepared.recovery.position.epoch;
+  result.offset = prepared.recovery.position.offset;
+  return result;
+}
+
+std::function<std::string()> render_subscribe_reply(std::uint32_t id,
+                                                    prepared_subscription prepared) {
+  return [id, prepared = std::move(prepared)] {
+    const publication_views missed = views_of(prepared.recovery.publications);
+    std::string text;
+    cp::append_subscribe_reply(text, id, result_of(prepared, missed));
+    return text;
+  };
+}
+
+history_answer answer_history(broadcaster_pointer self, const std::string& channel,
+                              const core::channel_query& query) {
   std::int64_t limit = query.limit;
   if (limit < 0 || limit > max_history_publications) {
     limit = max_history_publications;
   }
-  const auto found =
+  auto found =
       self->state.engine.history.history(channel, query.since, limit, query.reverse, now());
-  std::string reply;
+  history_answer answer;
   if (found.error == core::history_error::bad_request) {
-    cp::append_error_reply(reply, query.id, cp::errors::bad_request);
+    cp::append_error_reply(answer.error, query.id, cp::errors::bad_request);
   } else if (found.error == core::history_error::unrecoverable_position) {
-    cp::append_error_reply(reply, query.id, cp::errors::unrecoverable_position);
+    cp::append_error_reply(answer.error, query.id, cp::errors::unrecoverable_position);
   } else {
-    cp::history_result result;
-    const publication_views publications = views_of(found.publications);
-    result.publications = publications.views;
-    result.epoch = found.position.epoch;
-    result.offset = found.position.offset;
-    cp::append_history_reply(reply, query.id, result);
+    answer.render = [id = query.id, found = std::move(found)] {
+      const publication_views publications = views_of(found.publications);
+      cp::history_result result;
+      result.publications = publications.views;
+      result.epoch = found.position.epoch;
+      result.offset = found.position.offset;
+      std::string text;
+      cp::append_history_reply(text, id, result);
+      return text;
+    };
   }
-  return reply;
+  return answer;
 }
 
 void sweep_history(broadcaster_pointer self) {

@@ -4,6 +4,8 @@
 // sweep that expires them. The memory engine's history is their only
 // state.
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "encoding.hpp"
@@ -20,16 +22,30 @@ namespace herald::actors::broadcaster_parts {
 core::stream_position append_to_history(broadcaster_pointer self, const std::string& channel,
                                         core::publication_ptr publication);
 
-// A subscription's result as its reply carries it, with the storage its
-// views point into: filled in place, never moved once filled.
+// A subscription's result as its reply carries it: plain values and shared
+// publications, so that the reply can be encoded anywhere, later.
 struct prepared_subscription {
-  core::client_protocol::subscribe_result result;
+  bool expires = false;   // the channel token's `exp` ...
+  std::uint32_t ttl = 0;  // ... in this many seconds
+  bool positioned = false;
+  bool recoverable = false;
+  bool was_recovering = false;
+  bool recovered = false;
+  // The stream's top, and the publications a recovering client missed.
   core::recovery_result<core::publication_ptr> recovery;
-  publication_views missed;
   // The client asked to be refused rather than get recovered = false
   // (flag 2), and its position is gone: error 112, no subscription.
   bool refused = false;
 };
+
+// `prepared` as the encoders take it; its views point into `prepared` and
+// `missed` (views_of(prepared.recovery.publications)).
+core::client_protocol::subscribe_result result_of(const prepared_subscription& prepared,
+                                                  const publication_views& missed);
+
+// The subscribe reply to command `id`, made where it is called.
+std::function<std::string()> render_subscribe_reply(std::uint32_t id,
+                                                    prepared_subscription prepared);
 
 // With positions (the policy's decision), the stream's top, and for a
 // recovering client the publications it missed since `from`, or
@@ -41,9 +57,14 @@ void prepare_subscription(broadcaster_pointer self, const std::string& channel,
                           const core::recovery_point& from, bool refuse_unrecovered,
                           prepared_subscription& out);
 
-// The reply to a client's history command, or its error (107, 112).
-std::string answer_history(broadcaster_pointer self, const std::string& channel,
-                           const core::channel_query& query);
+// The reply to a client's history command (made where it is called), or
+// its error (107, 112) as text.
+struct history_answer {
+  std::string error;
+  std::function<std::string()> render;
+};
+history_answer answer_history(broadcaster_pointer self, const std::string& channel,
+                              const core::channel_query& query);
 
 // Frees what has expired.
 void sweep_history(broadcaster_pointer self);

@@ -101,18 +101,25 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor) {
   }
 }
 
-std::string answer_presence(broadcaster_pointer self, const std::string& channel,
-                            const core::channel_query& query) {
+std::function<std::string()> answer_presence(broadcaster_pointer self, const std::string& channel,
+                                             const core::channel_query& query) {
   const auto& presence = self->state.engine.presence;
-  std::string reply;
   if (query.what == core::channel_query::kind::presence_stats) {
     const auto stats = presence.stats(channel);
-    cp::append_presence_stats_reply(reply, query.id, static_cast<std::uint32_t>(stats.num_clients),
-                                    static_cast<std::uint32_t>(stats.num_users));
-  } else {
-    cp::append_presence_reply(reply, query.id, presence_views(presence.presence(channel)));
+    return [id = query.id, stats] {
+      std::string text;
+      cp::append_presence_stats_reply(text, id, static_cast<std::uint32_t>(stats.num_clients),
+                                      static_cast<std::uint32_t>(stats.num_users));
+      return text;
+    };
   }
-  return reply;
+  // A snapshot costs a reference count, however many clients the channel
+  // holds; the copy, if any, falls on the next change while it is held.
+  return [id = query.id, clients = presence.snapshot(channel)] {
+    std::string text;
+    cp::append_presence_reply(text, id, presence_views(*clients));
+    return text;
+  };
 }
 
 }  // namespace herald::actors::broadcaster_parts

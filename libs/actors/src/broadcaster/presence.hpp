@@ -3,6 +3,7 @@
 // Connected clients, presence and join/leave pushes. The memory engine's
 // presence registry and the client directory are their state.
 
+#include <functional>
 #include <string>
 
 #include "herald/core/channel_policy.hpp"
@@ -40,8 +41,9 @@ void note_leave(broadcaster_pointer self, const std::string& channel,
 // After `actor` is gone: leaves everywhere and forgets its identity.
 void forget_client(broadcaster_pointer self, const connection_actor& actor);
 
-// The reply to a client's presence or presence_stats command.
-std::string answer_presence(broadcaster_pointer self, const std::string& channel,
-                            const core::channel_query& query);
+// The reply to a client's presence (made where it is called, from a
+// snapshot of the channel's clients) or presence_stats command.
+std::function<std::string()> answer_presence(broadcaster_pointer self, const std::string& channel,
+                                             const core::channel_query& query);
 
 }  // namespace herald::actors::broadcaster_parts

@@ -90,11 +90,13 @@ void subscribe(broadcaster_pointer self, const std::string& channel, const conne
     refuse(cp::errors::unrecoverable_position);
     return;
   }
-  prepared.result.expires = request.expires;
-  prepared.result.ttl = request.ttl;
-  std::string reply;
-  cp::append_subscribe_reply(reply, request.id, prepared.result);
-  settle(true, reply);
+  prepared.expires = request.expires;
+  prepared.ttl = request.ttl;
+  command_reply reply;
+  reply.what = answering::subscribe;
+  reply.subscriptions.push_back(subscription_outcome{channel, request.generation, true});
+  reply.render = render_subscribe_reply(request.id, std::move(prepared));
+  send_delivery(self, actor, std::move(reply));
   register_subscription(self, channel, actor, decision, request.generation, request.chan_info);
 }
 
@@ -102,24 +104,37 @@ void connect(broadcaster_pointer self, const connection_actor& actor,
              core::connect_request& request) {
   identify(self, actor, std::move(request.identity));
   const auto& subscriptions = request.subscriptions;
-  std::vector<prepared_subscription> prepared(subscriptions.size());  // never reallocated
+  std::vector<std::pair<std::string, prepared_subscription>> prepared;
   std::vector<core::subscription_decision> decisions(subscriptions.size());
-  std::vector<subscription_outcome> outcomes;
+  std::vector<bool> accepted(subscriptions.size());
+  command_reply reply;
+  reply.what = answering::connect;
   for (std::size_t i = 0; i < subscriptions.size(); ++i) {
     const auto& [channel, generation, from] = subscriptions[i];
     decisions[i] = self->state.policy.server_side_subscribe(channel);
-    const bool accepted = decisions[i].allowed() && !is_subscribed(self, channel, actor);
-    outcomes.push_back(subscription_outcome{channel, generation, accepted});
-    if (accepted) {
-      prepare_subscription(self, channel, decisions[i], from, false, prepared[i]);
-      request.result.subs.emplace_back(channel, prepared[i].result);
+    accepted[i] = decisions[i].allowed() && !is_subscribed(self, channel, actor);
+    reply.subscriptions.push_back(subscription_outcome{channel, generation, accepted[i]});
+    if (accepted[i]) {
+      prepared.emplace_back(channel, prepared_subscription{});
+      prepare_subscription(self, channel, decisions[i], from, false, prepared.back().second);
     }
   }
-  std::string reply;
-  cp::append_connect_reply(reply, request.id, request.result);
-  send_reply(self, actor, answering::connect, reply, outcomes);
+  // Made on the session's thread: the subs may carry recovered publications.
+  reply.render = [id = request.id, result = std::move(request.result),
+                  prepared = std::move(prepared)]() mutable {
+    std::vector<publication_views> missed;
+    missed.reserve(prepared.size());  // never reallocated: the results point into it
+    for (const auto& [channel, subscription] : prepared) {
+      missed.push_back(views_of(subscription.recovery.publications));
+      result.subs.emplace_back(channel, result_of(subscription, missed.back()));
+    }
+    std::string text;
+    cp::append_connect_reply(text, id, result);
+    return text;
+  };
+  send_delivery(self, actor, std::move(reply));
   for (std::size_t i = 0; i < subscriptions.size(); ++i) {
-    if (outcomes[i].accepted) {
+    if (accepted[i]) {
       register_subscription(self, subscriptions[i].channel, actor, decisions[i],
                             subscriptions[i].generation, {});
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,6 +43,12 @@ struct command_reply {
   };
   answering what = answering::query;
   core::frame_batch_ptr frames;  // what the client is told; null when nothing
+  // Or: the reply's text, made on the session's thread when it takes the
+  // delivery (and not at all for a session already closing). Heavy replies
+  // (recovered publications, history, presence) come this way: the
+  // broadcaster hands out shared publications and presence snapshots and
+  // encodes nothing on its one thread.
+  std::function<std::string()> render;
   std::vector<subscription_outcome> subscriptions;
   // How many requests this answers: a round acknowledges all of one
   // publisher's publications in it with one reply.

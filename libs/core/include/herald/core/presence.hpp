@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -38,10 +39,15 @@ struct presence_departure {
 // by time: on one node a client's presence ends exactly when it unsubscribes
 // or disconnects, and the owner calls leave() or remove_client() then.
 // stats() is O(1): each channel counts its clients per user as they come and
-// go. Not thread-safe: one owner (the broadcaster actor) uses it.
+// go. snapshot() is O(1) too: a channel's clients are shared, copied on the
+// next change only while a snapshot of them is still held (copy on write),
+// so a presence reply is built from one without holding up the owner. Not
+// thread-safe: one owner (the broadcaster actor) uses it; a snapshot is
+// immutable and may be read on any thread.
 class presence_registry {
  public:
   using client_map = std::unordered_map<std::string, client_info>;
+  using shared_client_map = std::shared_ptr<const client_map>;
 
   // Adds `client_id` to `channel`, or replaces its info if already there
   // (Centrifugo overwrites, e.g. after a sub_refresh). Returns whether the
@@ -60,6 +66,10 @@ class presence_registry {
   // next change.
   const client_map& presence(const std::string& channel) const;
 
+  // The clients in `channel` as they are now, kept as they are whatever
+  // changes later; never null.
+  shared_client_map snapshot(const std::string& channel) const;
+
   presence_stats stats(const std::string& channel) const;
 
   bool contains(const std::string& channel, const std::string& client_id) const;
@@ -70,9 +80,12 @@ class presence_registry {
 
  private:
   struct channel_entry {
-    client_map clients;
+    std::shared_ptr<client_map> clients = std::make_shared<client_map>();
     std::unordered_map<std::string, std::size_t> users;  // user -> its clients here
   };
+
+  // The channel's clients, to change: copied first if a snapshot holds them.
+  static client_map& writable(channel_entry& entry);
 
   void add_user(channel_entry& entry, const std::string& user);
   void drop_user(channel_entry& entry, const std::string& user);
@@ -84,7 +97,7 @@ class presence_registry {
   std::unordered_map<std::string, channel_entry> channels_;
   // client id -> its channels, so a disconnect leaves them all without a scan.
   std::unordered_map<std::string, std::vector<std::string>> client_channels_;
-  const client_map empty_;
+  const shared_client_map empty_ = std::make_shared<const client_map>();
 };
 
 }  // namespace herald::core
