@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
       std::make_shared<const herald::core::channel_namespaces>(settings.namespaces);
   broadcaster.history_meta_ttl =
       std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl);
+  broadcaster.history_max_channels = settings.history_max_channels;
   broadcaster.max_rounds_in_flight = herald::core::effective_workers(settings);
   herald::actors::hub hub{system, std::move(broadcaster)};
 

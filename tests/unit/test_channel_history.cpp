@@ -624,3 +624,49 @@ TEST_CASE("channel_history agrees with a simple reference model", "[history]") {
   REQUIRE(recovered > 200);
   REQUIRE(not_recovered > 200);
 }
+
+TEST_CASE("at max_channels a new channel forgets the least recently used", "[history]") {
+  using namespace std::chrono_literals;
+  channel_history<int> history{"e", std::chrono::seconds{0}, 3};
+  const auto t0 = std::chrono::steady_clock::time_point{};
+  const history_options keep{10, std::chrono::seconds{60}};
+  history.append("a", 1, t0, keep);
+  history.append("b", 1, t0, keep);
+  history.position("quiet", t0);
+  history.append("a", 2, t0 + 1s, keep);  // "a" used again: "b" is the oldest now
+  CHECK(history.channel_count() == 3);
+  history.append("c", 1, t0 + 2s, keep);
+  CHECK(history.channel_count() == 3);
+  CHECK(history.evictions() == 1);
+  // "b" was forgotten: its stream starts again, under a new epoch.
+  const auto b = history.append("b", 7, t0 + 3s, keep);
+  CHECK(b.offset == 1);
+  CHECK(b.epoch != "e");
+  CHECK(history.evictions() == 2);  // ... which forgot "quiet" in turn
+  CHECK(history.position("a", t0 + 3s).offset == 2);
+}
+
+TEST_CASE("sweep looks only at what is due, in order", "[history]") {
+  using namespace std::chrono_literals;
+  channel_history<int> history{"e", std::chrono::seconds{100}};
+  const auto t0 = std::chrono::steady_clock::time_point{};
+  const history_options short_ttl{10, std::chrono::seconds{5}};
+  const history_options long_ttl{10, std::chrono::seconds{50}};
+  for (int i = 0; i < 100; ++i) {
+    history.append("s" + std::to_string(i), i, t0 + std::chrono::seconds{i % 3}, short_ttl);
+    history.append("l" + std::to_string(i), i, t0, long_ttl);
+  }
+  // At t0 + 6s every short stream has expired (its publications gone, its
+  // position kept); the long ones have not.
+  CHECK(history.sweep(t0 + 6s) == 0);
+  CHECK(history.history("s7", std::nullopt, -1, false, t0 + 6s).publications.empty());
+  CHECK(history.history("s7", std::nullopt, -1, false, t0 + 6s).position.offset == 1);
+  CHECK(history.history("l7", std::nullopt, -1, false, t0 + 6s).publications.size() == 1);
+  // Appending again puts a stream at the back of its TTL's queue.
+  history.append("s1", 99, t0 + 10s, short_ttl);
+  CHECK(history.sweep(t0 + 12s) == 0);
+  CHECK(history.history("s1", std::nullopt, -1, false, t0 + 12s).publications.size() == 1);
+  // meta_ttl forgets the channels unused for 100 s, all of them at once.
+  CHECK(history.sweep(t0 + 200s) == 200);
+  CHECK(history.channel_count() == 0);
+}

@@ -255,7 +255,7 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
                        "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
                        "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
                        "ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
-                       "shutdown-timeout", "history-meta-ttl",
+                       "shutdown-timeout", "history-meta-ttl", "history-max-channels",
                        // channel options
                        "history-size", "history-ttl", "presence", "join-leave",
                        "force-push-join-leave", "force-recovery", "allow-recovery",
@@ -722,6 +722,7 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "handshake-timeout = 10s\n"
           "shutdown-timeout = 10s\n"
           "history-meta-ttl = 86400s\n"
+          "history-max-channels = 100000\n"
           "history-size = 0\n"
           "history-ttl = 0s\n"
           "presence = false\n"

@@ -103,6 +103,11 @@ std::string render_prometheus(const metrics_snapshot& m) {
          m.bytes_in);
   single(out, "herald_sent_bytes_total", "counter", "WebSocket message bytes sent.", m.bytes_out);
   single(out, "herald_channels", "gauge", "Channels with at least one subscriber.", m.channels);
+  single(out, "herald_history_channels", "gauge",
+         "Channels with a history position (a stream, or its epoch and offset).",
+         m.history_channels);
+  single(out, "herald_history_evictions_total", "counter",
+         "History positions forgotten to stay within history-max-channels.", m.history_evictions);
   single(out, "herald_subscriptions", "gauge",
          "Subscriptions: each connection counted once per channel it is in.", m.subscriptions);
   single(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.",

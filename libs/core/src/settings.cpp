@@ -308,6 +308,9 @@ const std::vector<option_entry>& process_entries() {
       duration_option("history-meta-ttl", &settings::history_meta_ttl,
                       "A channel's history position (epoch, offset) is forgotten this long after "
                       "its last use (0: kept while the server runs)"),
+      unsigned_option("history-max-channels", &settings::history_max_channels, 1, unlimited,
+                      "Channels that keep a history position at once; a new one makes the "
+                      "server forget the least recently used"),
   };
   return table;
 }

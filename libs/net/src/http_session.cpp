@@ -58,6 +58,8 @@ std::string render_metrics(const server_context& ctx) {
   m.deliveries = published.deliveries.load(relaxed);
   m.channels = published.channels.load(relaxed);
   m.subscriptions = published.subscriptions.load(relaxed);
+  m.history_channels = published.history_channels.load(relaxed);
+  m.history_evictions = published.history_evictions.load(relaxed);
   core::read_process_stats(m);
   return core::render_prometheus(m);
 }

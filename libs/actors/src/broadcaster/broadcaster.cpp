@@ -72,8 +72,7 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self, broadcast
   state.policy = core::channel_policy{std::move(config.namespaces)};
   state.counters = std::move(config.counters);
   state.rounds.max_in_flight = std::max(1u, config.max_rounds_in_flight);
-  state.engine.history =
-      core::channel_history<core::publication_ptr>{core::make_epoch(), config.history_meta_ttl};
+  state.engine.history.set_limits(config.history_meta_ttl, config.history_max_channels);
   self->set_down_handler([self](caf::down_msg& msg) {
     // The registry holds strong handles, so the departed actor's handle can
     // still be rebuilt from its address to find its subscriptions.

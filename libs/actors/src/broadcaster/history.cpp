@@ -1,5 +1,7 @@
 #include "history.hpp"
 
+#include <cstdio>
+
 namespace herald::actors::broadcaster_parts {
 namespace {
 
@@ -106,7 +108,24 @@ history_answer answer_history(broadcaster_pointer self, const std::string& chann
 }
 
 void sweep_history(broadcaster_pointer self) {
-  self->state.engine.history.sweep(now());
+  auto& engine = self->state.engine;
+  engine.history.sweep(now());
+  auto& counters = *self->state.counters;
+  const std::uint64_t evictions = engine.history.evictions();
+  counters.history_channels.store(engine.history.channel_count(), std::memory_order_relaxed);
+  counters.history_evictions.store(evictions, std::memory_order_relaxed);
+  // What clients can make the server remember is capped: say so when the
+  // cap bites, at most once a minute, however often it does.
+  if (evictions != engine.evictions_at_report &&
+      now() - engine.evictions_reported >= std::chrono::minutes{1}) {
+    std::fprintf(stderr,
+                 "herald: history-max-channels reached: %llu channel positions forgotten, the "
+                 "least recently used first (%llu since the last report)\n",
+                 static_cast<unsigned long long>(evictions),
+                 static_cast<unsigned long long>(evictions - engine.evictions_at_report));
+    engine.evictions_reported = now();
+    engine.evictions_at_report = evictions;
+  }
 }
 
 }  // namespace herald::actors::broadcaster_parts

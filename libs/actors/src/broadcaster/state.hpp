@@ -120,6 +120,9 @@ struct round_state {
 // serving one channel space) replaces: the history and presence parts are
 // its only users.
 struct memory_engine {
+  // When a line last said history-max-channels bit, and the evictions then.
+  std::chrono::steady_clock::time_point evictions_reported{};
+  std::uint64_t evictions_at_report = 0;
   // The epoch is new with every start, so a client's position from an
   // earlier run is never taken as recoverable.
   core::channel_history<core::publication_ptr> history{core::make_epoch()};

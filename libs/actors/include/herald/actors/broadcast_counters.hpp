@@ -11,7 +11,9 @@ namespace herald::actors {
 // read-modify-write.
 struct broadcast_counters {
   std::atomic<std::uint64_t> channels{0};
-  std::atomic<std::uint64_t> subscriptions{0};  // (channel, connection) pairs
+  std::atomic<std::uint64_t> subscriptions{0};      // (channel, connection) pairs
+  std::atomic<std::uint64_t> history_channels{0};   // channels with a history position
+  std::atomic<std::uint64_t> history_evictions{0};  // forgotten for history-max-channels
   std::atomic<std::uint64_t> publications{0};
   std::atomic<std::uint64_t> deliveries{0};
 };

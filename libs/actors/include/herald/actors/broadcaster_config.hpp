@@ -16,6 +16,9 @@ struct broadcaster_config {
   // A channel's history position (epoch, offset) is forgotten this long
   // after its last use; 0: kept for the process's life.
   std::chrono::seconds history_meta_ttl{0};
+  // At most this many channels keep a history position; a new one forgets
+  // the least recently used. 0: no limit.
+  std::size_t history_max_channels = 0;
   // At most this many rounds are being written at once (round_ticket); the
   // server passes its I/O thread count. At least 1.
   unsigned max_rounds_in_flight = 1;

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <cassert>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <list>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -102,7 +105,11 @@ std::string epoch_for_generation(const std::string& base, std::uint64_t generati
 //   it starts again at offset 1 under a new epoch. With meta_ttl 0 (the
 //   default) positions live as long as this object.
 // - Channels without history never get an entry (append with disabled
-//   options stores nothing), and reads never create one.
+//   options stores nothing), and reads never create one; position() does,
+//   for a positioned subscriber of a quiet channel.
+// - With max_channels > 0 at most that many channels have an entry: a new
+//   one forgets the channel used least recently first (as if its meta_ttl
+//   had passed), and evictions() counts how many were.
 //
 // Payload is what the broadcaster stores per publication: a cheap handle to
 // the already encoded publication (e.g. std::shared_ptr<const std::string>),
@@ -111,8 +118,10 @@ std::string epoch_for_generation(const std::string& base, std::uint64_t generati
 //
 // Costs: append O(1) amortised (a ring buffer per channel growing up to
 // `size`), recover and history O(k) for k publications returned, sweep
-// O(channels). An idle channel whose stream expired holds only its meta
-// record (name, epoch, offsets, two time points).
+// O(what expired): entries are kept in order of last use (meta_ttl is the
+// same for all), and streams in order of last append per history TTL, so a
+// sweep looks at nothing that is not due. An idle channel whose stream
+// expired holds only its meta record (name, epoch, offsets, time points).
 template <class Payload>
 class channel_history {
  public:
@@ -121,8 +130,23 @@ class channel_history {
   using publication = history_publication<Payload>;
 
   explicit channel_history(std::string epoch,
-                           std::chrono::seconds meta_ttl = std::chrono::seconds{0})
-      : epoch_(std::move(epoch)), meta_ttl_(meta_ttl) {}
+                           std::chrono::seconds meta_ttl = std::chrono::seconds{0},
+                           std::size_t max_channels = 0)
+      : epoch_(std::move(epoch)), meta_ttl_(meta_ttl), max_channels_(max_channels) {}
+
+  // Sets what the constructor does, before the first entry exists (the
+  // broadcaster's state is built before its configuration is known).
+  void set_limits(std::chrono::seconds meta_ttl, std::size_t max_channels) {
+    assert(streams_.empty() && "history limits set after entries were made");
+    meta_ttl_ = meta_ttl;
+    max_channels_ = max_channels;
+  }
+
+  // Entries point into each other (the orders below): not copyable.
+  channel_history(const channel_history&) = delete;
+  channel_history& operator=(const channel_history&) = delete;
+  channel_history(channel_history&&) = delete;
+  channel_history& operator=(channel_history&&) = delete;
 
   // Stores `payload` as the channel's next publication; returns its position.
   // Disabled options store nothing and return {0, ""}, as Centrifugo's
@@ -134,11 +158,11 @@ class channel_history {
     }
     stream* s = find(channel, now);
     if (s == nullptr) {
-      s = &streams_[channel];
-      s->epoch = current_epoch();
+      s = &create(channel);
     }
     s->push(std::move(payload), options.size);
     s->expire_at = history_detail::deadline_after(now, options.ttl);
+    queue_expiry(*s, options.ttl);
     touch(*s, now);
     return {s->top, s->epoch};
   }
@@ -150,8 +174,7 @@ class channel_history {
   stream_position position(const std::string& channel, time_point now) {
     stream* s = find(channel, now);
     if (s == nullptr) {
-      s = &streams_[channel];
-      s->epoch = current_epoch();
+      s = &create(channel);
     }
     touch(*s, now);
     return {s->top, s->epoch};
@@ -218,7 +241,7 @@ class channel_history {
   void remove(const std::string& channel) {
     auto it = streams_.find(channel);
     if (it != streams_.end()) {
-      it->second.clear();
+      drop_publications(it->second);
     }
   }
 
@@ -228,21 +251,23 @@ class channel_history {
   // touches again release their memory.
   std::size_t sweep(time_point now) {
     std::size_t forgotten = 0;
-    for (auto it = streams_.begin(); it != streams_.end();) {
-      if (meta_expired(it->second, now)) {
-        it = streams_.erase(it);
-        ++generation_;
-        ++forgotten;
-        continue;
+    while (!by_use_.empty() && meta_expired(by_use_.front()->second, now)) {
+      forget(*by_use_.front());
+      ++forgotten;
+    }
+    for (auto& [ttl, queue] : by_expiry_) {
+      while (!queue.empty() && now >= queue.front()->second.expire_at) {
+        drop_publications(queue.front()->second);
       }
-      expire(it->second, now);
-      ++it;
     }
     return forgotten;
   }
 
   // Channels with an entry (a stream or just its meta record).
   std::size_t channel_count() const { return streams_.size(); }
+
+  // Channels forgotten to stay within max_channels, so far.
+  std::uint64_t evictions() const { return evictions_; }
 
   // The node's epoch, as given to the constructor.
   const std::string& epoch() const { return epoch_; }
@@ -251,6 +276,10 @@ class channel_history {
   // One channel's stream: a ring buffer of the newest `count` payloads, the
   // oldest at `head`. Offsets are contiguous (trimming and expiry only ever
   // drop the oldest), so they are computed, not stored.
+  struct stream;
+  using entry = std::pair<const std::string, stream>;  // a node of streams_: never moves
+  using order = std::list<entry*>;
+
   struct stream {
     std::vector<Payload> ring;
     std::size_t head = 0;
@@ -259,6 +288,9 @@ class channel_history {
     time_point expire_at{};
     time_point meta_deadline = time_point::max();
     std::string epoch;
+    typename order::iterator used;       // in by_use_
+    typename order::iterator expiry;     // in by_expiry_[expiry_ttl], while it holds publications
+    std::chrono::seconds expiry_ttl{0};  // 0: in no expiry queue
 
     void push(Payload payload, std::size_t limit) {
       while (count >= limit) {
@@ -310,10 +342,54 @@ class channel_history {
     return meta_ttl_.count() > 0 && now >= s.meta_deadline;
   }
 
-  static void expire(stream& s, time_point now) {
+  void expire(stream& s, time_point now) {
     if (s.count > 0 && now >= s.expire_at) {
-      s.clear();
+      drop_publications(s);
     }
+  }
+
+  // A new entry for `channel`, most recently used, after forgetting the
+  // least recently used one if the cap says so.
+  stream& create(const std::string& channel) {
+    if (max_channels_ > 0 && streams_.size() >= max_channels_ && !by_use_.empty()) {
+      forget(*by_use_.front());
+      ++evictions_;
+    }
+    auto [it, inserted] = streams_.try_emplace(channel);
+    stream& s = it->second;
+    s.epoch = current_epoch();
+    s.used = by_use_.insert(by_use_.end(), &*it);
+    return s;
+  }
+
+  // Forgets the channel completely: a later stream on it is a new one.
+  void forget(entry& e) {
+    stream& s = e.second;
+    by_use_.erase(s.used);
+    if (s.expiry_ttl.count() > 0) {
+      by_expiry_[s.expiry_ttl].erase(s.expiry);
+    }
+    streams_.erase(e.first);  // `e` is gone from here on
+    ++generation_;
+  }
+
+  // The stream's publications go; its position stays.
+  void drop_publications(stream& s) {
+    s.clear();
+    if (s.expiry_ttl.count() > 0) {
+      by_expiry_[s.expiry_ttl].erase(s.expiry);
+      s.expiry_ttl = std::chrono::seconds{0};
+    }
+  }
+
+  // The stream was appended to: it expires last among those of its TTL.
+  void queue_expiry(stream& s, std::chrono::seconds ttl) {
+    if (s.expiry_ttl.count() > 0) {
+      by_expiry_[s.expiry_ttl].erase(s.expiry);
+    }
+    auto& queue = by_expiry_[ttl];
+    s.expiry = queue.insert(queue.end(), *s.used);  // by_use_ holds the stream's own node
+    s.expiry_ttl = ttl;
   }
 
   // The channel's stream after the expiries due at `now`; nullptr if it has
@@ -324,19 +400,20 @@ class channel_history {
       return nullptr;
     }
     if (meta_expired(it->second, now)) {
-      streams_.erase(it);
-      ++generation_;
+      forget(*it);
       return nullptr;
     }
     expire(it->second, now);
     return &it->second;
   }
 
-  // Appends and reads keep the meta record alive, as in Centrifugo.
+  // Appends and reads keep the meta record alive, as in Centrifugo, and
+  // make the channel the most recently used.
   void touch(stream& s, time_point now) {
     if (meta_ttl_.count() > 0) {
       s.meta_deadline = history_detail::deadline_after(now, meta_ttl_);
     }
+    by_use_.splice(by_use_.end(), by_use_, s.used);
   }
 
   stream_position top_of(stream* s, time_point now) {
@@ -369,9 +446,17 @@ class channel_history {
   }
 
   std::unordered_map<std::string, stream> streams_;
+  // Every entry, least recently used first: meta_ttl is the same for all,
+  // so this is also the order of their meta deadlines.
+  order by_use_;
+  // Per history TTL, the streams holding publications, in the order they
+  // expire (of their last append).
+  std::map<std::chrono::seconds, order> by_expiry_;
   std::string epoch_;
   std::chrono::seconds meta_ttl_;
+  std::size_t max_channels_;
   std::uint64_t generation_ = 0;  // channels forgotten so far
+  std::uint64_t evictions_ = 0;
 };
 
 }  // namespace herald::core

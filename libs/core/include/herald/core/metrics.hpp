@@ -68,6 +68,8 @@ struct metrics_snapshot {
   std::uint64_t bytes_out = 0;
   std::uint64_t channels = 0;
   std::uint64_t subscriptions = 0;
+  std::uint64_t history_channels = 0;
+  std::uint64_t history_evictions = 0;
   double cpu_seconds = 0;
   std::uint64_t resident_bytes = 0;
 };

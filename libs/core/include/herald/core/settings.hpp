@@ -48,6 +48,7 @@ struct settings {
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds shutdown_timeout{10000};
   std::chrono::milliseconds history_meta_ttl{24 * 3600 * 1000};
+  std::uint64_t history_max_channels = 100000;  // channels with a history position
 
   // Channel options (client protocol): namespaces.defaults() are set by the
   // top-level keys (history-size, presence, ...) and apply to channels
