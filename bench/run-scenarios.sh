@@ -130,7 +130,11 @@ for scenario in ${scenarios//,/ }; do
       done ;;
     S6)
       path=/connection/websocket
-      herald_args=(--allow-anonymous=true)
+      # Anonymous clients that subscribe and publish, as a chat namespace
+      # would allow them (Herald's channel defaults are Centrifugo's: off).
+      herald_args=(--allow-anonymous=true --allow-subscribe-for-client=true
+        --allow-subscribe-for-anonymous=true --allow-publish-for-subscriber=true
+        --allow-publish-for-anonymous=true)
       measure S6 "$heralds" 0 1 1 --protocol centrifuge --subscribers 1000 --publishers 1 \
         --size 64 --rate 0 --warmup 2 --duration "$duration"
       path=/ws

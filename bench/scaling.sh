@@ -104,7 +104,9 @@ start_server() {
   port=$(free_port)
   (pin "$server_cpus" "$herald" --port "$port" --address 127.0.0.1 \
     --static-dir "$root/public" --workers "$workers" --max-connections 19000 \
-    --allow-anonymous=true >"$out/server-$workers.log" 2>&1) &
+    --allow-anonymous=true --allow-subscribe-for-client=true \
+    --allow-subscribe-for-anonymous=true --allow-publish-for-subscriber=true \
+    --allow-publish-for-anonymous=true >"$out/server-$workers.log" 2>&1) &
   server_pid=$!
   wait_for_port "$port"
 }

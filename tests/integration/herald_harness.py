@@ -25,6 +25,18 @@ import time
 # ::ffff:127.0.0.1 sees IPv4 peers as IPv4-mapped addresses).
 LISTEN_RE = re.compile(r"^herald: listening on (?:::ffff:)?127\.0\.0\.1:(\d+)\s*$")
 CONFIG_ERROR_PREFIX = "herald: config: "
+
+# Channel options that open every channel to every client, anonymous ones
+# included: subscribe, publish as a subscriber, presence, history and
+# recovery. Herald's defaults are Centrifugo's (all off); tests of features
+# other than permissions start from these, as a chat deployment would.
+OPEN_CHANNELS = {
+    "allow-subscribe-for-client": "true", "allow-subscribe-for-anonymous": "true",
+    "allow-publish-for-subscriber": "true", "allow-publish-for-anonymous": "true",
+    "allow-presence-for-subscriber": "true", "allow-presence-for-anonymous": "true",
+    "allow-history-for-subscriber": "true", "allow-history-for-anonymous": "true",
+    "allow-recovery": "true",
+}
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA

@@ -68,7 +68,7 @@ def test_idle_run_holds_every_connection(start_herald):
 
 
 def test_client_protocol_run_delivers_every_publication(start_herald):
-    server = start_herald(options={"allow-anonymous": "true"})
+    server = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true"})
     proc, report = run_bench(server, "--protocol", "centrifuge", "--subscribers", "20",
                              "--publishers", "2", "--rate", "100", "--settle", "0.5",
                              "--warmup", "0.3", "--duration", "2", "--drain", "10",
@@ -88,7 +88,7 @@ def test_channels_published_at_full_rate_at_once_lose_nothing(start_herald):
     batch is measured by bench/scaling.sh, not here; here every publication
     must still reach every receiver of its channel, in order (the bench
     counts a gap as loss), and nothing may be refused."""
-    server = start_herald(options={"allow-anonymous": "true", "workers": 2})
+    server = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true", "workers": 2})
     base = [bench_binary(), "--url", "ws://127.0.0.1:%d/connection/websocket" % server.port,
             "--protocol", "centrifuge", "--json", "--quiet", "--subscribers", "30",
             "--publishers", "1", "--rate", "0", "--settle", "0.5", "--warmup", "0.3",

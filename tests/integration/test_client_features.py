@@ -33,7 +33,7 @@ def namespace(name, **options):
 # Channel defaults (presence, join/leave and history on, Herald's permission
 # defaults), and namespaces that each turn something off or on.
 OPTIONS = {
-    "allow-anonymous": "true", "token-hmac-secret": SECRET,
+    **hh.OPEN_CHANNELS, "allow-anonymous": "true", "token-hmac-secret": SECRET,
     "presence": "true", "join-leave": "true", "history-size": "100", "history-ttl": "300s",
     **namespace("quiet", presence="false", join_leave="false", history_size="0",
                 history_ttl="0s"),
@@ -563,8 +563,8 @@ def test_connect_token_info_and_channels(server):
 def test_connection_and_subscription_expiry(start_herald):
     # The shortest pings the config allows (pong-timeout at least 1s and
     # below ping-interval).
-    srv = start_herald(options={"token-hmac-secret": SECRET, "ping-interval": "2s",
-                                "pong-timeout": "1s"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "token-hmac-secret": SECRET,
+                                "ping-interval": "2s", "pong-timeout": "1s"})
 
     async def main():
         exp = int(time.time()) + 2
@@ -609,7 +609,8 @@ def test_connection_and_subscription_expiry(start_herald):
 
 
 def test_client_channel_limit(start_herald):
-    srv = start_herald(options={"allow-anonymous": "true", "client-channel-limit": "3"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
+                                "client-channel-limit": "3"})
 
     async def main():
         c = await Client.open(srv)
@@ -629,7 +630,8 @@ def test_client_channel_limit(start_herald):
 
 
 def test_client_channel_limit_counts_token_channels(start_herald):
-    srv = start_herald(options={"token-hmac-secret": SECRET, "client-channel-limit": "2"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "token-hmac-secret": SECRET,
+                                "client-channel-limit": "2"})
 
     async def main():
         c = await Client.open(srv, user_token("tom", channels=["tc-1"]))

@@ -17,7 +17,7 @@ from centrifugo_client import (SECRET, closed_with, command, command_replies, co
 
 @pytest.fixture(scope="module")
 def server(module_start_herald):
-    return module_start_herald(options={"allow-anonymous": "true",
+    return module_start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
                                         "token-hmac-secret": SECRET})
 
 
@@ -213,7 +213,8 @@ def test_anonymous_refused_without_allow_anonymous(start_herald):
 
 
 def test_pings_and_missing_pong(start_herald):
-    srv = start_herald(options={"allow-anonymous": "true", "ping-interval": "2s",
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
+                                "ping-interval": "2s",
                                 "pong-timeout": "1s"})
 
     async def main():
@@ -228,7 +229,7 @@ def test_pings_and_missing_pong(start_herald):
 
 
 def test_shutdown_sends_3001(start_herald):
-    srv = start_herald(options={"allow-anonymous": "true"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true"})
 
     async def main():
         ws, _ = await connected(srv)
@@ -238,7 +239,8 @@ def test_shutdown_sends_3001(start_herald):
     assert srv.wait_exit(15) == 0
 
 
-HISTORY = {"allow-anonymous": "true", "history-size": "100", "history-ttl": "300s"}
+HISTORY = {**hh.OPEN_CHANNELS, "allow-anonymous": "true", "history-size": "100",
+           "history-ttl": "300s"}
 
 
 def test_recovery_returns_exactly_the_missed_publications(start_herald):
@@ -294,7 +296,10 @@ def test_recovery_returns_exactly_the_missed_publications(start_herald):
 
 def test_namespace_permissions(start_herald, tmp_path):
     config = tmp_path / "herald.ini"
-    config.write_text('[global]\nallow-anonymous = true\n\n'
+    config.write_text('[global]\nallow-anonymous = true\nallow-subscribe-for-client = true\n'
+                      'allow-subscribe-for-anonymous = true\n'
+                      'allow-publish-for-subscriber = true\n'
+                      'allow-publish-for-anonymous = true\n\n'
                       '[namespaces.readonly]\nallow-publish-for-subscriber = false\n')
     srv = start_herald(options={"config-file": str(config)})
 
@@ -336,6 +341,9 @@ def test_channel_limit_per_connection(server):
 def test_publish_and_user_limited_rules(start_herald, tmp_path):
     config = tmp_path / "herald.ini"
     config.write_text('[global]\nallow-anonymous = true\ntoken-hmac-secret = "%s"\n'
+                      'allow-subscribe-for-client = true\n'
+                      'allow-subscribe-for-anonymous = true\n'
+                      'allow-publish-for-subscriber = true\n'
                       'allow-publish-for-anonymous = false\n\n'
                       '[namespaces.dialog]\nallow-user-limited-channels = true\n'
                       'allow-subscribe-for-client = false\n' % SECRET)
@@ -381,4 +389,36 @@ def test_no_push_after_the_unsubscribe_reply(server):
         push = json.loads(await asyncio.wait_for(reader.recv(), 5))
         assert push["push"]["pub"]["data"] == 2, push
         await reader.close()
+    hh.run(main())
+
+
+def test_by_default_clients_cannot_speak_on_channels(start_herald):
+    """Centrifugo's defaults: without a channel token or a namespace that
+    allows it, a client subscribes to nothing and publishes nothing; /ws
+    clients chat on the seed channel as before."""
+    srv = start_herald(options={"allow-anonymous": "true", "token-hmac-secret": SECRET})
+
+    async def main():
+        for token in (None, make_token({"sub": "42"})):
+            ws, _ = await connected(srv, token)
+            assert (await subscribe(ws, "news", 2))["error"]["code"] == 103
+            reply = await command(ws, '{"publish":{"channel":"news","data":1},"id":3}')
+            assert reply[0]["error"]["code"] == 103
+            reply = await command(ws, '{"publish":{"channel":"broadcast","data":1},"id":4}')
+            assert reply[0]["error"]["code"] == 103
+            await ws.close()
+        # A channel token from the backend lets its user in.
+        ws, _ = await connected(srv, make_token({"sub": "42"}))
+        channel_token = make_token({"sub": "42", "channel": "news"})
+        reply = await command(ws, json.dumps(
+            {"subscribe": {"channel": "news", "token": channel_token}, "id": 5}))
+        assert reply[0] == {"id": 5, "subscribe": {}}, reply
+        await ws.close()
+        # The tutorial's /ws clients are not concerned.
+        a = await websockets.connect("ws://127.0.0.1:%d/ws" % srv.port)
+        b = await websockets.connect("ws://127.0.0.1:%d/ws" % srv.port)
+        await a.send('{"message":"hi"}')
+        assert json.loads(await asyncio.wait_for(b.recv(), 5)) == {"message": "hi"}
+        await a.close()
+        await b.close()
     hh.run(main())

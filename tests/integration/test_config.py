@@ -319,14 +319,9 @@ CHANNEL_KEYS = (
     "allow-history-for-subscriber", "allow-history-for-client", "allow-history-for-anonymous",
     "allow-user-limited-channels")
 
-# Herald's defaults: friendlier than Centrifugo's all-off.
+# Herald's defaults: Centrifugo's, all off.
 CHANNEL_DEFAULTS = dict({k: "false" for k in CHANNEL_KEYS}, **{
-    "history-size": "0", "history-ttl": "0s",
-    "allow-subscribe-for-client": "true", "allow-subscribe-for-anonymous": "true",
-    "allow-publish-for-subscriber": "true", "allow-publish-for-anonymous": "true",
-    "allow-presence-for-subscriber": "true", "allow-presence-for-anonymous": "true",
-    "allow-history-for-subscriber": "true", "allow-history-for-anonymous": "true",
-    "allow-recovery": "true"})
+    "history-size": "0", "history-ttl": "0s"})
 
 NAMESPACE_INI = """; channel defaults, then two namespaces
 [global]
@@ -377,7 +372,7 @@ def test_namespace_config_file(herald_binary, workdir, tmp_path):
     assert "herald: config OK" in check.stdout, check.stdout
 
     r = hh.run_herald(["--config-file=" + path, "--dump-config",
-                       "--allow-history-for-anonymous=false"], cwd=workdir)
+                       "--allow-history-for-anonymous=true"], cwd=workdir)
     assert r.returncode == 0, r.stderr
     v = parse_dump(r.stdout)
     assert (v["presence"], v["join-leave"]) == ("true", "true"), v
@@ -388,8 +383,8 @@ def test_namespace_config_file(herald_binary, workdir, tmp_path):
     assert v[chat + "allow-publish-for-client"] == "true", v
     # inherited from the top level (the file's, and a later flag's)
     assert v[chat + "presence"] == "true", v
-    assert v[chat + "allow-history-for-anonymous"] == "false", v
-    assert v[chat + "allow-subscribe-for-client"] == "true", v
+    assert v[chat + "allow-history-for-anonymous"] == "true", v
+    assert v[chat + "allow-subscribe-for-client"] == "false", v
     feed = "namespaces.news-feed."
     assert v[feed + "allow-publish-for-subscriber"] == "false", v
     assert (v[feed + "presence"], v[feed + "join-leave"]) == ("true", "true"), v
@@ -425,7 +420,7 @@ def test_empty_namespace_section_uses_the_defaults(herald_binary, workdir, tmp_p
     path = write_ini(tmp_path / "empty.ini", "presence = true\n[namespaces.quiet]\n")
     v = dump_workers(workdir, ["--config-file=" + path])
     assert v["namespaces.quiet.presence"] == "true", v
-    assert v["namespaces.quiet.allow-recovery"] == "true", v
+    assert v["namespaces.quiet.allow-recovery"] == "false", v
 
 
 @pytest.mark.parametrize("content,key", [

@@ -83,7 +83,7 @@ def test_metrics_other_methods_get_405(start_herald):
 
 
 def test_metrics_count_each_protocol_and_api_calls(start_herald):
-    srv = start_herald(options={"allow-anonymous": "true"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true"})
 
     async def main():
         seed = await hh.connect(srv)

@@ -27,7 +27,8 @@ import herald_harness as hh
 SECRET = "sdk-secret"
 API_KEY = "sdk-api-key"
 SDK_DIR = os.path.join(hh.source_dir(), "tests", "sdk")
-FEATURES = {"allow-anonymous": "true", "token-hmac-secret": SECRET, "history-size": "100",
+FEATURES = {**hh.OPEN_CHANNELS, "allow-anonymous": "true", "token-hmac-secret": SECRET,
+            "history-size": "100",
             "history-ttl": "300s", "presence": "true", "join-leave": "true",
             "api-key": API_KEY, "namespaces.srv.force-recovery": "true"}
 API_SCENARIOS = ["presenceJoinLeave", "centPublish", "centUnsubscribeDisconnect",
@@ -43,8 +44,9 @@ def check_node_modules(*packages):
 
 def test_centrifuge_sdk_scenarios(start_herald):
     check_node_modules("centrifuge", "ws")
-    srv = start_herald(options={"allow-anonymous": "true", "token-hmac-secret": SECRET,
-                                "history-size": "100", "history-ttl": "300s"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
+                                "token-hmac-secret": SECRET, "history-size": "100",
+                                "history-ttl": "300s"})
     result = subprocess.run(["node", os.path.join(SDK_DIR, "scenarios.mjs"), str(srv.port),
                              SECRET], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -22,7 +22,8 @@ UNKNOWN_CHANNEL = {"error": {"code": 102, "message": "unknown channel"}}
 NOT_AVAILABLE = {"error": {"code": 108, "message": "not available"}}
 
 OPTIONS = {
-    "allow-anonymous": "true", "token-hmac-secret": SECRET, "presence": "true",
+    **hh.OPEN_CHANNELS, "allow-anonymous": "true", "token-hmac-secret": SECRET,
+    "presence": "true",
     "history-size": "100", "history-ttl": "300s",
     "namespaces.plain.history-size": "0", "namespaces.plain.history-ttl": "0s",
     "namespaces.plain.presence": "false",
@@ -54,7 +55,7 @@ def serves_api(srv, headers=None):
 # --- auth ---------------------------------------------------------------------------------
 
 def test_api_key(start_herald):
-    srv = start_herald(options={"api-key": API_KEY, "allow-anonymous": "true"})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "api-key": API_KEY, "allow-anonymous": "true"})
     for headers in ({"X-API-Key": API_KEY}, {"Authorization": "apikey " + API_KEY}):
         reply = api_request(srv.port, "info", {}, headers)
         assert reply.status == 200 and len(reply.json["result"]["nodes"]) == 1, reply
@@ -437,7 +438,8 @@ def test_history_and_history_remove(server):
 
 
 def test_channels_and_info(start_herald):
-    srv = start_herald(options={"allow-anonymous": "true", "token-hmac-secret": SECRET})
+    srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
+                                "token-hmac-secret": SECRET})
 
     async def main():
         a = await Client.open(srv, user("info-a"))

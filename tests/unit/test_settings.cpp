@@ -729,20 +729,20 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "join-leave = false\n"
           "force-push-join-leave = false\n"
           "force-recovery = false\n"
-          "allow-recovery = true\n"
+          "allow-recovery = false\n"
           "force-positioning = false\n"
           "allow-positioning = false\n"
-          "allow-subscribe-for-client = true\n"
-          "allow-subscribe-for-anonymous = true\n"
-          "allow-publish-for-subscriber = true\n"
+          "allow-subscribe-for-client = false\n"
+          "allow-subscribe-for-anonymous = false\n"
+          "allow-publish-for-subscriber = false\n"
           "allow-publish-for-client = false\n"
-          "allow-publish-for-anonymous = true\n"
-          "allow-presence-for-subscriber = true\n"
+          "allow-publish-for-anonymous = false\n"
+          "allow-presence-for-subscriber = false\n"
           "allow-presence-for-client = false\n"
-          "allow-presence-for-anonymous = true\n"
-          "allow-history-for-subscriber = true\n"
+          "allow-presence-for-anonymous = false\n"
+          "allow-history-for-subscriber = false\n"
           "allow-history-for-client = false\n"
-          "allow-history-for-anonymous = true\n"
+          "allow-history-for-anonymous = false\n"
           "allow-user-limited-channels = false\n");
 }
 
@@ -1087,16 +1087,24 @@ std::vector<config_error> channel_errors(settings s) {
 
 }  // namespace
 
-TEST_CASE("channel defaults are Herald's, friendlier than Centrifugo's", "[settings]") {
+TEST_CASE("channel defaults are Centrifugo's: everything off", "[settings]") {
   const channel_options o = default_channel_options();
-  // On in Herald, off in Centrifugo.
-  REQUIRE(o.allow_subscribe_for_client);
-  REQUIRE(o.allow_subscribe_for_anonymous);
-  REQUIRE(o.allow_publish_for_subscriber);
-  REQUIRE(o.allow_presence_for_subscriber);
-  REQUIRE(o.allow_history_for_subscriber);
-  REQUIRE(o.allow_recovery);
-  // Off, as in Centrifugo.
+  // A client subscribes with a channel token, or where a namespace allows
+  // it; nothing else is allowed until configured.
+  REQUIRE_FALSE(o.allow_subscribe_for_client);
+  REQUIRE_FALSE(o.allow_subscribe_for_anonymous);
+  REQUIRE_FALSE(o.allow_publish_for_subscriber);
+  REQUIRE_FALSE(o.allow_publish_for_client);
+  REQUIRE_FALSE(o.allow_publish_for_anonymous);
+  REQUIRE_FALSE(o.allow_presence_for_subscriber);
+  REQUIRE_FALSE(o.allow_presence_for_client);
+  REQUIRE_FALSE(o.allow_presence_for_anonymous);
+  REQUIRE_FALSE(o.allow_history_for_subscriber);
+  REQUIRE_FALSE(o.allow_history_for_client);
+  REQUIRE_FALSE(o.allow_history_for_anonymous);
+  REQUIRE_FALSE(o.allow_recovery);
+  REQUIRE_FALSE(o.allow_positioning);
+  REQUIRE_FALSE(o.allow_user_limited_channels);
   REQUIRE(o.history_size == 0);
   REQUIRE(o.history_ttl == 0s);
   REQUIRE_FALSE(o.history_enabled());
@@ -1105,22 +1113,6 @@ TEST_CASE("channel defaults are Herald's, friendlier than Centrifugo's", "[setti
   REQUIRE_FALSE(o.force_push_join_leave);
   REQUIRE_FALSE(o.force_recovery);
   REQUIRE_FALSE(o.force_positioning);
-  REQUIRE_FALSE(o.allow_positioning);
-  REQUIRE_FALSE(o.allow_publish_for_client);
-  REQUIRE(o.allow_publish_for_anonymous);
-  REQUIRE_FALSE(o.allow_presence_for_client);
-  REQUIRE(o.allow_presence_for_anonymous);
-  REQUIRE_FALSE(o.allow_history_for_client);
-  REQUIRE(o.allow_history_for_anonymous);
-  REQUIRE_FALSE(o.allow_user_limited_channels);
-
-  const settings s;
-  require_same_options(s.namespaces.defaults(), o);
-  REQUIRE(s.namespaces.namespace_count() == 0);
-  REQUIRE(s.namespace_keys.empty());
-  REQUIRE(s.namespaces.options_for("room") == &s.namespaces.defaults());
-  REQUIRE(s.namespaces.options_for("chat:room") == nullptr);  // no such namespace
-  REQUIRE(check_settings(s).size() == (std::filesystem::is_directory("public") ? 0u : 1u));
 }
 
 TEST_CASE("apply_setting: top-level channel options set the defaults", "[settings]") {
@@ -1221,9 +1213,9 @@ TEST_CASE("apply_setting: a namespace starts from the defaults and overrides the
   REQUIRE(chat->history_ttl == 300s);
   REQUIRE(chat->history_enabled());
   REQUIRE(chat->allow_publish_for_client);
-  REQUIRE(chat->presence);                    // from the defaults
-  REQUIRE(chat->allow_subscribe_for_client);  // Herald's default
-  REQUIRE(chat->allow_recovery);              // Herald's default
+  REQUIRE(chat->presence);                          // from the top level
+  REQUIRE_FALSE(chat->allow_subscribe_for_client);  // the default: off
+  REQUIRE_FALSE(chat->allow_recovery);              // the default: off
   const channel_options* news = s.namespaces.options_for("news:today");
   REQUIRE(news != nullptr);
   REQUIRE_FALSE(news->presence);

@@ -494,20 +494,9 @@ const std::vector<option_info>& option_table() {
 }
 
 channel_options default_channel_options() {
-  channel_options o;
-  o.allow_subscribe_for_client = true;
-  o.allow_subscribe_for_anonymous = true;
-  o.allow_publish_for_subscriber = true;
-  // Anonymous clients exist only where allow-anonymous lets them in; there
-  // they publish as /ws clients do, and read presence and history as
-  // subscribers.
-  o.allow_publish_for_anonymous = true;
-  o.allow_presence_for_subscriber = true;
-  o.allow_presence_for_anonymous = true;
-  o.allow_history_for_subscriber = true;
-  o.allow_history_for_anonymous = true;
-  o.allow_recovery = true;
-  return o;
+  // Centrifugo's: everything off. A backend that owns its channels hands
+  // out channel tokens, or a namespace opens what it wants open.
+  return channel_options{};
 }
 
 bool valid_namespace_name(std::string_view name) {

@@ -14,11 +14,12 @@
 
 namespace herald::core {
 
-// Herald's channel defaults, deliberately friendlier than Centrifugo's
-// (where everything is off): any client, anonymous ones included, may
-// subscribe; subscribers may publish and ask for presence and history; a
-// subscribe request may ask for recovery. Everything else is off, history
-// included (history-size 0, history-ttl 0s).
+// The channel options of a client-protocol channel nothing configures:
+// Centrifugo's defaults, everything off. Clients subscribe with a channel
+// token, or where a namespace (or the top level) allows it; clients publish
+// and read presence and history only where allowed. /ws clients are not
+// concerned: they publish and receive on the seed channel as the
+// tutorial's clients do, whatever the channel options say.
 channel_options default_channel_options();
 
 // Every setting of one Herald process, with its built-in default. The
