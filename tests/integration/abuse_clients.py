@@ -1,0 +1,177 @@
+"""Attackers for test_abuse.py, each in a process of its own so that its
+Python work never delays the test's own measurements:
+
+    abuse_clients.py MODE PORT [ARG ...]
+
+Every mode uses only what a client with ordinary permissions may do, runs
+for a bounded count and stops by itself, and prints one JSON line of what
+it saw (close codes, replies, errors) on stdout."""
+
+import asyncio
+import json
+import sys
+import time
+
+import websockets
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def url(port, path="/connection/websocket"):
+    return "ws://127.0.0.1:%d%s" % (port, path)
+
+
+async def connected(port):
+    ws = await websockets.connect(url(port), ping_interval=None, max_size=None,
+                                  close_timeout=1, open_timeout=10)
+    await ws.send('{"connect":{"name":"abuse"},"id":1}')
+    reply = json.loads((await asyncio.wait_for(ws.recv(), 10)).split("\n")[0])
+    assert "connect" in reply, reply
+    return ws
+
+
+async def drain(ws, seen):
+    """Reads until the connection ends, counting lines and close codes."""
+    try:
+        while True:
+            frame = await ws.recv()
+            seen["lines"] = seen.get("lines", 0) + frame.count("\n") + 1
+    except websockets.ConnectionClosed as closed:
+        code = closed.rcvd.code if closed.rcvd else 1006
+        seen.setdefault("closes", []).append(code)
+
+
+async def join_leave_storm(port, frames, pairs, channel):
+    """Frames of subscribe/unsubscribe pairs on one channel, as fast as the
+    server reads them."""
+    seen = {}
+    ws = await connected(port)
+    reader = asyncio.create_task(drain(ws, seen))
+    command_id = 2
+    for _ in range(int(frames)):
+        lines = []
+        for _ in range(int(pairs)):
+            lines.append(compact({"subscribe": {"channel": channel}, "id": command_id}))
+            lines.append(compact({"unsubscribe": {"channel": channel}, "id": command_id + 1}))
+            command_id += 2
+        await ws.send("\n".join(lines))
+    await asyncio.sleep(1)
+    await ws.close()
+    await reader
+    return seen
+
+
+async def recovery_loop(port, rounds, pairs, channel, epoch):
+    """Reconnects, and sends frames of subscribes that recover everything
+    from offset 1, each followed by an unsubscribe."""
+    seen = {}
+    for _ in range(int(rounds)):
+        ws = await connected(port)
+        reader = asyncio.create_task(drain(ws, seen))
+        lines = []
+        for k in range(int(pairs)):
+            lines.append(compact({"subscribe": {"channel": channel, "recover": True,
+                                                   "recoverable": True, "offset": 1,
+                                                   "epoch": epoch}, "id": 2 + 2 * k}))
+            lines.append(compact({"unsubscribe": {"channel": channel}, "id": 3 + 2 * k}))
+        try:
+            for _ in range(4):  # back to back: the server has them all at once
+                await ws.send("\n".join(lines))
+            await asyncio.wait_for(reader, 3)
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            pass
+        await ws.close()
+        await reader
+    return seen
+
+
+async def publish_flood(port, seconds, per_frame, channels):
+    """Frames of `per_frame` publishes spread over `channels` channels, for
+    `seconds`; the frame is built once and sent again and again, so the
+    attacker spends its time sending."""
+    seen = {"published": 0}
+    ws = await connected(port)
+    reader = asyncio.create_task(drain(ws, seen))
+    deadline = time.monotonic() + float(seconds)
+    frame = "\n".join(
+        compact({"publish": {"channel": "flood%d" % (k % int(channels)), "data": {"p": "x" * 20}},
+                 "id": 2 + k}) for k in range(int(per_frame)))
+    while time.monotonic() < deadline and not reader.done():
+        try:
+            await asyncio.wait_for(ws.send(frame), 10)
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            break
+        seen["published"] += int(per_frame)
+    await ws.close()
+    await reader
+    return seen
+
+
+async def position_churn(port, names, per_frame):
+    """Positioned, recoverable subscribes to ever new channel names, each
+    left at once: every name a position the server could be made to keep."""
+    seen = {}
+    ws = await connected(port)
+    reader = asyncio.create_task(drain(ws, seen))
+    command_id = 2
+    for start in range(0, int(names), int(per_frame)):
+        lines = []
+        for n in range(start, min(start + int(per_frame), int(names))):
+            channel = "churn-%d" % n
+            lines.append(compact({"subscribe": {"channel": channel, "recoverable": True,
+                                                   "positioned": True}, "id": command_id}))
+            lines.append(compact({"unsubscribe": {"channel": channel},
+                                     "id": command_id + 1}))
+            command_id += 2
+        await ws.send("\n".join(lines))
+    await asyncio.sleep(1)
+    await ws.close()
+    await reader
+    return seen
+
+
+async def presence_loop(port, seconds, channel, in_flight):
+    """Presence queries of a crowded channel, `in_flight` at a time, for
+    `seconds`; cut as slow, it comes back."""
+    seen = {"answers": 0, "closes": []}
+    deadline = time.monotonic() + float(seconds)
+    command_id = 3
+    while time.monotonic() < deadline:
+        ws = await connected(port)
+        await ws.send(compact({"subscribe": {"channel": channel}, "id": 2}))
+        await ws.recv()
+        try:
+            while time.monotonic() < deadline:
+                lines = [compact({"presence": {"channel": channel}, "id": command_id + k})
+                         for k in range(int(in_flight))]
+                command_id += int(in_flight)
+                await ws.send("\n".join(lines))
+                answered = 0
+                while answered < int(in_flight):
+                    answered += (await asyncio.wait_for(ws.recv(), 30)).count("\n") + 1
+                seen["answers"] += answered
+        except websockets.ConnectionClosed as closed:
+            seen["closes"].append(closed.rcvd.code if closed.rcvd else 1006)
+        await ws.close()
+    return seen
+
+
+MODES = {
+    "join_leave_storm": join_leave_storm,
+    "recovery_loop": recovery_loop,
+    "publish_flood": publish_flood,
+    "position_churn": position_churn,
+    "presence_loop": presence_loop,
+}
+
+
+def main():
+    mode, port, *args = sys.argv[1:]
+    seen = asyncio.run(MODES[mode](int(port), *args))
+    print(compact(seen))
+
+
+if __name__ == "__main__":
+    main()
