@@ -63,9 +63,9 @@ async def join_leave_storm(port, frames, pairs, channel):
     return seen
 
 
-async def recovery_loop(port, rounds, pairs, channel, epoch):
-    """Reconnects, and sends frames of subscribes that recover everything
-    from offset 1, each followed by an unsubscribe."""
+async def recovery_loop(port, rounds, pairs, channel, epoch, offset=1):
+    """Reconnects, and sends frames of subscribes that recover what came
+    after `offset`, each followed by an unsubscribe."""
     seen = {}
     for _ in range(int(rounds)):
         ws = await connected(port)
@@ -73,7 +73,7 @@ async def recovery_loop(port, rounds, pairs, channel, epoch):
         lines = []
         for k in range(int(pairs)):
             lines.append(compact({"subscribe": {"channel": channel, "recover": True,
-                                                   "recoverable": True, "offset": 1,
+                                                   "recoverable": True, "offset": int(offset),
                                                    "epoch": epoch}, "id": 2 + 2 * k}))
             lines.append(compact({"unsubscribe": {"channel": channel}, "id": 3 + 2 * k}))
         try:
