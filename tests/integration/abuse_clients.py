@@ -109,24 +109,34 @@ async def publish_flood(port, seconds, per_frame, channels):
     return seen
 
 
-async def position_churn(port, names, per_frame):
+async def position_churn(port, names, per_frame, in_flight=4):
     """Positioned, recoverable subscribes to ever new channel names, each
-    left at once: every name a position the server could be made to keep."""
+    left at once: every name a position the server could be made to keep.
+    It reads its replies, `in_flight` frames behind at most, so that it is
+    never cut as a slow reader and every name reaches the server."""
     seen = {}
+    names, per_frame, in_flight = int(names), int(per_frame), int(in_flight)
     ws = await connected(port)
     reader = asyncio.create_task(drain(ws, seen))
-    command_id = 2
-    for start in range(0, int(names), int(per_frame)):
-        lines = []
-        for n in range(start, min(start + int(per_frame), int(names))):
-            channel = "churn-%d" % n
-            lines.append(compact({"subscribe": {"channel": channel, "recoverable": True,
-                                                   "positioned": True}, "id": command_id}))
-            lines.append(compact({"unsubscribe": {"channel": channel},
-                                     "id": command_id + 1}))
-            command_id += 2
-        await ws.send("\n".join(lines))
-    await asyncio.sleep(1)
+    command_id, sent = 2, 0
+    try:
+        for start in range(0, names, per_frame):
+            lines = []
+            for n in range(start, min(start + per_frame, names)):
+                channel = "churn-%d" % n
+                lines.append(compact({"subscribe": {"channel": channel, "recoverable": True,
+                                                       "positioned": True}, "id": command_id}))
+                lines.append(compact({"unsubscribe": {"channel": channel},
+                                         "id": command_id + 1}))
+                command_id += 2
+            await ws.send("\n".join(lines))
+            sent += len(lines)
+            while seen.get("lines", 0) < sent - in_flight * 2 * per_frame and not reader.done():
+                await asyncio.sleep(0.001)
+        await asyncio.sleep(1)
+    except websockets.ConnectionClosed:
+        pass
+    seen["sent"] = sent
     await ws.close()
     await reader
     return seen
@@ -158,7 +168,35 @@ async def presence_loop(port, seconds, channel, in_flight):
     return seen
 
 
+async def bystander(port, seconds):
+    """A /ws client echoing a message every 20 ms, for `seconds` or until
+    its standard input closes; prints its echo times (ms), sorted."""
+    ws = await websockets.connect(url(port, "/ws"), ping_interval=None)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_reader(sys.stdin.fileno(), stop.set)
+    deadline = time.monotonic() + float(seconds)
+    rtts, timeouts, k = [], 0, 0
+    while not stop.is_set() and time.monotonic() < deadline:
+        started = time.monotonic()
+        await ws.send(compact({"message": "echo-%d" % k}))
+        try:
+            while True:
+                got = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if got["message"] == "echo-%d" % k:
+                    break
+        except asyncio.TimeoutError:
+            timeouts += 1
+            break
+        rtts.append(round((time.monotonic() - started) * 1000, 3))
+        k += 1
+        await asyncio.sleep(0.02)
+    await ws.close()
+    return {"echo_ms": sorted(rtts), "timeouts": timeouts}
+
+
 MODES = {
+    "bystander": bystander,
     "join_leave_storm": join_leave_storm,
     "recovery_loop": recovery_loop,
     "publish_flood": publish_flood,
