@@ -97,7 +97,9 @@ struct recording_sink : actors::session_sink {
       record_frames(*reply.frames);
     }
     if (reply.render) {
-      record_frames(*core::make_text_batch(reply.render()));  // as a session would
+      std::string text;  // as a session would
+      reply.render.append(text);
+      record_frames(*core::make_text_batch(text));
     }
   }
   void record(actors::server_unsubscribe& unsubscribe) {

@@ -147,6 +147,17 @@ TEST_CASE("outbound_queue takes a batch over the bound only when empty", "[outbo
   REQUIRE(queue.push(make_batch({frame_of(1)})));
 }
 
+TEST_CASE("outbound_queue would_take says what push would do, before anything is made",
+          "[outbound_queue]") {
+  outbound_queue queue{10};
+  REQUIRE(queue.would_take(1000));  // empty: anything
+  REQUIRE(queue.push(make_batch({frame_of(6)})));
+  REQUIRE(queue.would_take(4));
+  REQUIRE_FALSE(queue.would_take(5));
+  REQUIRE(queue.would_take(0));
+  REQUIRE_FALSE(queue.push(make_batch({frame_of(5)})));
+}
+
 TEST_CASE("outbound_queue skips empty frames between others", "[outbound_queue]") {
   outbound_queue queue{100};
   REQUIRE(queue.push(batch_of({"", "ab", "", ""})));

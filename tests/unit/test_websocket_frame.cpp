@@ -5,6 +5,7 @@
 #include "herald/core/websocket_frame.hpp"
 
 using herald::core::encode_text_frame;
+using herald::core::encode_text_frame_of;
 using herald::core::text_frame_header_size;
 
 namespace {
@@ -51,6 +52,20 @@ TEST_CASE("encode_text_frame: larger payloads use the 64-bit length", "[websocke
   REQUIRE(byte_at(frame, 9) == 0);
   REQUIRE(frame.size() == 10 + 65536);
   REQUIRE(text_frame_header_size(65536) == 10);
+}
+
+TEST_CASE("encode_text_frame_of writes the same frame as encode_text_frame", "[websocket_frame]") {
+  // Each size's header form, with the lower bound right, too low (the text
+  // grows past its room) and across the 64 KiB line the in-place path uses.
+  for (const std::size_t size : {0u, 125u, 126u, 65535u, 65536u, 70000u, 300000u}) {
+    const std::string payload(size, 'p');
+    for (const std::size_t at_least : {size, size / 2, std::size_t{0}}) {
+      const std::string frame =
+          encode_text_frame_of(at_least, [&](std::string& out) { out.append(payload); });
+      CAPTURE(size, at_least);
+      REQUIRE(frame == encode_text_frame(payload));
+    }
+  }
 }
 
 TEST_CASE("a Sec-WebSocket-Key must be base64 of 16 bytes", "[websocket_frame]") {

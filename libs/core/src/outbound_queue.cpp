@@ -20,7 +20,7 @@ bool outbound_queue::push(frame_batch_ptr batch) {
   // An empty queue takes any batch: one broadcaster round may exceed the
   // bound on its own, and it is shared, so it costs this connection nothing;
   // a client that does not read is caught by its next push.
-  if (bytes_ > 0 && bytes_ + batch->bytes > max_bytes_) {
+  if (!would_take(batch->bytes)) {
     return false;
   }
   bytes_ += batch->bytes;

@@ -1,5 +1,6 @@
 #include "herald/core/websocket_frame.hpp"
 
+#include <cassert>
 #include <cstdint>
 
 namespace herald::core {
@@ -18,6 +19,35 @@ frame_batch_ptr make_text_batch(std::string_view payload, std::string channel) {
   batch->append(make_frame(encode_text_frame(payload)));
   batch->channel = std::move(channel);
   return batch;
+}
+
+std::string encode_text_frame_of(std::size_t at_least,
+                                 const std::function<void(std::string&)>& append) {
+  // Room for what the encoder adds around the data (keys, offsets, infos),
+  // so that the text grows in place rather than being copied again.
+  const std::size_t room = at_least + at_least / 16 + 4096;
+  if (at_least <= max_16bit_length) {
+    std::string payload;
+    payload.reserve(room);
+    append(payload);
+    return encode_text_frame(payload);
+  }
+  // At least 64 KiB: the header is the 10-byte form, whatever the size.
+  constexpr std::size_t header = 10;
+  std::string frame;
+  frame.reserve(header + room);
+  frame.append(header, '\0');
+  append(frame);
+  const auto size = static_cast<std::uint64_t>(frame.size() - header);
+  // Else the frame would carry a 10-byte length for a size that needs a
+  // shorter one, which RFC 6455 (5.2) forbids.
+  assert(size >= at_least && "at_least is not a lower bound of the payload");
+  frame[0] = static_cast<char>(fin_text);
+  frame[1] = static_cast<char>(length_64bit);
+  for (int i = 0; i < 8; ++i) {
+    frame[2 + i] = static_cast<char>((size >> (56 - 8 * i)) & 0xff);
+  }
+  return frame;
 }
 
 std::size_t text_frame_header_size(std::size_t payload_size) {

@@ -504,8 +504,9 @@ void client_session::on_reply(actors::command_reply&& reply) {
   }
   if (reply.render && is_open()) {
     // Encoded here, on this connection's thread, and only for a connection
-    // still open: the broadcaster handed out shared data, not text.
-    enqueue(core::make_text_batch(reply.render()));
+    // still open that can queue it: the broadcaster handed out shared data,
+    // not text.
+    enqueue_deferred(reply.render.bytes, reply.render.append);
   }
   note_answered(reply.count, reply.bytes);  // may go on with a paused frame
 }

@@ -293,9 +293,7 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
   }
   auto& socket = ws_.next_layer();
   if (!socket.queue().push(std::move(batch))) {
-    figures_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
-    const close_advice advice = slow_close();
-    start_close(advice.code, advice.reason, false);
+    close_as_slow();
     return;
   }
   // Frames can arrive while the 101 is still being written (a /ws session
@@ -303,6 +301,26 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
   if (phase_ == phase::open) {
     scheduler_.schedule_write(*this);
   }
+}
+
+void websocket_transport::enqueue_deferred(std::size_t at_least,
+                                           const std::function<void(std::string&)>& append) {
+  if (phase_ != phase::handshaking && phase_ != phase::open) {
+    return;
+  }
+  if (!ws_.next_layer().queue().would_take(at_least)) {
+    close_as_slow();
+    return;
+  }
+  auto batch = std::make_shared<core::frame_batch>();
+  batch->append(core::make_frame(core::encode_text_frame_of(at_least, append)));
+  enqueue(std::move(batch));
+}
+
+void websocket_transport::close_as_slow() {
+  figures_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
+  const close_advice advice = slow_close();
+  start_close(advice.code, advice.reason, false);
 }
 
 void websocket_transport::write_pending() {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -103,6 +105,10 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
 
   // Queues frames the broadcaster framed, unless the connection is closing.
   void enqueue(core::frame_batch_ptr batch);
+  // Queues a frame of at least `at_least` bytes that `append` writes, or,
+  // when the client's queue could not take that much, closes it as slow
+  // without making the frame (see actors::deferred_text).
+  void enqueue_deferred(std::size_t at_least, const std::function<void(std::string&)>& append);
 
   // Closes with `code`. keep_queued: the close frame follows what is
   // queued (shutdown); otherwise what was not started is dropped.
@@ -114,6 +120,10 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // part is gone by then.)
   void finish();
 
+ private:
+  void close_as_slow();
+
+ protected:
   phase current_phase() const { return phase_; }
   // Open and not closing: replies and pushes may still be queued.
   bool is_open() const { return phase_ == phase::open; }

@@ -31,6 +31,15 @@ publication_views views_of(
   return out;
 }
 
+std::uint64_t data_bytes(
+    const std::vector<core::history_publication<core::publication_ptr>>& publications) {
+  std::uint64_t bytes = 0;
+  for (const auto& item : publications) {
+    bytes += item.payload->data.size();
+  }
+  return bytes;
+}
+
 std::vector<cp::client_info_view> presence_views(const core::presence_registry::client_map& map) {
   std::vector<cp::client_info_view> views;
   views.reserve(map.size());

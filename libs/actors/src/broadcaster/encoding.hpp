@@ -34,6 +34,11 @@ struct publication_views {
 publication_views views_of(
     const std::vector<core::history_publication<core::publication_ptr>>& publications);
 
+// The bytes of the publications' data: a lower bound of any reply that
+// carries them.
+std::uint64_t data_bytes(
+    const std::vector<core::history_publication<core::publication_ptr>>& publications);
+
 // The clients of a channel's presence.
 std::vector<core::client_protocol::client_info_view> presence_views(
     const core::presence_registry::client_map& clients);

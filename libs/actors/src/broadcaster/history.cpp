@@ -69,14 +69,13 @@ cp::subscribe_result result_of(const prepared_subscription& prepared,
   return result;
 }
 
-std::function<std::string()> render_subscribe_reply(std::uint32_t id,
-                                                    prepared_subscription prepared) {
-  return [id, prepared = std::move(prepared)] {
-    const publication_views missed = views_of(prepared.recovery.publications);
-    std::string text;
-    cp::append_subscribe_reply(text, id, result_of(prepared, missed));
-    return text;
-  };
+deferred_text render_subscribe_reply(std::uint32_t id, prepared_subscription prepared) {
+  const std::uint64_t bytes = data_bytes(prepared.recovery.publications);
+  return {[id, prepared = std::move(prepared)](std::string& out) {
+            const publication_views missed = views_of(prepared.recovery.publications);
+            cp::append_subscribe_reply(out, id, result_of(prepared, missed));
+          },
+          bytes};
 }
 
 history_answer answer_history(broadcaster_pointer self, const std::string& channel,
@@ -93,15 +92,14 @@ history_answer answer_history(broadcaster_pointer self, const std::string& chann
   } else if (found.error == core::history_error::unrecoverable_position) {
     cp::append_error_reply(answer.error, query.id, cp::errors::unrecoverable_position);
   } else {
-    answer.render = [id = query.id, found = std::move(found)] {
+    answer.render.bytes = data_bytes(found.publications);
+    answer.render.append = [id = query.id, found = std::move(found)](std::string& out) {
       const publication_views publications = views_of(found.publications);
       cp::history_result result;
       result.publications = publications.views;
       result.epoch = found.position.epoch;
       result.offset = found.position.offset;
-      std::string text;
-      cp::append_history_reply(text, id, result);
-      return text;
+      cp::append_history_reply(out, id, result);
     };
   }
   return answer;

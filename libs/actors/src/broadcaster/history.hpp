@@ -44,8 +44,7 @@ core::client_protocol::subscribe_result result_of(const prepared_subscription& p
                                                   const publication_views& missed);
 
 // The subscribe reply to command `id`, made where it is called.
-std::function<std::string()> render_subscribe_reply(std::uint32_t id,
-                                                    prepared_subscription prepared);
+deferred_text render_subscribe_reply(std::uint32_t id, prepared_subscription prepared);
 
 // With positions (the policy's decision), the stream's top, and for a
 // recovering client the publications it missed since `from`, or
@@ -61,7 +60,7 @@ void prepare_subscription(broadcaster_pointer self, const std::string& channel,
 // its error (107, 112) as text.
 struct history_answer {
   std::string error;
-  std::function<std::string()> render;
+  deferred_text render;
 };
 history_answer answer_history(broadcaster_pointer self, const std::string& channel,
                               const core::channel_query& query);

@@ -101,25 +101,27 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor) {
   }
 }
 
-std::function<std::string()> answer_presence(broadcaster_pointer self, const std::string& channel,
-                                             const core::channel_query& query) {
+deferred_text answer_presence(broadcaster_pointer self, const std::string& channel,
+                              const core::channel_query& query) {
   const auto& presence = self->state.engine.presence;
   if (query.what == core::channel_query::kind::presence_stats) {
     const auto stats = presence.stats(channel);
-    return [id = query.id, stats] {
-      std::string text;
-      cp::append_presence_stats_reply(text, id, static_cast<std::uint32_t>(stats.num_clients),
-                                      static_cast<std::uint32_t>(stats.num_users));
-      return text;
-    };
+    return {[id = query.id, stats](std::string& out) {
+              cp::append_presence_stats_reply(out, id,
+                                              static_cast<std::uint32_t>(stats.num_clients),
+                                              static_cast<std::uint32_t>(stats.num_users));
+            },
+            0};
   }
   // A snapshot costs a reference count, however many clients the channel
   // holds; the copy, if any, falls on the next change while it is held.
-  return [id = query.id, clients = presence.snapshot(channel)] {
-    std::string text;
-    cp::append_presence_reply(text, id, presence_views(*clients));
-    return text;
-  };
+  auto clients = presence.snapshot(channel);
+  // Each entry holds at least its client id (36 bytes) and its key.
+  const std::uint64_t bytes = clients->size() * 48;
+  return {[id = query.id, clients = std::move(clients)](std::string& out) {
+            cp::append_presence_reply(out, id, presence_views(*clients));
+          },
+          bytes};
 }
 
 }  // namespace herald::actors::broadcaster_parts

@@ -43,7 +43,7 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor);
 
 // The reply to a client's presence (made where it is called, from a
 // snapshot of the channel's clients) or presence_stats command.
-std::function<std::string()> answer_presence(broadcaster_pointer self, const std::string& channel,
-                                             const core::channel_query& query);
+deferred_text answer_presence(broadcaster_pointer self, const std::string& channel,
+                              const core::channel_query& query);
 
 }  // namespace herald::actors::broadcaster_parts

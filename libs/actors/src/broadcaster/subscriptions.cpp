@@ -120,17 +120,18 @@ void connect(broadcaster_pointer self, const connection_actor& actor,
     }
   }
   // Made on the session's thread: the subs may carry recovered publications.
-  reply.render = [id = request.id, result = std::move(request.result),
-                  prepared = std::move(prepared)]() mutable {
+  for (const auto& [channel, subscription] : prepared) {
+    reply.render.bytes += data_bytes(subscription.recovery.publications);
+  }
+  reply.render.append = [id = request.id, result = std::move(request.result),
+                         prepared = std::move(prepared)](std::string& out) mutable {
     std::vector<publication_views> missed;
     missed.reserve(prepared.size());  // never reallocated: the results point into it
     for (const auto& [channel, subscription] : prepared) {
       missed.push_back(views_of(subscription.recovery.publications));
       result.subs.emplace_back(channel, result_of(subscription, missed.back()));
     }
-    std::string text;
-    cp::append_connect_reply(text, id, result);
-    return text;
+    cp::append_connect_reply(out, id, result);
   };
   send_delivery(self, actor, std::move(reply));
   for (std::size_t i = 0; i < subscriptions.size(); ++i) {

@@ -21,6 +21,10 @@ class outbound_queue {
   // false (and keeps nothing) when the client is too slow to keep up. An
   // empty queue takes any batch, however large.
   bool push(frame_batch_ptr batch);
+  // Whether push() would take a batch of `bytes`.
+  bool would_take(std::size_t bytes) const {
+    return bytes_ == 0 || bytes == 0 || bytes_ + bytes <= max_bytes_;
+  }
 
   bool empty() const { return bytes_ == 0; }
   // Bytes not yet written, the rest of a partly written frame included.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,13 @@ std::string encode_text_frame(std::string_view payload);
 // A batch of one text frame holding `payload`; `channel` tags client-protocol
 // pushes (see frame_batch::channel), empty for replies.
 frame_batch_ptr make_text_batch(std::string_view payload, std::string channel = {});
+
+// A text frame whose payload `append` writes, with its header: for a large
+// payload (`at_least`, a lower bound of its size, says so) the payload is
+// written once, after room left for the header, instead of made and then
+// copied into a frame.
+std::string encode_text_frame_of(std::size_t at_least,
+                                 const std::function<void(std::string&)>& append);
 
 // Size of the header encode_text_frame puts before a payload of this size.
 std::size_t text_frame_header_size(std::size_t payload_size);
