@@ -33,11 +33,14 @@ async def connected(port):
 
 
 async def drain(ws, seen):
-    """Reads until the connection ends, counting lines and close codes."""
+    """Reads until the connection ends, counting lines and close codes, and
+    answers the server's pings, as an attacker that means to stay would."""
     try:
         while True:
             frame = await ws.recv()
             seen["lines"] = seen.get("lines", 0) + frame.count("\n") + 1
+            if frame == "{}":
+                await ws.send("{}")
     except websockets.ConnectionClosed as closed:
         code = closed.rcvd.code if closed.rcvd else 1006
         seen.setdefault("closes", []).append(code)
