@@ -12,6 +12,24 @@ constexpr std::size_t max_16bit_length = 0xffff;
 constexpr unsigned char length_16bit = 126;
 constexpr unsigned char length_64bit = 127;
 
+// Writes the header of a text frame with `size` payload bytes at `out`:
+// text_frame_header_size(size) bytes, the shortest length form.
+void write_text_frame_header(char* out, std::uint64_t size) {
+  out[0] = static_cast<char>(fin_text);
+  if (size <= max_7bit_length) {
+    out[1] = static_cast<char>(size);
+  } else if (size <= max_16bit_length) {
+    out[1] = static_cast<char>(length_16bit);
+    out[2] = static_cast<char>((size >> 8) & 0xff);
+    out[3] = static_cast<char>(size & 0xff);
+  } else {
+    out[1] = static_cast<char>(length_64bit);
+    for (int i = 0; i < 8; ++i) {
+      out[2 + i] = static_cast<char>((size >> (56 - 8 * i)) & 0xff);
+    }
+  }
+}
+
 }  // namespace
 
 frame_batch_ptr make_text_batch(std::string_view payload, std::string channel) {
@@ -32,8 +50,8 @@ std::string encode_text_frame_of(std::size_t at_least,
     append(payload);
     return encode_text_frame(payload);
   }
-  // At least 64 KiB: the header is the 10-byte form, whatever the size.
-  constexpr std::size_t header = 10;
+  // Over 64 KiB: the header is the 10-byte form, whatever the size.
+  const std::size_t header = text_frame_header_size(at_least);
   std::string frame;
   frame.reserve(header + room);
   frame.append(header, '\0');
@@ -42,11 +60,7 @@ std::string encode_text_frame_of(std::size_t at_least,
   // Else the frame would carry a 10-byte length for a size that needs a
   // shorter one, which RFC 6455 (5.2) forbids.
   assert(size >= at_least && "at_least is not a lower bound of the payload");
-  frame[0] = static_cast<char>(fin_text);
-  frame[1] = static_cast<char>(length_64bit);
-  for (int i = 0; i < 8; ++i) {
-    frame[2 + i] = static_cast<char>((size >> (56 - 8 * i)) & 0xff);
-  }
+  write_text_frame_header(frame.data(), size);
   return frame;
 }
 
@@ -61,23 +75,9 @@ std::size_t text_frame_header_size(std::size_t payload_size) {
 }
 
 std::string encode_text_frame(std::string_view payload) {
-  const std::size_t size = payload.size();
-  std::string frame;
-  frame.reserve(text_frame_header_size(size) + size);
-  frame.push_back(static_cast<char>(fin_text));
-  if (size <= max_7bit_length) {
-    frame.push_back(static_cast<char>(size));
-  } else if (size <= max_16bit_length) {
-    frame.push_back(static_cast<char>(length_16bit));
-    frame.push_back(static_cast<char>((size >> 8) & 0xff));
-    frame.push_back(static_cast<char>(size & 0xff));
-  } else {
-    frame.push_back(static_cast<char>(length_64bit));
-    const auto wide = static_cast<std::uint64_t>(size);
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      frame.push_back(static_cast<char>((wide >> shift) & 0xff));
-    }
-  }
+  std::string frame(text_frame_header_size(payload.size()), '\0');
+  frame.reserve(frame.size() + payload.size());
+  write_text_frame_header(frame.data(), payload.size());
   frame.append(payload);
   return frame;
 }
