@@ -502,10 +502,10 @@ void client_session::on_reply(actors::command_reply&& reply) {
   if (reply.frames) {
     enqueue(std::move(reply.frames));
   }
-  if (reply.render && is_open()) {
+  if (reply.render) {
     // Encoded here, on this connection's thread, and only for a connection
-    // still open that can queue it: the broadcaster handed out shared data,
-    // not text.
+    // still open that can queue it (enqueue_deferred): the broadcaster
+    // handed out shared data, not text.
     enqueue_deferred(reply.render.bytes, reply.render.append);
   }
   note_answered(reply.count, reply.bytes);  // may go on with a paused frame

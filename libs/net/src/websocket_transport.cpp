@@ -216,7 +216,7 @@ void websocket_transport::wait_for_drain() {
   // At its own bound, the connection's next reply wakes it; held back by
   // the server-wide backlog alone, it looks again shortly, since other
   // connections' replies do not reach it.
-  if (!at_own_bound() && !(backlog_timer_ && backlog_waiting_)) {
+  if (!at_own_bound() && !backlog_waiting_) {
     check_backlog_later();
   }
 }

@@ -120,10 +120,6 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // part is gone by then.)
   void finish();
 
- private:
-  void close_as_slow();
-
- protected:
   phase current_phase() const { return phase_; }
   // Open and not closing: replies and pushes may still be queued.
   bool is_open() const { return phase_ == phase::open; }
@@ -156,6 +152,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void write_pending() final;
   std::shared_ptr<scheduled_session> scheduled_self() final;
 
+  void close_as_slow();  // the client's queue overflowed: 1008 or 3008
   bool at_own_bound() const;
   void wait_for_drain();
   void check_backlog_later();

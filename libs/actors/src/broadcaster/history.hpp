@@ -5,10 +5,10 @@
 // state.
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "encoding.hpp"
+#include "herald/actors/delivery.hpp"
 #include "herald/core/channel_history.hpp"
 #include "herald/core/channel_policy.hpp"
 #include "herald/core/client_protocol.hpp"

@@ -3,9 +3,9 @@
 // Connected clients, presence and join/leave pushes. The memory engine's
 // presence registry and the client directory are their state.
 
-#include <functional>
 #include <string>
 
+#include "herald/actors/delivery.hpp"
 #include "herald/core/channel_policy.hpp"
 #include "herald/core/client_requests.hpp"
 #include "state.hpp"

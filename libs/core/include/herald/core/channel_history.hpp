@@ -384,6 +384,9 @@ class channel_history {
 
   // The stream was appended to: it expires last among those of its TTL.
   void queue_expiry(stream& s, std::chrono::seconds ttl) {
+    // expiry_ttl 0 means "in no queue": only append() queues, and it stores
+    // only with a history TTL (history_options::enabled()).
+    assert(ttl.count() > 0 && "a stream queued for expiry without a TTL");
     if (s.expiry_ttl.count() > 0) {
       by_expiry_[s.expiry_ttl].erase(s.expiry);
     }
