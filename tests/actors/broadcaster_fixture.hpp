@@ -28,6 +28,16 @@ inline core::channel_options open_channels() {
   return options;
 }
 
+// open_channels() with a history (100 publications for 60 s) that clients
+// may recover from.
+inline core::channel_options recoverable_channels() {
+  core::channel_options options = open_channels();
+  options.history_size = 100;
+  options.history_ttl = std::chrono::seconds{60};
+  options.allow_recovery = true;
+  return options;
+}
+
 // A broadcaster on the deterministic scheduler and the connections a test
 // makes, each with its recording sink; every actor is stopped when the
 // fixture goes.

@@ -119,11 +119,18 @@ inline core::subscription_request subscribe_request(std::uint32_t id) {
   return request;
 }
 
+// A subscribe that asks for the stream's position (recoverable), with
+// nothing to recover yet.
+inline core::subscription_request positioned_subscribe(std::uint32_t id) {
+  core::subscription_request request = subscribe_request(id);
+  request.ask.recoverable = true;
+  return request;
+}
+
 // A subscribe that asks for recovery from `offset` of `epoch`.
 inline core::subscription_request recovering_subscribe(std::uint32_t id, std::uint64_t offset,
                                                        std::string epoch) {
-  core::subscription_request request = subscribe_request(id);
-  request.ask.recoverable = true;
+  core::subscription_request request = positioned_subscribe(id);
   request.from = core::recovery_point{true, offset, std::move(epoch)};
   return request;
 }

@@ -271,15 +271,9 @@ TEST_CASE("one channel serves both protocols, each in its own form") {
 }
 
 TEST_CASE("a recovering subscriber gets exactly the publications it missed") {
-  core::channel_options with_history = herald::test::open_channels();
-  with_history.history_size = 100;
-  with_history.history_ttl = std::chrono::seconds{60};
-  with_history.allow_recovery = true;
-  broadcaster_fixture f{with_history};
+  broadcaster_fixture f{herald::test::recoverable_channels()};
   const auto first = f.client("c1", "");
-  auto asks_recovery = herald::test::subscribe_request(1);
-  asks_recovery.ask.recoverable = true;
-  f.join(first, "feed", asks_recovery);
+  f.join(first, "feed", herald::test::positioned_subscribe(1));
   REQUIRE(f.sink(first).received().size() == 1);
   const auto joined = boost::json::parse(payload_of(f.sink(first).received()[0]));
   const auto& reply = joined.at("subscribe").as_object();
@@ -412,17 +406,11 @@ TEST_CASE("rounds whose deliveries reach no live session do not hold the next") 
 }
 
 TEST_CASE("a subscriber recovering while a round waits gets each publication once") {
-  core::channel_options with_history = herald::test::open_channels();
-  with_history.history_size = 100;
-  with_history.history_ttl = std::chrono::seconds{60};
-  with_history.allow_recovery = true;
-  broadcaster_fixture f{with_history};
+  broadcaster_fixture f{herald::test::recoverable_channels()};
   const auto holder = f.seed_subscriber("feed");  // keeps round 1 unwritten
   f.sink(holder).hold_rounds = true;
   const auto first = f.client("c1", "");
-  auto asks_recovery = herald::test::subscribe_request(1);
-  asks_recovery.ask.recoverable = true;
-  f.join(first, "feed", asks_recovery);
+  f.join(first, "feed", herald::test::positioned_subscribe(1));
   const std::string epoch{boost::json::parse(payload_of(f.sink(first).received().at(0)))
                               .at("subscribe")
                               .at("epoch")

@@ -321,10 +321,8 @@ TEST_CASE("a client's publish is checked against its subscriptions at that point
 }
 
 TEST_CASE("presence and history queries are checked by the channel policy") {
-  auto options = open_channels();
+  auto options = with_history();
   options.allow_presence_for_anonymous = false;  // presence: users only
-  options.history_size = 10;
-  options.history_ttl = std::chrono::seconds{60};
   fixture f{options};
   const auto anonymous = f.connect("c1", "");
   const auto user = f.connect("c2", "bob");
