@@ -26,6 +26,8 @@ import websockets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ATTACKER = os.path.join(ROOT, "tests", "integration", "abuse_clients.py")
+sys.path.insert(0, os.path.dirname(ATTACKER))
+import abuse_clients  # noqa: E402  (the attackers' helpers; each attacker runs as a process)
 BENCH = os.path.join(ROOT, "build-release", "apps", "herald-bench", "herald-bench")
 OPEN = ["--allow-subscribe-for-client=true", "--allow-subscribe-for-anonymous=true",
         "--allow-publish-for-subscriber=true", "--allow-publish-for-anonymous=true",
@@ -112,15 +114,6 @@ async def members(port, channel, count, join_leave):
     """`count` client-protocol subscribers of `channel`, reading all they
     get; returns them and the close codes they meet."""
     clients, closes = [], []
-
-    async def read(ws):
-        try:
-            while True:
-                await ws.recv()
-        except websockets.ConnectionClosed as closed:
-            if closed.rcvd is not None:
-                closes.append(closed.rcvd.code)
-
     gate = asyncio.Semaphore(200)  # joining together, as a crowd arrives
 
     async def join():
@@ -132,7 +125,7 @@ async def members(port, channel, count, join_leave):
             await ws.send(json.dumps({"subscribe": {"channel": channel,
                                                     "join_leave": join_leave}, "id": 2}))
             clients.append(ws)
-            readers.append(asyncio.create_task(read(ws)))
+            readers.append(asyncio.create_task(abuse_clients.read_until_closed(ws, closes)))
 
     readers = []
     await asyncio.gather(*(join() for _ in range(count)))

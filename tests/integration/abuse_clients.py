@@ -32,6 +32,28 @@ async def connected(port):
     return ws
 
 
+async def echo(ws, k, timeout):
+    """Sends the /ws message echo-K and waits for it to come back among the
+    channel's traffic; returns the seconds it took."""
+    started = time.monotonic()
+    await ws.send(compact({"message": "echo-%d" % k}))
+    while True:
+        got = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if got["message"] == "echo-%d" % k:
+            return time.monotonic() - started
+
+
+async def read_until_closed(ws, closes):
+    """Reads and drops everything until the connection ends; appends the
+    close code the server sent, if it sent one, to `closes`."""
+    try:
+        while True:
+            await ws.recv()
+    except websockets.ConnectionClosed as closed:
+        if closed.rcvd is not None:
+            closes.append(closed.rcvd.code)
+
+
 async def drain(ws, seen):
     """Reads until the connection ends, counting lines and close codes, and
     answers the server's pings, as an attacker that means to stay would."""
@@ -181,17 +203,11 @@ async def bystander(port, seconds):
     deadline = time.monotonic() + float(seconds)
     rtts, timeouts, k = [], 0, 0
     while not stop.is_set() and time.monotonic() < deadline:
-        started = time.monotonic()
-        await ws.send(compact({"message": "echo-%d" % k}))
         try:
-            while True:
-                got = json.loads(await asyncio.wait_for(ws.recv(), 60))
-                if got["message"] == "echo-%d" % k:
-                    break
+            rtts.append(round(await echo(ws, k, 60) * 1000, 3))
         except asyncio.TimeoutError:
             timeouts += 1
             break
-        rtts.append(round((time.monotonic() - started) * 1000, 3))
         k += 1
         await asyncio.sleep(0.02)
     await ws.close()

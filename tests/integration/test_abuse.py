@@ -12,12 +12,11 @@ import asyncio
 import json
 import os
 import statistics
-import time
 
-import pytest
 import websockets
 
 import herald_harness as hh
+from abuse_clients import echo, read_until_closed
 from centrifugo_client import command, connected
 
 ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "abuse_clients.py")
@@ -44,13 +43,7 @@ async def bystander(srv, stop, rtts):
     ws = await websockets.connect(srv.ws_url, ping_interval=None)
     k = 0
     while not stop.is_set():
-        started = time.monotonic()
-        await ws.send(json.dumps({"message": "echo-%d" % k}))
-        while True:
-            got = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            if got["message"] == "echo-%d" % k:
-                break
-        rtts.append(time.monotonic() - started)
+        rtts.append(await echo(ws, k, 10))
         k += 1
         await asyncio.sleep(0.02)
     await ws.close()
@@ -106,22 +99,13 @@ def test_a_join_leave_storm_costs_the_channel_nothing(start_herald):
             reply = await command(ws, '{"subscribe":{"channel":"room","join_leave":true},"id":2}')
             assert reply[0].get("subscribe") is not None, reply
             members.append(ws)
-        seen_by_members = {"closes": []}
-
-        async def read(ws):
-            try:
-                while True:
-                    await ws.recv()
-            except websockets.ConnectionClosed as closed:
-                if closed.rcvd is not None:
-                    seen_by_members["closes"].append(closed.rcvd.code)
-
-        readers = [asyncio.create_task(read(ws)) for ws in members]
+        members_closes = []
+        readers = [asyncio.create_task(read_until_closed(ws, members_closes)) for ws in members]
         seen, rtts, peak, before = await under_attack(srv, "join_leave_storm", 10, 700, "room")
         check_bystander(srv, rtts)
         # No member was cut for falling behind: there was nothing to fall
         # behind on.
-        assert seen_by_members["closes"] == [], seen_by_members
+        assert members_closes == [], members_closes
         check_growth(peak, before, 150)
         # The attacker was held back, never cut.
         assert set(seen.get("closes", [])) <= {1000, 1006}, seen
