@@ -9,7 +9,8 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(fuzz_seed_codec fuzz_client_protocol fuzz_static_path fuzz_server_api)
+  targets=(fuzz_seed_codec fuzz_client_protocol fuzz_static_path fuzz_server_api
+    fuzz_engine_codec)
 fi
 build_dir=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
