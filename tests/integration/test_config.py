@@ -249,6 +249,11 @@ def start_args(static):
     ("--idle-timeout=soon", "idle-timeout"),
     ("--allowed-origins=ftp//x", "allowed-origins"),
     ("--address=not-an-address", "address"),
+    ("--engine=mongo", "engine"),
+    ("--redis-address=127.0.0.1:6379,host:0", "redis-address"),
+    ("--redis-address=::1:6379", "redis-address"),
+    ("--redis-prefix=has space", "redis-prefix"),
+    ("--redis-io-timeout=0s", "redis-io-timeout"),
 ])
 def test_bad_flag_exits_2(herald_binary, workdir, tmp_path, flag, key):
     static = hh.make_static_tree(str(tmp_path / "tree"))
@@ -299,6 +304,44 @@ def test_bad_file_value_exits_2(herald_binary, workdir, tmp_path, content, key):
     path = write_ini(tmp_path / "bad.ini", content)
     r = hh.run_herald(["--config-file=" + path] + start_args(static)[2:], cwd=workdir)
     assert_config_error(r, key)
+
+
+def test_bad_redis_address_names_the_entry(herald_binary, workdir):
+    r = hh.run_herald(["--check-config", "--engine=redis",
+                       "--redis-address=[::1]:6379, redis-b:0"], cwd=workdir)
+    assert_config_error(r, "redis-address")
+    assert "'redis-b:0'" in r.stderr, r.stderr
+    assert "config OK" not in r.stdout
+
+
+def test_redis_engine_without_an_address_exits_2(herald_binary, workdir, tmp_path):
+    static = hh.make_static_tree(str(tmp_path / "tree"))
+    r = hh.run_herald(start_args(static), cwd=workdir,
+                      env={"HERALD_ENGINE": "redis", "HERALD_REDIS_ADDRESS": ""})
+    assert_config_error(r, "redis-address")
+    path = write_ini(tmp_path / "redis.ini", "[global]\nengine = \"redis\"\nredis-address = []\n")
+    r = hh.run_herald(["--check-config", "--config-file=" + path], cwd=workdir)
+    assert_config_error(r, "redis-address")
+
+
+def test_redis_settings_from_every_source_round_trip(herald_binary, workdir, tmp_path):
+    path = write_ini(tmp_path / "redis.ini",
+                     "[global]\nengine = \"redis\"\n"
+                     "redis-address = [\"redis-a:6379\", \"[::1]:6380\"]\nredis-db = 2\n")
+    env = {"HERALD_REDIS_PASSWORD": "pw, \"quoted\"", "HERALD_NODE_NAME": "node-1"}
+    r = hh.run_herald(["--config-file=" + path, "--redis-prefix=staging:eu",
+                       "--redis-io-timeout=1500ms", "--dump-config"], env=env, cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    v = parse_dump(r.stdout)
+    assert v["engine"] == "redis", v
+    assert "redis-a:6379" in v["redis-address"] and "[::1]:6380" in v["redis-address"], v
+    assert (v["redis-db"], v["redis-prefix"], v["node-name"]) == ("2", "staging:eu", "node-1"), v
+    assert (v["redis-connect-timeout"], v["redis-io-timeout"]) == ("1s", "1500ms"), v
+    assert v["redis-user"] == "", v
+    dumped = write_ini(tmp_path / "dumped.ini", r.stdout)
+    again = hh.run_herald(["--config-file=" + dumped, "--dump-config"], cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == r.stdout
 
 
 def test_missing_config_file_exits_2(herald_binary, workdir, tmp_path):

@@ -110,6 +110,15 @@ void require_same(const settings& a, const settings& b) {
   CHECK(a.history_meta_ttl == b.history_meta_ttl);
   CHECK(a.client_channel_limit == b.client_channel_limit);
   CHECK(a.api_key == b.api_key);
+  CHECK(a.engine == b.engine);
+  CHECK(a.redis_address == b.redis_address);
+  CHECK(a.redis_user == b.redis_user);
+  CHECK(a.redis_password == b.redis_password);
+  CHECK(a.redis_db == b.redis_db);
+  CHECK(a.redis_prefix == b.redis_prefix);
+  CHECK(a.redis_connect_timeout == b.redis_connect_timeout);
+  CHECK(a.redis_io_timeout == b.redis_io_timeout);
+  CHECK(a.node_name == b.node_name);
   require_same_options(a.namespaces.defaults(), b.namespaces.defaults());
   REQUIRE(a.namespaces.namespace_count() == b.namespaces.namespace_count());
   for (const auto& [name, options] : a.namespaces.namespaces()) {
@@ -239,6 +248,16 @@ TEST_CASE("settings defaults", "[settings]") {
   REQUIRE(s.idle_timeout == 60s);
   REQUIRE(s.handshake_timeout == 10s);
   REQUIRE(s.shutdown_timeout == 10s);
+  REQUIRE(s.engine == "memory");
+  REQUIRE(s.redis_address == std::vector<std::string>{"127.0.0.1:6379"});
+  REQUIRE(s.redis_user.empty());
+  REQUIRE(s.redis_password.empty());
+  REQUIRE(s.redis_db == 0);
+  REQUIRE(s.redis_prefix == "herald");
+  REQUIRE(s.redis_connect_timeout == 1s);
+  REQUIRE(s.redis_io_timeout == 4s);
+  REQUIRE(s.node_name.empty());
+  REQUIRE(s.presence_ttl == 60s);
 }
 
 TEST_CASE("option_table lists every key once, in order", "[settings]") {
@@ -255,7 +274,9 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
                        "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
                        "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
                        "ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
-                       "shutdown-timeout", "history-meta-ttl", "history-max-channels",
+                       "shutdown-timeout", "history-meta-ttl", "history-max-channels", "engine",
+                       "redis-address", "redis-user", "redis-password", "redis-db", "redis-prefix",
+                       "redis-connect-timeout", "redis-io-timeout", "node-name", "presence-ttl",
                        // channel options
                        "history-size", "history-ttl", "presence", "join-leave",
                        "force-push-join-leave", "force-recovery", "allow-recovery",
@@ -286,6 +307,15 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
   REQUIRE(kind_of("max-connections-per-ip") == option_kind::unsigned_integer);
   REQUIRE(kind_of("ping-interval") == option_kind::duration);
   REQUIRE(kind_of("history-meta-ttl") == option_kind::duration);
+  REQUIRE(kind_of("engine") == option_kind::string);
+  REQUIRE(kind_of("redis-address") == option_kind::string_list);
+  REQUIRE(kind_of("redis-user") == option_kind::string);
+  REQUIRE(kind_of("redis-password") == option_kind::string);
+  REQUIRE(kind_of("redis-db") == option_kind::unsigned_integer);
+  REQUIRE(kind_of("redis-prefix") == option_kind::string);
+  REQUIRE(kind_of("redis-connect-timeout") == option_kind::duration);
+  REQUIRE(kind_of("redis-io-timeout") == option_kind::duration);
+  REQUIRE(kind_of("node-name") == option_kind::string);
   REQUIRE(kind_of("history-size") == option_kind::unsigned_integer);
   REQUIRE(kind_of("history-ttl") == option_kind::duration);
   // The channel options come last, from history-size on; after its two
@@ -723,6 +753,16 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "shutdown-timeout = 10s\n"
           "history-meta-ttl = 86400s\n"
           "history-max-channels = 100000\n"
+          "engine = \"memory\"\n"
+          "redis-address = [\"127.0.0.1:6379\"]\n"
+          "redis-user = \"\"\n"
+          "redis-password = \"\"\n"
+          "redis-db = 0\n"
+          "redis-prefix = \"herald\"\n"
+          "redis-connect-timeout = 1s\n"
+          "redis-io-timeout = 4s\n"
+          "node-name = \"\"\n"
+          "presence-ttl = 60s\n"
           "history-size = 0\n"
           "history-ttl = 0s\n"
           "presence = false\n"
@@ -777,6 +817,15 @@ TEST_CASE("dump_settings output can be re-applied", "[settings]") {
   original.history_meta_ttl = 90min;
   original.client_channel_limit = 7;
   original.api_key = "s3cret key";
+  original.engine = "redis";
+  original.redis_address = {"redis-a.internal:6379", "10.0.0.7:6380", "[::1]:7000"};
+  original.redis_user = "herald \"user\"";
+  original.redis_password = "p@ss, \\word";
+  original.redis_db = 65535;
+  original.redis_prefix = "prod:eu-1.herald_";
+  original.redis_connect_timeout = 1ms;
+  original.redis_io_timeout = 2500ms;
+  original.node_name = "node \"one\", a";
 
   const auto values = parse_dump(dump_settings(original));
   REQUIRE(values.size() == option_table().size());
@@ -820,6 +869,12 @@ TEST_CASE("key_from_environment_name", "[settings]") {
   REQUIRE(key_from_environment_name("HERALD_Max_Connections") ==
           std::optional<std::string>{"max-connections"});
   REQUIRE(key_from_environment_name("HERALD_X") == std::optional<std::string>{"x"});
+  REQUIRE(key_from_environment_name("HERALD_ENGINE") == std::optional<std::string>{"engine"});
+  REQUIRE(key_from_environment_name("HERALD_REDIS_ADDRESS") ==
+          std::optional<std::string>{"redis-address"});
+  REQUIRE(key_from_environment_name("HERALD_REDIS_CONNECT_TIMEOUT") ==
+          std::optional<std::string>{"redis-connect-timeout"});
+  REQUIRE(key_from_environment_name("HERALD_NODE_NAME") == std::optional<std::string>{"node-name"});
   for (const char* other : {"", "HERALD", "HERALD_", "herald_port", "Herald_PORT", "PATH",
                             "XHERALD_PORT", "HERALDPORT", " HERALD_PORT"}) {
     INFO("name: '" << other << "'");
@@ -1460,4 +1515,207 @@ TEST_CASE("check_settings wants pong-timeout below ping-interval", "[settings]")
   for (const auto& error : herald::core::check_settings(s)) {
     REQUIRE(error.key != "pong-timeout");
   }
+}
+
+// --- the engine and its Redis settings -----------------------------------------
+
+TEST_CASE("apply_setting: engine is memory or redis", "[settings]") {
+  settings s;
+  REQUIRE(s.engine == "memory");
+  set_ok(s, "engine", "redis");
+  REQUIRE(s.engine == "redis");
+  set_ok(s, "engine", "memory");
+  REQUIRE(s.engine == "memory");
+  REQUIRE(set_bad(s, "engine", "mongo") == "expected memory or redis, got 'mongo'");
+  for (const char* bad : {"", "Redis", "MEMORY", " redis", "redis ", "redis,memory", "mem"}) {
+    set_bad(s, "engine", bad);
+  }
+  REQUIRE(s.engine == "memory");
+}
+
+TEST_CASE("apply_setting: redis-address", "[settings]") {
+  settings s;
+  REQUIRE(s.redis_address == std::vector<std::string>{"127.0.0.1:6379"});
+  set_ok(s, "redis-address", "redis:6379");
+  REQUIRE(s.redis_address == std::vector<std::string>{"redis:6379"});
+  set_ok(s, "redis-address",
+         " redis-a.example.com:6379 , 10.0.0.2:6380,[::1]:1,[2001:db8::7]:65535 ");
+  REQUIRE(s.redis_address == std::vector<std::string>{"redis-a.example.com:6379", "10.0.0.2:6380",
+                                                      "[::1]:1", "[2001:db8::7]:65535"});
+  for (const char* good : {"localhost:6379", "redis_1:6379", "r:1", "a.b-c.d:65535", "0.0.0.0:6379",
+                           "255.255.255.255:6379", "1host:6379"}) {
+    set_ok(s, "redis-address", good);
+    REQUIRE(s.redis_address == std::vector<std::string>{good});
+  }
+  // Empty items are dropped; an empty list is accepted here and refused by
+  // check_settings when engine = redis.
+  set_ok(s, "redis-address", "");
+  REQUIRE(s.redis_address.empty());
+
+  set_ok(s, "redis-address", "kept:6379");
+  const auto message = set_bad(s, "redis-address", "redis:6379, host:0");
+  REQUIRE(message.find("'host:0'") != std::string::npos);
+  REQUIRE(message.find("1..65535") != std::string::npos);
+  REQUIRE(set_bad(s, "redis-address", "a:6379,b:6379,a:6379") == "entry 'a:6379' is listed twice");
+  for (const char* bad : {"host",
+                          "host:",
+                          ":6379",
+                          "host:65536",
+                          "host:-1",
+                          "host:63x79",
+                          "host:+6379",
+                          "::1:6379",
+                          "[::1]",
+                          "[::1:6379",
+                          "[]:6379",
+                          "[127.0.0.1]:6379",
+                          "[::g]:6379",
+                          "-host:6379",
+                          "host-:6379",
+                          "a..b:6379",
+                          ".host:6379",
+                          "host.:6379",
+                          "ho st:6379",
+                          "ho/st:6379",
+                          "256.0.0.1:6379",
+                          "1.2.3:6379",
+                          "redis://host:6379"}) {
+    const auto why = set_bad(s, "redis-address", bad);
+    REQUIRE(why.find("'" + std::string{bad} + "'") != std::string::npos);
+  }
+  set_bad(s, "redis-address", std::string(64, 'a') + ".example:6379");
+  set_bad(s, "redis-address", "ok:6379, bad:0");
+  REQUIRE(s.redis_address == std::vector<std::string>{"kept:6379"});
+}
+
+TEST_CASE("apply_setting: redis-user and redis-password take any string", "[settings]") {
+  settings s;
+  REQUIRE(s.redis_user.empty());
+  REQUIRE(s.redis_password.empty());
+  set_ok(s, "redis-user", "herald");
+  REQUIRE(s.redis_user == "herald");
+  set_ok(s, "redis-password", "s3cr\"et, with \\ and spaces");
+  REQUIRE(s.redis_password == "s3cr\"et, with \\ and spaces");
+  set_ok(s, "redis-user", "");
+  REQUIRE(s.redis_user.empty());
+  // Printed as set, like api-key and token-hmac-secret: --dump-config's
+  // output is a config file that Herald accepts back.
+  REQUIRE(dump_settings(s).find("redis-password = \"s3cr\\\"et, with \\\\ and spaces\"\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("apply_setting: redis-db", "[settings]") {
+  settings s;
+  REQUIRE(s.redis_db == 0);
+  set_ok(s, "redis-db", "15");
+  REQUIRE(s.redis_db == 15);
+  set_ok(s, "redis-db", "65535");
+  REQUIRE(s.redis_db == 65535);
+  REQUIRE(set_bad(s, "redis-db", "65536") == "expected an integer in 0..65535, got '65536'");
+  for (const char* bad : {"", "-1", "one", "1.0", "0x1"}) {
+    set_bad(s, "redis-db", bad);
+  }
+  set_ok(s, "redis-db", "0");
+  REQUIRE(s.redis_db == 0);
+}
+
+TEST_CASE("apply_setting: redis-prefix", "[settings]") {
+  settings s;
+  REQUIRE(s.redis_prefix == "herald");
+  set_ok(s, "redis-prefix", "prod:eu-1.herald_v2");
+  REQUIRE(s.redis_prefix == "prod:eu-1.herald_v2");
+  const std::string longest(64, 'p');
+  set_ok(s, "redis-prefix", longest);
+  REQUIRE(s.redis_prefix == longest);
+  set_ok(s, "redis-prefix", "x");
+  REQUIRE(s.redis_prefix == "x");
+  REQUIRE(set_bad(s, "redis-prefix", "") == "expected 1 to 64 of A-Z a-z 0-9 _ . : -, got ''");
+  for (const char* bad : {"a b", "a/b", "a{b}", "a*", "\xc3\xa9t\xc3\xa9", "a\"b", "a,b"}) {
+    set_bad(s, "redis-prefix", bad);
+  }
+  set_bad(s, "redis-prefix", std::string(65, 'p'));
+  REQUIRE(s.redis_prefix == "x");
+}
+
+TEST_CASE("apply_setting: redis timeouts are durations of at least 1ms", "[settings]") {
+  settings s;
+  REQUIRE(s.redis_connect_timeout == 1s);
+  REQUIRE(s.redis_io_timeout == 4s);
+  set_ok(s, "redis-connect-timeout", "250ms");
+  REQUIRE(s.redis_connect_timeout == 250ms);
+  set_ok(s, "redis-io-timeout", "2min");
+  REQUIRE(s.redis_io_timeout == 2min);
+  set_ok(s, "redis-io-timeout", "1ms");
+  REQUIRE(s.redis_io_timeout == 1ms);
+  for (const char* key : {"redis-connect-timeout", "redis-io-timeout"}) {
+    REQUIRE(set_bad(s, key, "0s") == "must be at least 1ms, got '0s'");
+    for (const char* bad : {"0", "0ms", "999us", "100ns"}) {
+      REQUIRE(set_bad(s, key, bad) == "must be at least 1ms, got '" + std::string{bad} + "'");
+    }
+    for (const char* bad : {"", "soon", "-1s", "1.5s"}) {
+      REQUIRE(set_bad(s, key, bad) ==
+              "expected a duration such as 500ms, 25s or 2min, got '" + std::string{bad} + "'");
+    }
+  }
+  REQUIRE(s.redis_connect_timeout == 250ms);
+  REQUIRE(s.redis_io_timeout == 1ms);
+}
+
+TEST_CASE("apply_setting: node-name", "[settings]") {
+  settings s;
+  REQUIRE(s.node_name.empty());
+  set_ok(s, "node-name", "herald-1.example:8000");
+  REQUIRE(s.node_name == "herald-1.example:8000");
+  const std::string longest(128, 'n');
+  set_ok(s, "node-name", longest);
+  REQUIRE(s.node_name == longest);
+  REQUIRE(set_bad(s, "node-name", std::string(129, 'n')) == "expected at most 128 bytes, got 129");
+  set_bad(s, "node-name", "line\nbreak");
+  set_bad(s, "node-name", std::string{"nul\0byte", 8});
+  REQUIRE(s.node_name == longest);
+  set_ok(s, "node-name", "");  // back to hostname:port
+  REQUIRE(s.node_name.empty());
+}
+
+TEST_CASE("check_settings: engine = redis needs a redis-address", "[settings]") {
+  temp_dir dir;
+  settings s;
+  s.static_dir = dir.path().string();
+  s.redis_address.clear();
+  REQUIRE(check_settings(s).empty());  // the memory engine does not use it
+
+  s.engine = "redis";
+  auto errors = check_settings(s);
+  REQUIRE(errors.size() == 1);
+  REQUIRE(errors[0].key == "redis-address");
+  REQUIRE(errors[0].line() ==
+          "herald: config: redis-address: engine = redis needs at least one host:port");
+
+  s.redis_address = {"127.0.0.1:6379"};
+  REQUIRE(check_settings(s).empty());
+}
+
+TEST_CASE("redis settings from the command line and the environment", "[settings]") {
+  const char* const envp[] = {"HERALD_ENGINE=redis",         "HERALD_REDIS_ADDRESS=a:6379, b:6380",
+                              "HERALD_REDIS_PASSWORD=pw",    "HERALD_REDIS_DB=3",
+                              "HERALD_REDIS_IO_TIMEOUT=10s", nullptr};
+  settings s;
+  REQUIRE(apply_settings(s, read_environment(envp).overrides).empty());
+  const auto cl = parse_command_line({"--redis-prefix=staging", "--node-name=n1",
+                                      "--redis-connect-timeout=300ms", "--redis-user=u"});
+  REQUIRE(cl.errors.empty());
+  REQUIRE(apply_settings(s, cl.overrides).empty());
+  REQUIRE(s.engine == "redis");
+  REQUIRE(s.redis_address == std::vector<std::string>{"a:6379", "b:6380"});
+  REQUIRE(s.redis_password == "pw");
+  REQUIRE(s.redis_db == 3);
+  REQUIRE(s.redis_io_timeout == 10s);
+  REQUIRE(s.redis_prefix == "staging");
+  REQUIRE(s.node_name == "n1");
+  REQUIRE(s.redis_connect_timeout == 300ms);
+  REQUIRE(s.redis_user == "u");
+
+  const auto errors =
+      apply_settings(s, {{"engine", "mongo"}, {"redis-address", "host:0"}, {"redis-db", "70000"}});
+  REQUIRE(error_keys(errors) == std::vector<std::string>{"engine", "redis-address", "redis-db"});
 }

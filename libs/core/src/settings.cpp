@@ -102,19 +102,28 @@ basic_entry<Owner> bool_option(std::string_view name, bool Owner::*member, std::
           [member](const Owner& s) { return std::string{s.*member ? "true" : "false"}; }};
 }
 
+// A duration of at least `min` (0: any).
+option_entry duration_option(std::string_view name, std::chrono::milliseconds settings::*member,
+                             std::chrono::milliseconds min, std::string_view help) {
+  return {
+      {name, option_kind::duration, help},
+      [member, min](settings& s, std::string_view text) -> std::optional<std::string> {
+        auto value = parse_duration(text);
+        if (!value) {
+          return "expected a duration such as 500ms, 25s or 2min, got '" + std::string{text} + "'";
+        }
+        if (*value < min) {
+          return "must be at least " + format_duration(min) + ", got '" + std::string{text} + "'";
+        }
+        s.*member = *value;
+        return std::nullopt;
+      },
+      [member](const settings& s) { return format_duration(s.*member); }};
+}
+
 option_entry duration_option(std::string_view name, std::chrono::milliseconds settings::*member,
                              std::string_view help) {
-  return {{name, option_kind::duration, help},
-          [member](settings& s, std::string_view text) -> std::optional<std::string> {
-            auto value = parse_duration(text);
-            if (!value) {
-              return "expected a duration such as 500ms, 25s or 2min, got '" + std::string{text} +
-                     "'";
-            }
-            s.*member = *value;
-            return std::nullopt;
-          },
-          [member](const settings& s) { return format_duration(s.*member); }};
+  return duration_option(name, member, std::chrono::milliseconds{0}, help);
 }
 
 channel_entry seconds_option(std::string_view name, std::chrono::seconds channel_options::*member,
@@ -155,31 +164,162 @@ std::optional<std::string> channel_name(std::string_view text) {
   return std::nullopt;
 }
 
-option_entry origins_option() {
-  return {{"allowed-origins", option_kind::string_list,
-           "Origin patterns allowed to upgrade, comma-separated (e.g. https://*.example.com); "
-           "empty allows any"},
-          [](settings& s, std::string_view text) -> std::optional<std::string> {
-            std::vector<std::string> patterns;
+// A comma-separated list (an INI list in the file), spaces around items
+// trimmed and empty items dropped; `check` vets the items and says what is
+// wrong with a bad one.
+option_entry list_option(
+    std::string_view name, std::vector<std::string> settings::*member,
+    std::function<std::optional<std::string>(const std::vector<std::string>&)> check,
+    std::string_view help) {
+  return {{name, option_kind::string_list, help},
+          [member, check](settings& s, std::string_view text) -> std::optional<std::string> {
+            std::vector<std::string> items;
             for (auto item : split_comma_list(text)) {
-              patterns.emplace_back(item);
+              items.emplace_back(item);
             }
-            for (const auto& pattern : patterns) {
-              if (!valid_origin_pattern(pattern)) {
-                return "bad origin pattern '" + pattern +
-                       "' (expected * or scheme://host[:port], * as wildcard)";
-              }
+            if (auto problem = check(items)) {
+              return problem;
             }
-            s.allowed_origins = std::move(patterns);
+            s.*member = std::move(items);
             return std::nullopt;
           },
-          [](const settings& s) {
+          [member](const settings& s) {
+            const auto& items = s.*member;
             std::string out = "[";
-            for (std::size_t i = 0; i < s.allowed_origins.size(); ++i) {
-              out += (i == 0 ? "" : ", ") + quote(s.allowed_origins[i]);
+            for (std::size_t i = 0; i < items.size(); ++i) {
+              out += (i == 0 ? "" : ", ") + quote(items[i]);
             }
             return out + "]";
           }};
+}
+
+std::optional<std::string> origin_patterns(const std::vector<std::string>& patterns) {
+  for (const auto& pattern : patterns) {
+    if (!valid_origin_pattern(pattern)) {
+      return "bad origin pattern '" + pattern +
+             "' (expected * or scheme://host[:port], * as wildcard)";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> engine_name(std::string_view text) {
+  if (text == "memory" || text == "redis") {
+    return std::nullopt;
+  }
+  return "expected memory or redis, got '" + std::string{text} + "'";
+}
+
+// A host name: dot-separated labels of 1 to 63 of [A-Za-z0-9_-], not
+// starting or ending with '-', 253 bytes at most. All digits and dots, it
+// must be an IPv4 address.
+bool valid_host_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) {
+    return false;
+  }
+  bool numeric = true;
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    auto end = host.find('.', start);
+    if (end == std::string_view::npos) {
+      end = host.size();
+    }
+    const std::string_view label = host.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      const bool digit = c >= '0' && c <= '9';
+      numeric = numeric && digit;
+      if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '-' && c != '_') {
+        return false;
+      }
+    }
+    start = end + 1;
+  }
+  if (numeric) {
+    const std::string address{host};
+    unsigned char buffer[sizeof(struct in_addr)];
+    return inet_pton(AF_INET, address.c_str(), buffer) == 1;
+  }
+  return true;
+}
+
+// One redis-address entry: host:port, host a name, an IPv4 address or an
+// IPv6 address in brackets, port 1..65535.
+std::optional<std::string> redis_endpoint(std::string_view entry) {
+  const auto bad = [entry](std::string_view why) -> std::optional<std::string> {
+    return "bad entry '" + std::string{entry} + "': " + std::string{why} +
+           " (expected host:port: a host name, an IPv4 address or an IPv6 address in brackets "
+           "such as [::1]:6379, and a port 1..65535)";
+  };
+  if (entry.find("//") != std::string_view::npos) {
+    return bad("a URL, not host:port");
+  }
+  const auto colon = entry.rfind(':');
+  if (colon == std::string_view::npos) {
+    return bad("no port");
+  }
+  const std::string_view host = entry.substr(0, colon);
+  const auto port = parse_unsigned(entry.substr(colon + 1));
+  if (!port || *port < 1 || *port > 65535) {
+    return bad("the port must be 1..65535");
+  }
+  if (host.empty()) {
+    return bad("no host");
+  }
+  if (host.front() == '[') {
+    const std::string inner{host.substr(1, host.size() < 2 ? 0 : host.size() - 2)};
+    unsigned char buffer[sizeof(struct in6_addr)];
+    if (host.size() < 3 || host.back() != ']' || inet_pton(AF_INET6, inner.c_str(), buffer) != 1) {
+      return bad("not an IPv6 address in brackets");
+    }
+    return std::nullopt;
+  }
+  if (host.find(':') != std::string_view::npos) {
+    return bad("an IPv6 address needs brackets");
+  }
+  if (!valid_host_name(host)) {
+    return bad("not a host name or IPv4 address");
+  }
+  return std::nullopt;
+}
+
+// Each entry as redis_endpoint says, and each once (a repeat would skew
+// the sharding).
+std::optional<std::string> redis_endpoints(const std::vector<std::string>& entries) {
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (auto problem = redis_endpoint(*it)) {
+      return problem;
+    }
+    if (std::find(entries.begin(), it, *it) != it) {
+      return "entry '" + *it + "' is listed twice";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> redis_prefix(std::string_view text) {
+  const bool ok =
+      !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == ':' || c == '-';
+      });
+  if (!ok) {
+    return "expected 1 to 64 of A-Z a-z 0-9 _ . : -, got '" + std::string{text} + "'";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> node_name(std::string_view text) {
+  if (text.size() > 128) {
+    return "expected at most 128 bytes, got " + std::to_string(text.size());
+  }
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    return "expected no control characters";
+  }
+  return std::nullopt;
 }
 
 constexpr std::uint64_t unlimited = std::numeric_limits<std::uint32_t>::max();
@@ -259,7 +399,9 @@ const std::vector<option_entry>& process_entries() {
                       "I/O threads and actor scheduler threads (0: one per core)"),
       string_option("seed-channel", &settings::seed_channel, channel_name,
                     "Channel that /ws clients publish to and receive from"),
-      origins_option(),
+      list_option("allowed-origins", &settings::allowed_origins, origin_patterns,
+                  "Origin patterns allowed to upgrade, comma-separated (e.g. "
+                  "https://*.example.com); empty allows any"),
       unsigned_option("max-connections", &settings::max_connections, 0, unlimited,
                       "WebSocket connections held at once; more get 503 (0: no limit)"),
       unsigned_option("max-connections-per-ip", &settings::max_connections_per_ip, 0, unlimited,
@@ -311,6 +453,36 @@ const std::vector<option_entry>& process_entries() {
       unsigned_option("history-max-channels", &settings::history_max_channels, 1, unlimited,
                       "Channels that keep a history position at once; a new one makes the "
                       "server forget the least recently used"),
+      string_option("engine", &settings::engine, engine_name,
+                    "Where channels' publications, history and presence live: memory (this node "
+                    "only) or redis (shared by every node on the same Redis)"),
+      list_option("redis-address", &settings::redis_address, redis_endpoints,
+                  "engine = redis: Redis servers as host:port, comma-separated ([::1]:6379 for "
+                  "IPv6); with several, channels are sharded over them by a consistent hash of "
+                  "the channel name"),
+      string_option("redis-user", &settings::redis_user, any_string,
+                    "engine = redis: Redis 6 ACL user (empty: none, or default with a password)"),
+      string_option("redis-password", &settings::redis_password, any_string,
+                    "engine = redis: password for AUTH (empty: no AUTH)"),
+      unsigned_option("redis-db", &settings::redis_db, 0, 65535,
+                      "engine = redis: database number (SELECT)"),
+      string_option("redis-prefix", &settings::redis_prefix, redis_prefix,
+                    "engine = redis: prefix of every key and pub/sub channel, so that several "
+                    "clusters can share one Redis (1 to 64 of A-Z a-z 0-9 _ . : -)"),
+      duration_option("redis-connect-timeout", &settings::redis_connect_timeout,
+                      std::chrono::milliseconds{1},
+                      "engine = redis: time allowed to connect (and authenticate) to a Redis "
+                      "server"),
+      duration_option("redis-io-timeout", &settings::redis_io_timeout, std::chrono::milliseconds{1},
+                      "engine = redis: a command without a reply for this long counts the "
+                      "connection as lost"),
+      string_option("node-name", &settings::node_name, node_name,
+                    "This node's name among the nodes sharing a Redis (empty: hostname:port, "
+                    "resolved at start; at most 128 bytes)"),
+      duration_option("presence-ttl", &settings::presence_ttl, std::chrono::milliseconds{1000},
+                      "engine = redis: a presence entry lives this long unless its node "
+                      "refreshes it (every third of it), so a node that dies leaves its clients "
+                      "in presence at most this long (whole seconds, rounded up)"),
   };
   return table;
 }
@@ -557,6 +729,9 @@ std::vector<config_error> check_settings(const settings& s) {
     errors.push_back({"pong-timeout", "must be at least 1s"});
   } else if (s.pong_timeout >= s.ping_interval) {
     errors.push_back({"pong-timeout", "must be shorter than ping-interval"});
+  }
+  if (s.engine == "redis" && s.redis_address.empty()) {
+    errors.push_back({"redis-address", "engine = redis needs at least one host:port"});
   }
   check_channel_options(
       s.namespaces.defaults(), "", [](std::string_view) { return true; }, errors);

@@ -51,6 +51,22 @@ struct settings {
   std::chrono::milliseconds history_meta_ttl{24 * 3600 * 1000};
   std::uint64_t history_max_channels = 100000;  // channels with a history position
 
+  // Where channels' publications, history and presence live: "memory" (this
+  // node only) or "redis" (shared by every node on the same Redis).
+  std::string engine = "memory";
+  // host:port entries (host: a name, IPv4, or IPv6 in brackets); with
+  // several, channels are sharded over them by a consistent hash of the
+  // channel name. engine = redis needs at least one.
+  std::vector<std::string> redis_address{"127.0.0.1:6379"};
+  std::string redis_user;      // Redis 6 ACL user; empty: none (or "default" with a password)
+  std::string redis_password;  // empty: no AUTH
+  std::uint32_t redis_db = 0;  // SELECT, 0..65535
+  std::string redis_prefix = "herald";  // of every key and pub/sub channel
+  std::chrono::milliseconds redis_connect_timeout{1000};
+  std::chrono::milliseconds redis_io_timeout{4000};  // a command unanswered this long: lost
+  std::string node_name;                             // empty: "hostname:port", resolved at start
+  std::chrono::milliseconds presence_ttl{60000};     // Centrifugo's 60 s
+
   // Channel options (client protocol): namespaces.defaults() are set by the
   // top-level keys (history-size, presence, ...) and apply to channels
   // without a namespace; each namespace ([namespaces.NAME] in the file,
