@@ -1,5 +1,6 @@
 // herald: config -> actor system -> server -> wait for a signal -> drain.
 #include <sched.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "herald/core/settings.hpp"
 #include "herald/core/settings_sources.hpp"
 #include "herald/net/server.hpp"
+#include "herald/redis/server_address.hpp"
 
 extern char** environ;
 
@@ -91,6 +93,41 @@ int wait_for_stop_signal(const sigset_t& signals) {
   return signal_number;
 }
 
+// engine = redis: where and how to reach Redis (the settings checked the
+// addresses already).
+std::optional<herald::redis::engine_settings> redis_settings(
+    const herald::core::settings& settings) {
+  if (settings.engine != "redis") {
+    return std::nullopt;
+  }
+  herald::redis::engine_settings redis;
+  for (const auto& address : settings.redis_address) {
+    redis.shards.push_back(*herald::redis::parse_server_address(address));
+  }
+  redis.user = settings.redis_user;
+  redis.password = settings.redis_password;
+  redis.db = settings.redis_db;
+  redis.prefix = settings.redis_prefix;
+  redis.connect_timeout = settings.redis_connect_timeout;
+  redis.io_timeout = settings.redis_io_timeout;
+  redis.presence_ttl = std::chrono::ceil<std::chrono::seconds>(settings.presence_ttl);
+  return redis;
+}
+
+// node-name, or this host's name and the port (the process id for port 0,
+// which tells nodes on one host apart too).
+std::string node_name_of(const herald::core::settings& settings) {
+  if (!settings.node_name.empty()) {
+    return settings.node_name;
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) {
+    std::snprintf(host, sizeof host, "herald");
+  }
+  return std::string{host} + ":" +
+         std::to_string(settings.port != 0 ? settings.port : static_cast<unsigned>(getpid()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,6 +189,8 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl);
   broadcaster.history_max_channels = settings.history_max_channels;
   broadcaster.max_rounds_in_flight = herald::core::effective_workers(settings);
+  broadcaster.redis = redis_settings(settings);
+  broadcaster.node_name = node_name_of(settings);
   herald::actors::hub hub{system, std::move(broadcaster)};
 
   herald::net::server server{settings, hub};

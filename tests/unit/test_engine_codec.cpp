@@ -9,8 +9,8 @@ using namespace herald::core;
 namespace {
 
 publication_ptr from_client(std::string data) {
-  auto who = std::make_shared<const publisher_info>(
-      publisher_info{"alice", "c-1", R"({"name":"A"})", ""});
+  auto who =
+      std::make_shared<const publisher_info>(publisher_info{"alice", "c-1", R"({"name":"A"})", ""});
   return make_publication(std::move(data), nullptr, who);
 }
 
@@ -76,9 +76,9 @@ TEST_CASE("engine messages carry positioned publications and presence", "[engine
   REQUIRE(join);
   CHECK(std::get<engine_presence_change>(*join).join);
 
-  for (const char* bad : {"", "__p1:", "__p1:1:__", "__p1:x:e__d0:", "__p1:1:__d0:",
-                          "__p1:0:e__d0:", "__p1:1:e_d0:", "__j__", "__j__0:0:0:0:",
-                          "__l__1:c0:0:", "hello"}) {
+  for (const char* bad : {"", "__p1:", "__p1:1:__",
+                          "__p1:x:e__d0:", "__p1:1:__d0:", "__p1:0:e__d0:", "__p1:1:e_d0:", "__j__",
+                          "__j__0:0:0:0:", "__l__1:c0:0:", "hello"}) {
     INFO(bad);
     CHECK_FALSE(decode_engine_message(bad));
   }
@@ -104,7 +104,8 @@ TEST_CASE("control messages round-trip and refuse the malformed", "[engine_codec
   CHECK(read.reason == "bye");
   CHECK(read.whitelist == std::vector<std::string>{"c-1", "c-2"});
 
-  auto unsubscribe = decode_control_message(encode_control_message(unsubscribe_command{"u", "", "ch"}));
+  auto unsubscribe =
+      decode_control_message(encode_control_message(unsubscribe_command{"u", "", "ch"}));
   REQUIRE(unsubscribe);
   CHECK(std::get<unsubscribe_command>(*unsubscribe).channel == "ch");
 
@@ -112,6 +113,16 @@ TEST_CASE("control messages round-trip and refuse the malformed", "[engine_codec
   for (std::size_t cut = 0; cut < good.size(); ++cut) {
     CHECK_FALSE(decode_control_message(good.substr(0, cut)));
   }
+  channels_answer answer{"n1-7", "n2", {{"chat", 3}, {"news", 1}}};
+  auto answered = decode_control_message(encode_control_message(answer));
+  REQUIRE(answered);
+  CHECK(std::get<channels_answer>(*answered).channels == answer.channels);
+  CHECK(std::get<channels_answer>(*answered).origin == "n2");
+  auto survey = decode_control_message(encode_control_message(channels_survey{"n1-8", "ch*"}));
+  REQUIRE(survey);
+  CHECK(std::get<channels_survey>(*survey).pattern == "ch*");
+  CHECK_FALSE(decode_control_message("a4:n1-72:n29999:"));  // more entries than bytes
+
   // A whitelist count no message could hold is refused before allocating.
   CHECK_FALSE(decode_control_message("x1:u0:4:40001:r10:999999999"));
   CHECK_FALSE(decode_control_message(encode_control_message(node_announcement{})));  // no uid

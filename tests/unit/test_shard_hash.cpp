@@ -58,7 +58,8 @@ TEST_CASE("redis_keys lay channels out under the prefix", "[redis]") {
   CHECK(keys.presence_expire("c") == "herald.presence.expire.c");
   CHECK(keys.presence_users("c") == "herald.presence.user.c");
   CHECK(keys.control() == "herald.control");
-  CHECK(keys.channel_of_pubsub("herald.client.news:1") == std::optional<std::string_view>{"news:1"});
+  CHECK(keys.channel_of_pubsub("herald.client.news:1") ==
+        std::optional<std::string_view>{"news:1"});
   CHECK(keys.channel_of_pubsub("herald.client.") == std::optional<std::string_view>{""});
   CHECK_FALSE(keys.channel_of_pubsub("other.client.news"));
   CHECK_FALSE(keys.channel_of_pubsub("herald.control"));

@@ -31,8 +31,7 @@ class field_reader {
     const char* const end = begin + rest_.size();
     auto [after, error] = std::from_chars(begin, end, length);
     if (error != std::errc{} || after == begin || !canonical(begin, after) || after == end ||
-        *after != ':' ||
-        static_cast<std::size_t>(end - after - 1) < length) {
+        *after != ':' || static_cast<std::size_t>(end - after - 1) < length) {
       rest_ = {};
       failed_ = true;
       return std::nullopt;
@@ -233,6 +232,23 @@ struct control_encoder {
       append_field(out, client);
     }
   }
+
+  void operator()(const channels_survey& survey) {
+    out.push_back('s');
+    append_field(out, survey.id);
+    append_field(out, survey.pattern);
+  }
+
+  void operator()(const channels_answer& answer) {
+    out.push_back('a');
+    append_field(out, answer.id);
+    append_field(out, answer.origin);
+    append_number(out, answer.channels.size());
+    for (const auto& [name, subscribers] : answer.channels) {
+      append_field(out, name);
+      append_number(out, subscribers);
+    }
+  }
 };
 
 }  // namespace
@@ -267,8 +283,7 @@ std::optional<control_message> decode_control_message(std::string_view message) 
     disconnect_command command;
     std::size_t spared = 0;
     if (!reader.string(command.user) || !reader.string(command.client) ||
-        !reader.number(command.code) || !reader.string(command.reason) ||
-        !reader.number(spared)) {
+        !reader.number(command.code) || !reader.string(command.reason) || !reader.number(spared)) {
       return std::nullopt;
     }
     // Each spared client costs at least two bytes of the message, so a
@@ -284,6 +299,32 @@ std::optional<control_message> decode_control_message(std::string_view message) 
     }
     if (reader.done()) {
       return control_message{std::move(command)};
+    }
+    return std::nullopt;
+  }
+  if (reader.tag('s')) {
+    channels_survey survey;
+    if (reader.string(survey.id) && reader.string(survey.pattern) && reader.done() &&
+        !survey.id.empty()) {
+      return control_message{std::move(survey)};
+    }
+    return std::nullopt;
+  }
+  if (reader.tag('a')) {
+    channels_answer answer;
+    std::size_t count = 0;
+    if (!reader.string(answer.id) || !reader.string(answer.origin) || !reader.number(count) ||
+        count > message.size() / 4) {  // each entry takes at least 4 bytes
+      return std::nullopt;
+    }
+    answer.channels.resize(count);
+    for (auto& [name, subscribers] : answer.channels) {
+      if (!reader.string(name) || !reader.number(subscribers)) {
+        return std::nullopt;
+      }
+    }
+    if (reader.done() && !answer.id.empty()) {
+      return control_message{std::move(answer)};
     }
   }
   return std::nullopt;

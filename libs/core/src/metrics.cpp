@@ -110,6 +110,27 @@ std::string render_prometheus(const metrics_snapshot& m) {
          "History positions forgotten to stay within history-max-channels.", m.history_evictions);
   single(out, "herald_subscriptions", "gauge",
          "Subscriptions: each connection counted once per channel it is in.", m.subscriptions);
+  if (m.engine.shared) {
+    const auto& engine = m.engine;
+    single(out, "herald_engine_up", "gauge",
+           "1 when every Redis shard answers on both of this node's connections.",
+           engine.up ? 1 : 0);
+    single(out, "herald_engine_reconnects_total", "counter",
+           "Redis connections lost after they were up (each is retried).", engine.reconnects);
+    single(out, "herald_engine_publish_errors_total", "counter",
+           "Publications Redis did not take (down, or an unexpected reply).",
+           engine.publish_errors);
+    single(out, "herald_engine_commands_total", "counter",
+           "Commands sent to Redis, pipelined: those of one turn go in one write.",
+           engine.commands);
+    single(out, "herald_engine_round_trip_seconds", "gauge",
+           "Round trip of the last Redis command answered.",
+           static_cast<double>(engine.round_trip_us) / 1e6);
+    single(out, "herald_engine_interruptions_total", "counter",
+           "Channels whose subscription in Redis was interrupted (pub/sub lost, or a gap in the "
+           "offsets); their positioned subscribers are told to recover.",
+           engine.interruptions);
+  }
   single(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.",
          m.cpu_seconds);
   single(out, "process_resident_memory_bytes", "gauge", "Resident memory size.", m.resident_bytes);

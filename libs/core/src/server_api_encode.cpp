@@ -190,26 +190,35 @@ void append_channels_result(std::string& out, const std::vector<channel_info>& c
 }
 
 void append_info_result(std::string& out, const node_info& node) {
+  append_info_result(out, std::vector<node_info>{node});
+}
+
+void append_info_result(std::string& out, const std::vector<node_info>& nodes) {
   begin_result(out);
-  out.append("{\"nodes\":[{\"uid\":");
-  append_json_string(out, node.uid);
-  out.append(",\"name\":");
-  append_json_string(out, node.name);
-  out.append(",\"version\":");
-  append_json_string(out, node.version);
-  out.append(",\"num_clients\":");
-  append_number(out, node.num_clients);
-  out.append(",\"num_users\":");
-  append_number(out, node.num_users);
-  out.append(",\"num_channels\":");
-  append_number(out, node.num_channels);
-  if (node.uptime != 0) {
-    out.append(",\"uptime\":");
-    append_number(out, node.uptime);
+  out.append("{\"nodes\":[");
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const node_info& node = nodes[i];
+    out.append(i == 0 ? "{\"uid\":" : ",{\"uid\":");
+    append_json_string(out, node.uid);
+    out.append(",\"name\":");
+    append_json_string(out, node.name);
+    out.append(",\"version\":");
+    append_json_string(out, node.version);
+    out.append(",\"num_clients\":");
+    append_number(out, node.num_clients);
+    out.append(",\"num_users\":");
+    append_number(out, node.num_users);
+    out.append(",\"num_channels\":");
+    append_number(out, node.num_channels);
+    if (node.uptime != 0) {
+      out.append(",\"uptime\":");
+      append_number(out, node.uptime);
+    }
+    out.append(",\"num_subs\":");
+    append_number(out, node.num_subs);
+    out.push_back('}');
   }
-  out.append(",\"num_subs\":");
-  append_number(out, node.num_subs);
-  out.append("}]}}");
+  out.append("]}}");
 }
 
 std::string_view plain_text_body(unsigned http_status) {

@@ -518,7 +518,9 @@ void client_session::on_server_unsubscribe(const actors::server_unsubscribe& uns
   }
   subscriptions_.erase(it);
   std::string text;
-  cp::append_unsubscribe_push(text, unsubscribe.channel, cp::unsubscribes::server);
+  cp::append_unsubscribe_push(text, unsubscribe.channel,
+                              unsubscribe.insufficient_state ? cp::unsubscribes::insufficient_state
+                                                             : cp::unsubscribes::server);
   send_text(text);
 }
 

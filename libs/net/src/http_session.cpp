@@ -60,6 +60,13 @@ std::string render_metrics(const server_context& ctx) {
   m.subscriptions = published.subscriptions.load(relaxed);
   m.history_channels = published.history_channels.load(relaxed);
   m.history_evictions = published.history_evictions.load(relaxed);
+  m.engine.shared = published.engine_shared.load(relaxed);
+  m.engine.up = published.engine_up.load(relaxed);
+  m.engine.reconnects = published.engine_reconnects.load(relaxed);
+  m.engine.publish_errors = published.engine_publish_errors.load(relaxed);
+  m.engine.commands = published.engine_commands.load(relaxed);
+  m.engine.round_trip_us = published.engine_round_trip_us.load(relaxed);
+  m.engine.interruptions = published.engine_interruptions.load(relaxed);
   core::read_process_stats(m);
   return core::render_prometheus(m);
 }

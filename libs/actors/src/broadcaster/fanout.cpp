@@ -66,25 +66,39 @@ core::frame_batch_ptr push_batch(const pending_channel& entry, bool with_presenc
   return text.empty() ? nullptr : core::make_text_batch(text, entry.channel);
 }
 
-// The channel's slot in the round being gathered, and the flush that closes
-// the round, scheduled by its first news.
+// The flush that closes the round, scheduled by its first news.
+void schedule_flush(broadcaster_pointer self) {
+  auto& rounds = self->state.rounds;
+  if (!rounds.flush_scheduled) {
+    rounds.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+// The channel's slot in the round being gathered.
 pending_channel& pending_for(broadcaster_pointer self, const std::string& channel) {
   auto& rounds = self->state.rounds;
   auto [slot, inserted] = rounds.pending_index.emplace(channel, rounds.pending.size());
   if (inserted) {
     rounds.pending.push_back(pending_channel{channel, {}, 0, 0, {}, {}});
   }
-  if (!rounds.flush_scheduled) {
-    rounds.flush_scheduled = true;
-    self->send(self, flush_atom::value);
-  }
+  schedule_flush(self);
   return rounds.pending[slot->second];
 }
 
+// Whether this node has anyone for `channel`'s news: subscribers, or
+// subscriptions being set up.
+bool has_interest(broadcaster_pointer self, const std::string& channel) {
+  return !self->state.registry.subscribers(channel).empty() ||
+         self->state.joining.count(channel) != 0;
+}
+
 // `publisher`'s publication joins the round's acknowledgements, with the
-// client protocol's reply to command `*id` where there is one.
+// client protocol's reply to command `*id` where there is one (its error
+// when `error` is set).
 void acknowledge(broadcaster_pointer self, const connection_actor& publisher, std::size_t bytes,
-                 const std::uint32_t* id) {
+                 const std::uint32_t* id, const cp::client_error* error = nullptr) {
+  schedule_flush(self);
   auto& rounds = self->state.rounds;
   auto [slot, inserted] = rounds.ack_index.emplace(publisher, rounds.acks.size());
   if (inserted) {
@@ -95,7 +109,11 @@ void acknowledge(broadcaster_pointer self, const connection_actor& publisher, st
   ack.bytes += bytes;
   if (id != nullptr) {
     cp::append_separator(ack.replies);
-    cp::append_publish_reply(ack.replies, *id);
+    if (error != nullptr) {
+      cp::append_error_reply(ack.replies, *id, *error);
+    } else {
+      cp::append_publish_reply(ack.replies, *id);
+    }
   }
 }
 
@@ -143,19 +161,58 @@ round_ticket_ptr start_round(broadcaster_pointer self) {
 
 }  // namespace
 
-core::stream_position publish(broadcaster_pointer self, const std::string& channel,
-                              core::publication_ptr publication, bool skip_history) {
+void publish(broadcaster_pointer self, const std::string& channel,
+             core::publication_ptr publication, bool skip_history,
+             std::function<void(std::optional<core::stream_position>)> done) {
   ++self->state.publications;
-  const core::stream_position position =
-      skip_history ? core::stream_position{} : append_to_history(self, channel, publication);
+  const core::history_options history =
+      skip_history ? core::history_options{} : self->state.policy.history(channel);
+  self->state.engine->publish(channel, std::move(publication), history, std::move(done));
+}
+
+void receive_publication(broadcaster_pointer self, const std::string& channel,
+                         core::publication_ptr publication, std::uint64_t offset) {
+  auto& state = self->state;
+  if (!state.joining.empty()) {
+    auto joining = state.joining.find(channel);
+    if (joining != state.joining.end()) {
+      for (auto& attempt : joining->second) {
+        attempt->received.push_back(pending_publication{publication, offset});
+      }
+    }
+  }
+  if (state.registry.subscribers(channel).empty()) {
+    return;
+  }
   pending_channel& entry = pending_for(self, channel);
-  entry.events.emplace_back(pending_publication{std::move(publication), position.offset});
+  entry.events.emplace_back(pending_publication{std::move(publication), offset});
   ++entry.publications;
-  return position;
+}
+
+void send_received(broadcaster_pointer self, const std::string& channel,
+                   const subscriber& subscriber, const std::vector<pending_publication>& received,
+                   std::uint64_t after_offset) {
+  pending_channel entry{channel, {}, 0, 0, {}, {}};
+  for (const auto& item : received) {
+    if (item.offset == 0 || item.offset > after_offset) {
+      entry.events.emplace_back(item);
+      ++entry.publications;
+    }
+  }
+  if (entry.publications == 0) {
+    return;
+  }
+  const core::frame_batch_ptr batch =
+      subscriber.client_protocol ? push_batch(entry, false) : seed_batch(entry);
+  self->state.deliveries += entry.publications;
+  self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{batch, nullptr}});
 }
 
 void announce_presence(broadcaster_pointer self, const std::string& channel, bool join,
                        const std::string& client_id, const core::client_info& info) {
+  if (!has_interest(self, channel)) {
+    return;
+  }
   pending_channel& entry = pending_for(self, channel);
   if (!join) {
     auto joined = entry.joins.find(client_id);
@@ -175,8 +232,13 @@ void announce_presence(broadcaster_pointer self, const std::string& channel, boo
 void seed_publish(broadcaster_pointer self, const std::string& channel,
                   core::publication_ptr publication, const connection_actor& publisher) {
   const std::size_t bytes = publication->data.size();
-  publish(self, channel, std::move(publication));
-  acknowledge(self, publisher, bytes, nullptr);
+  // Acknowledged either way: the acknowledgement frees the publisher's
+  // share of the publish backlog. A /ws client has no error to be told;
+  // what the engine refused is counted in its metrics.
+  publish(self, channel, std::move(publication), false,
+          [self, publisher, bytes](const std::optional<core::stream_position>&) {
+            acknowledge(self, publisher, bytes, nullptr);
+          });
 }
 
 void client_publish(broadcaster_pointer self, const std::string& channel,
@@ -195,8 +257,10 @@ void client_publish(broadcaster_pointer self, const std::string& channel,
     return;
   }
   const std::size_t bytes = publication->data.size();
-  publish(self, channel, std::move(publication));
-  acknowledge(self, publisher, bytes, &id);
+  publish(self, channel, std::move(publication), false,
+          [self, publisher, bytes, id](const std::optional<core::stream_position>& position) {
+            acknowledge(self, publisher, bytes, &id, position ? nullptr : &cp::errors::internal);
+          });
 }
 
 void flush_pending(broadcaster_pointer self) {
@@ -205,7 +269,9 @@ void flush_pending(broadcaster_pointer self) {
   // Before the pushes: a publisher gets its reply ahead of its own
   // publication.
   send_acknowledgements(self);
+  auto& counters = *state.counters;
   if (rounds.pending.empty()) {
+    counters.publications.store(state.publications, std::memory_order_relaxed);
     return;
   }
   const round_ticket_ptr round = start_round(self);
@@ -252,7 +318,6 @@ void flush_pending(broadcaster_pointer self) {
   }
   rounds.pending.clear();
   rounds.pending_index.clear();
-  auto& counters = *state.counters;
   counters.publications.store(state.publications, std::memory_order_relaxed);
   counters.deliveries.store(state.deliveries, std::memory_order_relaxed);
 }

@@ -4,6 +4,8 @@
 // deliveries the other parts send through the same path.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,11 +15,27 @@
 
 namespace herald::actors::broadcaster_parts {
 
-// Queues a publication for the round's fan-out and, unless `skip_history`,
-// appends it to the channel's history. Returns its position ({0, ""} when
-// the channel keeps no history). Trusted: /ws clients and the server API.
-core::stream_position publish(broadcaster_pointer self, const std::string& channel,
-                              core::publication_ptr publication, bool skip_history = false);
+// Publishes through the engine, with history where the channel keeps one
+// (unless `skip_history`); `done` gets its position ({0, ""} without
+// history), or nullopt when the engine could not take it. Every node's
+// subscribers get it through receive_publication. Trusted: /ws clients and
+// the server API.
+void publish(broadcaster_pointer self, const std::string& channel,
+             core::publication_ptr publication, bool skip_history,
+             std::function<void(std::optional<core::stream_position>)> done);
+
+// The engine's receiver: a publication for this node's subscribers of
+// `channel`, queued for the round's fan-out, and kept for the
+// subscriptions being set up on it.
+void receive_publication(broadcaster_pointer self, const std::string& channel,
+                         core::publication_ptr publication, std::uint64_t offset);
+
+// Sends `subscriber` the publications of `channel` that its subscription
+// received while being set up, those after `after_offset`, behind its
+// reply.
+void send_received(broadcaster_pointer self, const std::string& channel,
+                   const subscriber& subscriber, const std::vector<pending_publication>& received,
+                   std::uint64_t after_offset);
 
 // A client's join or leave of `channel`, pushed with the round to the
 // channel's subscribers that take join/leave pushes. A join and a leave of

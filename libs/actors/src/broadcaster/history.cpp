@@ -1,7 +1,5 @@
 #include "history.hpp"
 
-#include <cstdio>
-
 namespace herald::actors::broadcaster_parts {
 namespace {
 
@@ -18,37 +16,44 @@ constexpr std::int64_t max_history_publications = 300;
 
 }  // namespace
 
-core::stream_position append_to_history(broadcaster_pointer self, const std::string& channel,
-                                        core::publication_ptr publication) {
-  const core::history_options options = self->state.policy.history(channel);
-  if (!options.enabled()) {
-    return {};
-  }
-  return self->state.engine.history.append(channel, std::move(publication), now(), options);
-}
-
 void prepare_subscription(broadcaster_pointer self, const std::string& channel,
                           const core::subscription_decision& decision,
                           const core::recovery_point& from, bool refuse_unrecovered,
-                          prepared_subscription& out) {
+                          std::function<void(std::optional<prepared_subscription>)> done) {
+  prepared_subscription out;
   if (!decision.positioned) {
+    done(std::move(out));
     return;
   }
-  auto& history = self->state.engine.history;
   out.recoverable = decision.recoverable;
   out.positioned = true;
   out.was_recovering = from.recover;
+  auto& engine = *self->state.engine;
   if (from.recover && decision.recoverable) {
-    out.recovery =
-        history.recover(channel, from.offset, from.epoch, now(), max_recovered_publications);
-    if (!out.recovery.recovered && refuse_unrecovered) {
-      out.refused = true;
+    engine.recover(
+        channel, from.offset, from.epoch, max_recovered_publications,
+        [out = std::move(out), refuse_unrecovered, done = std::move(done)](
+            std::optional<core::recovery_result<core::publication_ptr>> recovery) mutable {
+          if (!recovery) {
+            done(std::nullopt);
+            return;
+          }
+          out.recovery = std::move(*recovery);
+          out.refused = !out.recovery.recovered && refuse_unrecovered;
+          out.recovered = out.recovery.recovered;
+          done(std::move(out));
+        });
+    return;
+  }
+  engine.position(channel, [out = std::move(out), done = std::move(done)](
+                               std::optional<core::stream_position> position) mutable {
+    if (!position) {
+      done(std::nullopt);
       return;
     }
-    out.recovered = out.recovery.recovered;
-  } else {
-    out.recovery.position = history.position(channel, now());
-  }
+    out.recovery.position = std::move(*position);
+    done(std::move(out));
+  });
 }
 
 cp::subscribe_result result_of(const prepared_subscription& prepared,
@@ -78,52 +83,36 @@ deferred_text render_subscribe_reply(std::uint32_t id, prepared_subscription pre
           bytes};
 }
 
-history_answer answer_history(broadcaster_pointer self, const std::string& channel,
-                              const core::channel_query& query) {
+void answer_history(broadcaster_pointer self, const std::string& channel,
+                    const core::channel_query& query, std::function<void(history_answer)> done) {
   std::int64_t limit = query.limit;
   if (limit < 0 || limit > max_history_publications) {
     limit = max_history_publications;
   }
-  auto found =
-      self->state.engine.history.history(channel, query.since, limit, query.reverse, now());
-  history_answer answer;
-  if (found.error == core::history_error::bad_request) {
-    cp::append_error_reply(answer.error, query.id, cp::errors::bad_request);
-  } else if (found.error == core::history_error::unrecoverable_position) {
-    cp::append_error_reply(answer.error, query.id, cp::errors::unrecoverable_position);
-  } else {
-    answer.render.bytes = data_bytes(found.publications);
-    answer.render.append = [id = query.id, found = std::move(found)](std::string& out) {
-      const publication_views publications = views_of(found.publications);
-      cp::history_result result;
-      result.publications = publications.views;
-      result.epoch = found.position.epoch;
-      result.offset = found.position.offset;
-      cp::append_history_reply(out, id, result);
-    };
-  }
-  return answer;
-}
-
-void sweep_history(broadcaster_pointer self) {
-  auto& engine = self->state.engine;
-  engine.history.sweep(now());
-  auto& counters = *self->state.counters;
-  const std::uint64_t evictions = engine.history.evictions();
-  counters.history_channels.store(engine.history.channel_count(), std::memory_order_relaxed);
-  counters.history_evictions.store(evictions, std::memory_order_relaxed);
-  // What clients can make the server remember is capped: say so when the
-  // cap bites, at most once a minute, however often it does.
-  if (evictions != engine.evictions_at_report &&
-      now() - engine.evictions_reported >= std::chrono::minutes{1}) {
-    std::fprintf(stderr,
-                 "herald: history-max-channels reached: %llu channel positions forgotten, the "
-                 "least recently used first (%llu since the last report)\n",
-                 static_cast<unsigned long long>(evictions),
-                 static_cast<unsigned long long>(evictions - engine.evictions_at_report));
-    engine.evictions_reported = now();
-    engine.evictions_at_report = evictions;
-  }
+  self->state.engine->history(
+      channel, query.since, limit, query.reverse,
+      [id = query.id,
+       done = std::move(done)](std::optional<core::history_result<core::publication_ptr>> found) {
+        history_answer answer;
+        if (!found) {
+          cp::append_error_reply(answer.error, id, cp::errors::internal);
+        } else if (found->error == core::history_error::bad_request) {
+          cp::append_error_reply(answer.error, id, cp::errors::bad_request);
+        } else if (found->error == core::history_error::unrecoverable_position) {
+          cp::append_error_reply(answer.error, id, cp::errors::unrecoverable_position);
+        } else {
+          answer.render.bytes = data_bytes(found->publications);
+          answer.render.append = [id, found = std::move(*found)](std::string& out) {
+            const publication_views publications = views_of(found.publications);
+            cp::history_result result;
+            result.publications = publications.views;
+            result.epoch = found.position.epoch;
+            result.offset = found.position.offset;
+            cp::append_history_reply(out, id, result);
+          };
+        }
+        done(std::move(answer));
+      });
 }
 
 }  // namespace herald::actors::broadcaster_parts

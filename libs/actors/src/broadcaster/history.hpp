@@ -5,6 +5,8 @@
 // state.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "encoding.hpp"
@@ -16,11 +18,6 @@
 #include "state.hpp"
 
 namespace herald::actors::broadcaster_parts {
-
-// Appends `publication` to `channel`'s history where its options keep one;
-// its position, or {0, ""} without history.
-core::stream_position append_to_history(broadcaster_pointer self, const std::string& channel,
-                                        core::publication_ptr publication);
 
 // A subscription's result as its reply carries it: plain values and shared
 // publications, so that the reply can be encoded anywhere, later.
@@ -48,24 +45,22 @@ deferred_text render_subscribe_reply(std::uint32_t id, prepared_subscription pre
 
 // With positions (the policy's decision), the stream's top, and for a
 // recovering client the publications it missed since `from`, or
-// recovered = false. Call at the point the subscriber is registered, so
-// that the recovered publications and the pushes that follow meet without a
-// gap or an overlap.
+// recovered = false; nullopt when the engine could not tell. With the
+// memory engine `done` runs before this returns; with a shared one later,
+// and the publications received meanwhile (join_attempt) are the ones
+// after the position.
 void prepare_subscription(broadcaster_pointer self, const std::string& channel,
                           const core::subscription_decision& decision,
                           const core::recovery_point& from, bool refuse_unrecovered,
-                          prepared_subscription& out);
+                          std::function<void(std::optional<prepared_subscription>)> done);
 
 // The reply to a client's history command (made where it is called), or
-// its error (107, 112) as text.
+// its error (100, 107, 112) as text.
 struct history_answer {
   std::string error;
   deferred_text render;
 };
-history_answer answer_history(broadcaster_pointer self, const std::string& channel,
-                              const core::channel_query& query);
-
-// Frees what has expired.
-void sweep_history(broadcaster_pointer self);
+void answer_history(broadcaster_pointer self, const std::string& channel,
+                    const core::channel_query& query, std::function<void(history_answer)> done);
 
 }  // namespace herald::actors::broadcaster_parts

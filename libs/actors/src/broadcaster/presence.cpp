@@ -19,13 +19,6 @@ const core::client_identity* identity_of(broadcaster_pointer self, const connect
   return it == clients.end() || it->second.client_id.empty() ? nullptr : &it->second;
 }
 
-void push_leave(broadcaster_pointer self, const std::string& channel, const std::string& client_id,
-                const core::client_info& info) {
-  if (self->state.policy.pushes_join_leave(channel)) {
-    announce_presence(self, channel, false, client_id, info);
-  }
-}
-
 }  // namespace
 
 bool is_known(broadcaster_pointer self, const connection_actor& actor) {
@@ -64,10 +57,9 @@ void note_join(broadcaster_pointer self, const std::string& channel, const conne
     return;
   }
   core::client_info info{identity->user, identity->conn_info, chan_info};
-  const bool is_new = self->state.engine.presence.join(channel, identity->client_id, info);
-  if (is_new && decision.announces_join_leave) {
-    announce_presence(self, channel, true, identity->client_id, info);
-  }
+  // The engine pushes the join of a client new to the channel.
+  self->state.engine->join(channel, identity->client_id, info, decision.announces_join_leave,
+                           [](std::optional<bool>) {});
 }
 
 void note_leave(broadcaster_pointer self, const std::string& channel,
@@ -76,12 +68,12 @@ void note_leave(broadcaster_pointer self, const std::string& channel,
   if (identity == nullptr) {
     return;
   }
-  if (auto info = self->state.engine.presence.leave(channel, identity->client_id)) {
-    push_leave(self, channel, identity->client_id, *info);
-  }
+  self->state.engine->leave(channel, identity->client_id,
+                            self->state.policy.pushes_join_leave(channel));
 }
 
-void forget_client(broadcaster_pointer self, const connection_actor& actor) {
+void forget_client(broadcaster_pointer self, const connection_actor& actor,
+                   const std::vector<std::string>& channels) {
   auto& directory = self->state.directory;
   auto it = directory.clients.find(actor);
   if (it == directory.clients.end()) {
@@ -89,8 +81,11 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor) {
   }
   const core::client_identity identity = std::move(it->second);
   directory.clients.erase(it);
-  for (auto& departure : self->state.engine.presence.remove_client(identity.client_id)) {
-    push_leave(self, departure.channel, identity.client_id, departure.info);
+  if (!identity.client_id.empty()) {
+    for (const auto& channel : channels) {
+      self->state.engine->leave(channel, identity.client_id,
+                                self->state.policy.pushes_join_leave(channel));
+    }
   }
   auto user = directory.by_user.find(identity.user);
   if (user != directory.by_user.end()) {
@@ -101,27 +96,43 @@ void forget_client(broadcaster_pointer self, const connection_actor& actor) {
   }
 }
 
-deferred_text answer_presence(broadcaster_pointer self, const std::string& channel,
-                              const core::channel_query& query) {
-  const auto& presence = self->state.engine.presence;
+void answer_presence(broadcaster_pointer self, const std::string& channel,
+                     const core::channel_query& query, std::function<void(presence_answer)> done) {
+  auto& engine = *self->state.engine;
+  const std::uint32_t id = query.id;
   if (query.what == core::channel_query::kind::presence_stats) {
-    const auto stats = presence.stats(channel);
-    return {[id = query.id, stats](std::string& out) {
-              cp::append_presence_stats_reply(out, id,
-                                              static_cast<std::uint32_t>(stats.num_clients),
-                                              static_cast<std::uint32_t>(stats.num_users));
-            },
-            0};
+    engine.presence_stats(
+        channel, [id, done = std::move(done)](std::optional<core::presence_stats> stats) {
+          presence_answer answer;
+          if (!stats) {
+            cp::append_error_reply(answer.error, id, cp::errors::internal);
+          } else {
+            answer.render = {[id, stats = *stats](std::string& out) {
+                               cp::append_presence_stats_reply(
+                                   out, id, static_cast<std::uint32_t>(stats.num_clients),
+                                   static_cast<std::uint32_t>(stats.num_users));
+                             },
+                             0};
+          }
+          done(std::move(answer));
+        });
+    return;
   }
-  // A snapshot costs a reference count, however many clients the channel
-  // holds; the copy, if any, falls on the next change while it is held.
-  auto clients = presence.snapshot(channel);
-  // Each entry holds at least its client id (36 bytes) and its key.
-  const std::uint64_t bytes = clients->size() * 48;
-  return {[id = query.id, clients = std::move(clients)](std::string& out) {
-            cp::append_presence_reply(out, id, presence_views(*clients));
-          },
-          bytes};
+  engine.presence(channel, [id, done = std::move(done)](
+                               std::optional<core::presence_registry::shared_client_map> clients) {
+    presence_answer answer;
+    if (!clients) {
+      cp::append_error_reply(answer.error, id, cp::errors::internal);
+    } else {
+      // Each entry holds at least its client id (36 bytes) and its key.
+      const std::uint64_t bytes = (*clients)->size() * 48;
+      answer.render = {[id, clients = std::move(*clients)](std::string& out) {
+                         cp::append_presence_reply(out, id, presence_views(*clients));
+                       },
+                       bytes};
+    }
+    done(std::move(answer));
+  });
 }
 
 }  // namespace herald::actors::broadcaster_parts

@@ -1,9 +1,11 @@
 #pragma once
 
-// Connected clients, presence and join/leave pushes. The memory engine's
-// presence registry and the client directory are their state.
+// Connected clients, presence and join/leave pushes. The client directory
+// is their state here; presence itself is the engine's.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "herald/actors/delivery.hpp"
 #include "herald/core/channel_policy.hpp"
@@ -38,12 +40,19 @@ void note_join(broadcaster_pointer self, const std::string& channel, const conne
 void note_leave(broadcaster_pointer self, const std::string& channel,
                 const connection_actor& actor);
 
-// After `actor` is gone: leaves everywhere and forgets its identity.
-void forget_client(broadcaster_pointer self, const connection_actor& actor);
+// After `actor` is gone: leaves `channels` (those it was subscribed to) and
+// forgets its identity.
+void forget_client(broadcaster_pointer self, const connection_actor& actor,
+                   const std::vector<std::string>& channels);
 
 // The reply to a client's presence (made where it is called, from a
-// snapshot of the channel's clients) or presence_stats command.
-deferred_text answer_presence(broadcaster_pointer self, const std::string& channel,
-                              const core::channel_query& query);
+// snapshot of the channel's clients) or presence_stats command, or its
+// error (100) as text.
+struct presence_answer {
+  std::string error;
+  deferred_text render;
+};
+void answer_presence(broadcaster_pointer self, const std::string& channel,
+                     const core::channel_query& query, std::function<void(presence_answer)> done);
 
 }  // namespace herald::actors::broadcaster_parts

@@ -23,12 +23,14 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "engine.hpp"
 #include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/messages.hpp"
 #include "herald/core/channel_history.hpp"
 #include "herald/core/channel_policy.hpp"
 #include "herald/core/channel_registry.hpp"
 #include "herald/core/client_requests.hpp"
+#include "herald/core/engine_codec.hpp"
 #include "herald/core/presence.hpp"
 
 namespace herald::actors::broadcaster_parts {
@@ -42,6 +44,8 @@ struct subscriber {
   bool client_protocol = false;
   bool join_leave_pushes = false;  // gets the channel's join/leave pushes
   std::uint32_t generation = 0;    // the session's join that made it
+  bool positioned = false;         // follows the stream's offsets: told when it cannot
+  bool server_side = false;        // from the connect token, not a subscribe command
 };
 
 inline bool operator==(const subscriber& a, const subscriber& b) {
@@ -115,18 +119,38 @@ struct round_state {
   unsigned max_in_flight = 1;
 };
 
-// What one node keeps of its channels' streams and presence: the memory
-// engine. This is the seam a shared engine (Redis, for several nodes
-// serving one channel space) replaces: the history and presence parts are
-// its only users.
-struct memory_engine {
-  // When a line last said history-max-channels bit, and the evictions then.
-  std::chrono::steady_clock::time_point evictions_reported{};
-  std::uint64_t evictions_at_report = 0;
-  // The epoch is new with every start, so a client's position from an
-  // earlier run is never taken as recoverable.
-  core::channel_history<core::publication_ptr> history{core::make_epoch()};
-  core::presence_registry presence;
+// A subscription being set up: its channel's publications are watched and
+// its stream position asked for. What the channel receives meanwhile is
+// kept, and given to it after its reply: the pushes that follow the
+// position in the reply, without a gap or an overlap.
+struct join_attempt {
+  std::string channel;
+  connection_actor actor;
+  core::subscription_decision decision;
+  core::recovery_point from;
+  bool refuse_unrecovered = false;
+  std::uint32_t generation = 0;
+  std::string chan_info;
+  bool server_side = false;
+  std::vector<pending_publication> received;
+  bool cancelled = false;  // the connection went away meanwhile
+  bool left = false;       // the client unsubscribed meanwhile: answered, not registered
+};
+
+using join_attempt_ptr = std::shared_ptr<join_attempt>;
+
+// The server API's channels, asked of every node: the answers so far.
+struct channels_survey_state {
+  std::function<void(std::string body)> answer;
+  std::unordered_set<std::string> waiting_for;              // node uids, this one included
+  std::unordered_map<std::string, std::uint64_t> channels;  // name -> subscribers
+  std::chrono::steady_clock::time_point started;
+};
+
+// What another node said of itself last (the server API's info).
+struct known_node {
+  core::node_announcement announcement;
+  std::chrono::steady_clock::time_point seen;
 };
 
 // Client-protocol connections: from their spawn (announce_atom), so that
@@ -142,8 +166,16 @@ struct broadcaster_state {
   core::channel_policy policy;
   core::channel_registry<subscriber, subscriber_hash> registry;
   round_state rounds;
-  memory_engine engine;
+  // Where channels' streams and presence live (engine.hpp); set at spawn.
+  std::unique_ptr<channel_engine> engine;
+  // Subscriptions being set up, by channel.
+  std::unordered_map<std::string, std::vector<join_attempt_ptr>> joining;
   client_directory directory;
+  std::unordered_map<std::string, known_node> nodes;  // by uid; this node not among them
+  std::unordered_map<std::string, channels_survey_state> surveys;  // by survey id
+  std::uint64_t surveys_started = 0;
+  std::string node_name = "herald";
+  unsigned ticks = 0;  // of the one-second sweep
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string node_id = core::make_epoch();  // the server API's node uid
   std::uint64_t publications = 0;

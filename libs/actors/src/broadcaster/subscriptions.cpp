@@ -1,5 +1,6 @@
 #include "subscriptions.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 #include "encoding.hpp"
@@ -25,18 +26,100 @@ void add_subscriber(broadcaster_pointer self, const std::string& channel, subscr
   // No flush: the round in progress gives it only what comes after now, so
   // a subscriber gets exactly what arrives after it joined, and the
   // recovered publications and the pushes that follow meet without a gap
-  // or an overlap (what is pending is in the history already).
+  // or an overlap (what is pending is in the history already, and in what
+  // its join_attempt received).
   note_joined_mid_round(self, channel, entry.actor);
   publish_figures(self);
 }
 
-// Registers an allowed subscription and announces the client's join.
-void register_subscription(broadcaster_pointer self, const std::string& channel,
-                           const connection_actor& actor,
-                           const core::subscription_decision& decision, std::uint32_t generation,
-                           const std::string& chan_info) {
-  add_subscriber(self, channel, subscriber{actor, true, decision.join_leave_pushes, generation});
-  note_join(self, channel, actor, decision, chan_info);
+// Registers an allowed subscription, gives it what its channel received
+// while it was set up (after the position in its reply), and announces the
+// client's join.
+void register_subscription(broadcaster_pointer self, const join_attempt& attempt,
+                           std::uint64_t position) {
+  if (attempt.left) {
+    // Its reply went out (the request is settled), but the client no longer
+    // wants the channel: nothing to register, nobody to tell of a join.
+    release_channel(self, attempt.channel);
+    return;
+  }
+  const subscriber entry{attempt.actor,
+                         true,
+                         attempt.decision.join_leave_pushes,
+                         attempt.generation,
+                         attempt.decision.positioned,
+                         attempt.server_side};
+  send_received(self, attempt.channel, entry, attempt.received, position);
+  add_subscriber(self, attempt.channel, entry);
+  note_join(self, attempt.channel, attempt.actor, attempt.decision, attempt.chan_info);
+}
+
+// Whether a subscription of `actor` to `channel` is being set up (and not
+// left already).
+bool is_joining(broadcaster_pointer self, const std::string& channel,
+                const connection_actor& actor) {
+  auto joining = self->state.joining.find(channel);
+  if (joining == self->state.joining.end()) {
+    return false;
+  }
+  const auto& attempts = joining->second;
+  return std::any_of(attempts.begin(), attempts.end(), [&](const join_attempt_ptr& attempt) {
+    return attempt->actor == actor && !attempt->left;
+  });
+}
+
+// The client left `channel` while its subscription was being set up.
+void leave_attempts(broadcaster_pointer self, const std::string& channel,
+                    const connection_actor& actor) {
+  auto joining = self->state.joining.find(channel);
+  if (joining != self->state.joining.end()) {
+    for (auto& attempt : joining->second) {
+      if (attempt->actor == actor) {
+        attempt->left = true;
+      }
+    }
+  }
+}
+
+void forget_attempt(broadcaster_pointer self, const join_attempt_ptr& attempt) {
+  auto& joining = self->state.joining;
+  auto slot = joining.find(attempt->channel);
+  if (slot == joining.end()) {
+    return;
+  }
+  auto& attempts = slot->second;
+  attempts.erase(std::remove(attempts.begin(), attempts.end(), attempt), attempts.end());
+  if (attempts.empty()) {
+    joining.erase(slot);
+  }
+}
+
+// Sets up `attempt`'s subscription: the engine watches its channel, then
+// tells its position (and what a recovering client missed). `done` gets
+// the prepared subscription, or nullopt when the engine could not; either
+// way the attempt is over then (and `done` is not called for one whose
+// connection went away).
+void set_up(broadcaster_pointer self, const join_attempt_ptr& attempt,
+            std::function<void(std::optional<prepared_subscription>)> done) {
+  self->state.joining[attempt->channel].push_back(attempt);
+  auto finish = [self, attempt,
+                 done = std::move(done)](std::optional<prepared_subscription> prepared) {
+    forget_attempt(self, attempt);
+    if (attempt->cancelled) {
+      release_channel(self, attempt->channel);
+      return;
+    }
+    done(std::move(prepared));
+  };
+  self->state.engine->watch(
+      attempt->channel, [self, attempt, finish = std::move(finish)](bool watching) mutable {
+        if (!watching || attempt->cancelled) {
+          finish(std::nullopt);
+          return;
+        }
+        prepare_subscription(self, attempt->channel, attempt->decision, attempt->from,
+                             attempt->refuse_unrecovered, std::move(finish));
+      });
 }
 
 }  // namespace
@@ -46,23 +129,36 @@ bool is_subscribed(broadcaster_pointer self, const std::string& channel,
   return self->state.registry.find(channel, subscriber{actor}) != nullptr;
 }
 
+void release_channel(broadcaster_pointer self, const std::string& channel) {
+  if (self->state.registry.subscribers(channel).empty() &&
+      self->state.joining.count(channel) == 0) {
+    self->state.engine->unwatch(channel);
+  }
+}
+
 void add_seed_subscriber(broadcaster_pointer self, const std::string& channel,
                          const connection_actor& actor) {
+  // Registered at once: /ws sessions have no reply to wait for. With a
+  // shared engine the first one watches the channel, and what is published
+  // before Redis confirmed that is not theirs.
+  if (self->state.registry.subscribers(channel).empty()) {
+    self->state.engine->watch(channel, [](bool) {});
+  }
   add_subscriber(self, channel, subscriber{actor, false});
 }
 
 void subscribe(broadcaster_pointer self, const std::string& channel, const connection_actor& actor,
                const core::subscription_request& request) {
-  // Decided, prepared and registered at one point (see add_subscriber).
   // The reply travels the deliveries' path, so it reaches the client before
   // the channel's pushes (and before its own join).
-  const auto settle = [&](bool accepted, const std::string& reply) {
+  const auto settle = [self, actor, channel, generation = request.generation](
+                          bool accepted, const std::string& reply) {
     send_reply(self, actor, answering::subscribe, reply,
-               {subscription_outcome{channel, request.generation, accepted}});
+               {subscription_outcome{channel, generation, accepted}});
   };
-  const auto refuse = [&](const cp::client_error& error) {
+  const auto refuse = [settle, id = request.id](const cp::client_error& error) {
     std::string reply;
-    cp::append_error_reply(reply, request.id, error);
+    cp::append_error_reply(reply, id, error);
     settle(false, reply);
   };
   const core::subscription_decision decision =
@@ -77,68 +173,140 @@ void subscribe(broadcaster_pointer self, const std::string& channel, const conne
     refuse(*client_error_of(decision.refusal));
     return;
   }
-  if (is_subscribed(self, channel, actor)) {
+  if (is_subscribed(self, channel, actor) || is_joining(self, channel, actor)) {
     // The session answers 105 itself for what it holds or asked for; this
     // is the broadcaster's own guard against a second registration.
     refuse(cp::errors::already_subscribed);
     return;
   }
-  prepared_subscription prepared;
-  prepare_subscription(self, channel, decision, request.from,
-                       (request.flag & cp::flag_reject_unrecovered) != 0, prepared);
-  if (prepared.refused) {
-    refuse(cp::errors::unrecoverable_position);
-    return;
-  }
-  prepared.expires = request.expires;
-  prepared.ttl = request.ttl;
-  command_reply reply;
-  reply.what = answering::subscribe;
-  reply.subscriptions.push_back(subscription_outcome{channel, request.generation, true});
-  reply.render = render_subscribe_reply(request.id, std::move(prepared));
-  send_delivery(self, actor, std::move(reply));
-  register_subscription(self, channel, actor, decision, request.generation, request.chan_info);
+  auto attempt = std::make_shared<join_attempt>();
+  attempt->channel = channel;
+  attempt->actor = actor;
+  attempt->decision = decision;
+  attempt->from = request.from;
+  attempt->refuse_unrecovered = (request.flag & cp::flag_reject_unrecovered) != 0;
+  attempt->generation = request.generation;
+  attempt->chan_info = request.chan_info;
+  set_up(self, attempt,
+         [self, attempt, refuse, request](std::optional<prepared_subscription> prepared) {
+           if (!prepared || prepared->refused) {
+             refuse(prepared ? cp::errors::unrecoverable_position : cp::errors::internal);
+             release_channel(self, attempt->channel);
+             return;
+           }
+           prepared->expires = request.expires;
+           prepared->ttl = request.ttl;
+           const std::uint64_t position = prepared->recovery.position.offset;
+           command_reply reply;
+           reply.what = answering::subscribe;
+           reply.subscriptions.push_back(
+               subscription_outcome{attempt->channel, request.generation, true});
+           reply.render = render_subscribe_reply(request.id, std::move(*prepared));
+           send_delivery(self, attempt->actor, std::move(reply));
+           register_subscription(self, *attempt, position);
+         });
 }
 
-void connect(broadcaster_pointer self, const connection_actor& actor,
-             core::connect_request& request) {
-  identify(self, actor, std::move(request.identity));
-  const auto& subscriptions = request.subscriptions;
-  std::vector<std::pair<std::string, prepared_subscription>> prepared;
-  std::vector<core::subscription_decision> decisions(subscriptions.size());
-  std::vector<bool> accepted(subscriptions.size());
+namespace {
+
+// A connect's server-side subscriptions, set up together: the connect
+// reply carries all of their results, so it goes when the last is ready.
+struct connect_progress {
+  connection_actor actor;
+  std::uint32_t id = 0;
+  cp::connect_result result;
+  std::vector<subscription_outcome> outcomes;
+  // Per accepted subscription, in request order: its attempt and, once
+  // set up, how.
+  std::vector<join_attempt_ptr> attempts;
+  std::vector<std::optional<prepared_subscription>> prepared;
+  std::size_t remaining = 0;
+};
+
+void finish_connect(broadcaster_pointer self, connect_progress& progress) {
   command_reply reply;
   reply.what = answering::connect;
-  for (std::size_t i = 0; i < subscriptions.size(); ++i) {
-    const auto& [channel, generation, from] = subscriptions[i];
-    decisions[i] = self->state.policy.server_side_subscribe(channel);
-    accepted[i] = decisions[i].allowed() && !is_subscribed(self, channel, actor);
-    reply.subscriptions.push_back(subscription_outcome{channel, generation, accepted[i]});
-    if (accepted[i]) {
-      prepared.emplace_back(channel, prepared_subscription{});
-      prepare_subscription(self, channel, decisions[i], from, false, prepared.back().second);
+  std::vector<std::pair<std::string, prepared_subscription>> ready;
+  std::size_t next = 0;
+  for (auto& outcome : progress.outcomes) {
+    if (!outcome.accepted) {
+      continue;
     }
+    auto& prepared = progress.prepared[next];
+    const auto& attempt = progress.attempts[next];
+    ++next;
+    if (!prepared) {
+      outcome.accepted = false;  // the engine could not: left out, as refused
+      release_channel(self, attempt->channel);
+      continue;
+    }
+    reply.render.bytes += data_bytes(prepared->recovery.publications);
+    ready.emplace_back(attempt->channel, std::move(*prepared));
+  }
+  reply.subscriptions = progress.outcomes;
+  std::vector<std::uint64_t> positions;
+  for (const auto& [channel, subscription] : ready) {
+    positions.push_back(subscription.recovery.position.offset);
   }
   // Made on the session's thread: the subs may carry recovered publications.
-  for (const auto& [channel, subscription] : prepared) {
-    reply.render.bytes += data_bytes(subscription.recovery.publications);
-  }
-  reply.render.append = [id = request.id, result = std::move(request.result),
-                         prepared = std::move(prepared)](std::string& out) mutable {
+  reply.render.append = [id = progress.id, result = std::move(progress.result),
+                         ready = std::move(ready)](std::string& out) mutable {
     std::vector<publication_views> missed;
-    missed.reserve(prepared.size());  // never reallocated: the results point into it
-    for (const auto& [channel, subscription] : prepared) {
+    missed.reserve(ready.size());  // never reallocated: the results point into it
+    for (const auto& [channel, subscription] : ready) {
       missed.push_back(views_of(subscription.recovery.publications));
       result.subs.emplace_back(channel, result_of(subscription, missed.back()));
     }
     cp::append_connect_reply(out, id, result);
   };
-  send_delivery(self, actor, std::move(reply));
-  for (std::size_t i = 0; i < subscriptions.size(); ++i) {
-    if (accepted[i]) {
-      register_subscription(self, subscriptions[i].channel, actor, decisions[i],
-                            subscriptions[i].generation, {});
+  send_delivery(self, progress.actor, std::move(reply));
+  std::size_t position = 0;
+  for (std::size_t i = 0; i < progress.attempts.size(); ++i) {
+    if (progress.prepared[i]) {
+      register_subscription(self, *progress.attempts[i], positions[position++]);
     }
+  }
+}
+
+}  // namespace
+
+void connect(broadcaster_pointer self, const connection_actor& actor,
+             core::connect_request& request) {
+  identify(self, actor, std::move(request.identity));
+  auto progress = std::make_shared<connect_progress>();
+  progress->actor = actor;
+  progress->id = request.id;
+  progress->result = std::move(request.result);
+  for (const auto& [channel, generation, from] : request.subscriptions) {
+    const core::subscription_decision decision = self->state.policy.server_side_subscribe(channel);
+    const bool accepted = decision.allowed() && !is_subscribed(self, channel, actor) &&
+                          !is_joining(self, channel, actor);
+    progress->outcomes.push_back(subscription_outcome{channel, generation, accepted});
+    if (accepted) {
+      auto attempt = std::make_shared<join_attempt>();
+      attempt->channel = channel;
+      attempt->actor = actor;
+      attempt->decision = decision;
+      attempt->from = from;
+      attempt->generation = generation;
+      attempt->server_side = true;
+      progress->attempts.push_back(std::move(attempt));
+    }
+  }
+  progress->prepared.resize(progress->attempts.size());
+  progress->remaining = progress->attempts.size();
+  if (progress->remaining == 0) {
+    finish_connect(self, *progress);
+    return;
+  }
+  for (std::size_t i = 0; i < progress->attempts.size(); ++i) {
+    set_up(self, progress->attempts[i],
+           [self, progress, i](std::optional<prepared_subscription> prepared) {
+             progress->prepared[i] = std::move(prepared);
+             if (--progress->remaining == 0) {
+               finish_connect(self, *progress);
+             }
+           });
   }
 }
 
@@ -148,9 +316,11 @@ void connect(broadcaster_pointer self, const connection_actor& actor,
 // round meet in the round, and cancel out.
 void unsubscribe(broadcaster_pointer self, const std::string& channel,
                  const connection_actor& actor) {
+  leave_attempts(self, channel, actor);
   if (self->state.registry.unsubscribe(channel, subscriber{actor})) {
     note_leave(self, channel, actor);
     publish_figures(self);
+    release_channel(self, channel);
   }
   // The client had its reply from its session; this frees the session's
   // slot for it.
@@ -158,7 +328,7 @@ void unsubscribe(broadcaster_pointer self, const std::string& channel,
 }
 
 bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
-                           const connection_actor& actor) {
+                           const connection_actor& actor, bool insufficient_state) {
   const subscriber* entry = self->state.registry.find(channel, subscriber{actor});
   if (entry == nullptr) {
     return false;
@@ -167,13 +337,47 @@ bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
   self->state.registry.unsubscribe(channel, subscriber{actor});
   note_leave(self, channel, actor);
   publish_figures(self);
-  send_delivery(self, actor, server_unsubscribe{channel, generation});
+  send_delivery(self, actor, server_unsubscribe{channel, generation, insufficient_state});
+  release_channel(self, channel);
   return true;
 }
 
+void interrupt_channels(broadcaster_pointer self, const std::vector<std::string>& channels) {
+  for (const auto& channel : channels) {
+    // A copy: unsubscribing changes the list.
+    const auto subscribers = self->state.registry.subscribers(channel);
+    for (const auto& entry : subscribers) {
+      if (!entry.positioned) {
+        continue;  // without positions nothing was promised
+      }
+      if (entry.server_side) {
+        // A server-side subscription cannot be resubscribed alone: the
+        // client reconnects, and recovers.
+        const auto& advice = cp::disconnects::insufficient_state;
+        send_delivery(self, entry.actor,
+                      server_disconnect{advice.code, std::string{advice.reason}});
+      } else {
+        unsubscribe_by_server(self, channel, entry.actor, true);
+      }
+    }
+  }
+}
+
 void remove_connection(broadcaster_pointer self, const connection_actor& actor) {
-  self->state.registry.remove(subscriber{actor});
-  forget_client(self, actor);
+  auto& state = self->state;
+  const std::vector<std::string> channels = state.registry.channels_of(subscriber{actor});
+  for (auto& [channel, attempts] : state.joining) {
+    for (auto& attempt : attempts) {
+      if (attempt->actor == actor) {
+        attempt->cancelled = true;
+      }
+    }
+  }
+  state.registry.remove(subscriber{actor});
+  forget_client(self, actor, channels);
+  for (const auto& channel : channels) {
+    release_channel(self, channel);
+  }
   publish_figures(self);
 }
 

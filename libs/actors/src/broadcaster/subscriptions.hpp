@@ -6,6 +6,7 @@
 // broadcaster refused.
 
 #include <string>
+#include <vector>
 
 #include "herald/core/client_requests.hpp"
 #include "state.hpp"
@@ -33,9 +34,20 @@ void unsubscribe(broadcaster_pointer self, const std::string& channel,
                  const connection_actor& actor);
 
 // Ends `actor`'s subscription to `channel` from the server side: leave
-// push, and the session is told. Returns false if it was not subscribed.
+// push, and the session is told (with insufficient state: so that the
+// client subscribes again and recovers). Returns false if it was not
+// subscribed.
 bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
-                           const connection_actor& actor);
+                           const connection_actor& actor, bool insufficient_state = false);
+
+// The engine may have missed publications of `channels`: their positioned
+// subscribers are told (unsubscribe 2500, or disconnect 3010 for
+// server-side subscriptions), so that they recover from the history.
+void interrupt_channels(broadcaster_pointer self, const std::vector<std::string>& channels);
+
+// No one here needs `channel` any more (no subscriber, none being set up):
+// the engine stops watching it.
+void release_channel(broadcaster_pointer self, const std::string& channel);
 
 // `actor` is gone (its down message): out of every channel, and forgotten.
 void remove_connection(broadcaster_pointer self, const connection_actor& actor);

@@ -16,6 +16,14 @@ struct broadcast_counters {
   std::atomic<std::uint64_t> history_evictions{0};  // forgotten for history-max-channels
   std::atomic<std::uint64_t> publications{0};
   std::atomic<std::uint64_t> deliveries{0};
+  // The Redis engine (engine = redis); all zero with the memory engine.
+  std::atomic<bool> engine_shared{false};
+  std::atomic<bool> engine_up{false};  // every shard answers
+  std::atomic<std::uint64_t> engine_reconnects{0};
+  std::atomic<std::uint64_t> engine_publish_errors{0};  // publications Redis did not take
+  std::atomic<std::uint64_t> engine_commands{0};        // commands sent, pipelined
+  std::atomic<std::uint64_t> engine_round_trip_us{0};   // the last command's round trip
+  std::atomic<std::uint64_t> engine_interruptions{0};   // channels interrupted in Redis
 };
 
 }  // namespace herald::actors

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "herald/actors/broadcast_counters.hpp"
 #include "herald/core/channel_options.hpp"
+#include "herald/redis/redis_engine.hpp"
 
 // No CAF header: the transport's hub.hpp includes this.
 namespace herald::actors {
@@ -22,6 +25,11 @@ struct broadcaster_config {
   // At most this many rounds are being written at once (round_ticket); the
   // server passes its I/O thread count. At least 1.
   unsigned max_rounds_in_flight = 1;
+  // Set: channels live in Redis, shared with every node on it (engine =
+  // redis); unset: in this node's memory.
+  std::optional<redis::engine_settings> redis;
+  // How the server API's info names this node.
+  std::string node_name = "herald";
   // Where the broadcaster publishes its figures for /metrics.
   std::shared_ptr<broadcast_counters> counters = std::make_shared<broadcast_counters>();
 };

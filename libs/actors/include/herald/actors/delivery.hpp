@@ -69,11 +69,15 @@ struct command_reply {
   std::uint64_t bytes = 0;
 };
 
-// The server ended a subscription (the server API's unsubscribe); the
-// session tells the client with an unsubscribe push.
+// The server ended a subscription (the server API's unsubscribe, or lost
+// state); the session tells the client with an unsubscribe push.
 struct server_unsubscribe {
   std::string channel;
   std::uint32_t generation = 0;  // the join it ends; a later one is kept
+  // The server could not keep the subscription's stream exact (the
+  // engine lost its Redis): code 2500, on which the client subscribes
+  // again and recovers; else 2000, which ends it.
+  bool insufficient_state = false;
 };
 
 // The server API disconnects the client with this code and reason.

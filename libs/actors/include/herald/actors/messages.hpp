@@ -41,6 +41,7 @@ using query_atom = caf::atom_constant<caf::atom("query")>;
 using api_atom = caf::atom_constant<caf::atom("api")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using round_done_atom = caf::atom_constant<caf::atom("round_done")>;
+using engine_atom = caf::atom_constant<caf::atom("engine")>;
 
 // One per WebSocket connection, between its session and the broadcaster.
 // The broadcaster sends it deliveries (deliver_atom: a round's pushes,
@@ -76,7 +77,8 @@ using connection_actor = caf::typed_actor<
 // sends the connect reply only then, so a client that has its reply is
 // known to the server API. It also owns
 // history and presence, answers queries and the server API (api_atom), and
-// sends itself sweep_atom every second to expire history.
+// sends itself sweep_atom every second to expire history. engine_atom says
+// a shared engine (Redis) has results and news queued for it.
 using broadcaster_actor = caf::typed_actor<
     caf::reacts_to<close_atom>, caf::reacts_to<subscribe_atom, std::string, connection_actor>,
     caf::reacts_to<announce_atom, connection_actor>,
@@ -88,6 +90,6 @@ using broadcaster_actor = caf::typed_actor<
     caf::reacts_to<publish_atom, std::string, core::publication_ptr, connection_actor,
                    std::uint32_t>,
     caf::reacts_to<api_atom, api_call>, caf::reacts_to<flush_atom>, caf::reacts_to<round_done_atom>,
-    caf::reacts_to<sweep_atom>>;
+    caf::reacts_to<sweep_atom>, caf::reacts_to<engine_atom>>;
 
 }  // namespace herald::actors

@@ -55,8 +55,9 @@ std::string encode_presence_change(const engine_presence_change& change);
 std::optional<engine_message> decode_engine_message(std::string_view message);
 
 // The control channel: what each node says about itself every few seconds
-// (for the server API's info), and the server API's unsubscribe and
-// disconnect, which every node carries out for its own connections.
+// (for the server API's info), the server API's unsubscribe and
+// disconnect, which every node carries out for its own connections, and its
+// channels survey.
 struct node_announcement {
   std::string uid;  // this incarnation of the node
   std::string name;
@@ -82,7 +83,22 @@ struct disconnect_command {
   std::vector<std::string> whitelist;  // client ids spared
 };
 
-using control_message = std::variant<node_announcement, unsubscribe_command, disconnect_command>;
+// The server API's channels, asked of every node: each answers with its
+// channels that match the pattern and their subscriber counts, and the node
+// that asked adds them up.
+struct channels_survey {
+  std::string id;  // the asking node's uid and a sequence number
+  std::string pattern;
+};
+
+struct channels_answer {
+  std::string id;                                               // the survey's
+  std::string origin;                                           // the uid of the node that answers
+  std::vector<std::pair<std::string, std::uint64_t>> channels;  // name, subscribers
+};
+
+using control_message = std::variant<node_announcement, unsubscribe_command, disconnect_command,
+                                     channels_survey, channels_answer>;
 
 std::string encode_control_message(const control_message& message);
 std::optional<control_message> decode_control_message(std::string_view message);

@@ -70,6 +70,16 @@ struct metrics_snapshot {
   std::uint64_t subscriptions = 0;
   std::uint64_t history_channels = 0;
   std::uint64_t history_evictions = 0;
+  // The Redis engine's figures; rendered only when it is the engine.
+  struct engine_figures {
+    bool shared = false;
+    bool up = false;
+    std::uint64_t reconnects = 0;
+    std::uint64_t publish_errors = 0;
+    std::uint64_t commands = 0;
+    std::uint64_t round_trip_us = 0;
+    std::uint64_t interruptions = 0;
+  } engine;
   double cpu_seconds = 0;
   std::uint64_t resident_bytes = 0;
 };

@@ -261,5 +261,7 @@ struct node_info {
 // omitted when 0 (Centrifugo's only `omitempty` member of a node); no
 // `metrics` or `process`.
 void append_info_result(std::string& out, const node_info& node);
+// Every node of the cluster, this one first.
+void append_info_result(std::string& out, const std::vector<node_info>& nodes);
 
 }  // namespace herald::core::server_api
