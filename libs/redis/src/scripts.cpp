@@ -17,6 +17,17 @@ if epoch == false then
 end
 )lua";
 
+// What both presence reads begin with (KEYS: data, expire, users; ARGV[1]
+// now): the entries whose node stopped refreshing them are dropped.
+constexpr std::string_view presence_cleanup = R"lua(
+local expired = redis.call("zrangebyscore", KEYS[2], "-inf", ARGV[1])
+for _, client in ipairs(expired) do
+  redis.call("hdel", KEYS[1], client)
+  redis.call("hdel", KEYS[3], client)
+end
+redis.call("zremrangebyscore", KEYS[2], "-inf", ARGV[1])
+)lua";
+
 }  // namespace
 
 const std::string publish = std::string{stream_epoch} + R"lua(
@@ -91,23 +102,11 @@ end
 return existed
 )lua";
 
-const std::string presence_get = R"lua(
-local expired = redis.call("zrangebyscore", KEYS[2], "-inf", ARGV[1])
-for _, client in ipairs(expired) do
-  redis.call("hdel", KEYS[1], client)
-  redis.call("hdel", KEYS[3], client)
-end
-redis.call("zremrangebyscore", KEYS[2], "-inf", ARGV[1])
+const std::string presence_get = std::string{presence_cleanup} + R"lua(
 return redis.call("hgetall", KEYS[1])
 )lua";
 
-const std::string presence_stats = R"lua(
-local expired = redis.call("zrangebyscore", KEYS[2], "-inf", ARGV[1])
-for _, client in ipairs(expired) do
-  redis.call("hdel", KEYS[1], client)
-  redis.call("hdel", KEYS[3], client)
-end
-redis.call("zremrangebyscore", KEYS[2], "-inf", ARGV[1])
+const std::string presence_stats = std::string{presence_cleanup} + R"lua(
 local users = {}
 local distinct = 0
 for _, user in ipairs(redis.call("hvals", KEYS[3])) do
