@@ -3,16 +3,28 @@
 Every server is the real binary ($HERALD_BINARY) on 127.0.0.1, port 0. A
 server that a test did not stop itself is stopped with SIGTERM at teardown,
 and the test fails if it had crashed, exits non-zero or hangs.
+
+With HERALD_TEST_ENGINE=redis, every server a test starts without an
+`engine` option of its own runs on the Redis engine: each ServerPool starts
+one redis-server (when its first server starts) and gives every herald it
+starts that Redis and a prefix of its own, so that servers never share
+channels (as separate memory-engine servers do not).
 """
 
+import itertools
 import os
 import sys
+import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import herald_harness as hh  # noqa: E402
+import redis_server as rs  # noqa: E402
+
+TEST_ENGINE = os.environ.get("HERALD_TEST_ENGINE", "memory")
+_prefixes = itertools.count(1)
 
 
 def _duration_seconds(text):
@@ -29,11 +41,41 @@ def _duration_seconds(text):
         return 10.0
 
 
+def _wait_engine_up(proc, timeout=10.0):
+    """Herald listens before its Redis connections are up (it serves
+    without them, answering 100 to what needs them): waits until /metrics
+    says herald_engine_up 1, as a deployment's readiness check would. Gives
+    up quietly (the test then shows what is wrong) if the server exits or
+    never gets there."""
+    deadline = time.monotonic() + timeout
+    while proc.alive() and time.monotonic() < deadline:
+        try:
+            body = hh.http_get(proc.port, "/metrics", timeout=2).body
+        except (OSError, AssertionError):
+            body = b""
+        if b"\nherald_engine_up 1\n" in body:
+            return
+        time.sleep(0.02)
+
+
 class ServerPool:
     def __init__(self, log_dir, static_dir_factory):
         self.log_dir = log_dir
         self.static_dir_factory = static_dir_factory
         self.servers = []
+        self.redis = None  # the pool's Redis with HERALD_TEST_ENGINE=redis
+
+    def _engine_options(self, options):
+        """With HERALD_TEST_ENGINE=redis, the options that put a server
+        which names no engine itself on the pool's Redis."""
+        if TEST_ENGINE == "memory" or "engine" in (options or {}):
+            return {}
+        assert TEST_ENGINE == "redis", "HERALD_TEST_ENGINE must be memory or redis, not %r" % (
+            TEST_ENGINE)
+        if self.redis is None:
+            self.redis = rs.RedisServer(os.path.join(self.log_dir, "redis")).start()
+        return {"engine": "redis", "redis-address": self.redis.address,
+                "redis-prefix": "t%d-%d" % (os.getpid(), next(_prefixes))}
 
     def start(self, options=None, extra_args=(), env=None, cwd=None, static_dir=None):
         """Starts herald with the harness defaults, overridden by `options`
@@ -45,6 +87,8 @@ class ServerPool:
             "workers": 2,
             "shutdown-timeout": "3s",
         }
+        engine = self._engine_options(options)
+        opts.update(engine)
         opts.update(options or {})
         args = ["--%s=%s" % (k, v) for k, v in opts.items() if v is not None]
         args += list(extra_args)
@@ -52,6 +96,8 @@ class ServerPool:
                                 shutdown_timeout_s=_duration_seconds(opts.get("shutdown-timeout", "10s")))
         self.servers.append(proc)
         proc.start()
+        if engine:
+            _wait_engine_up(proc)
         return proc
 
     def finish(self):
@@ -68,6 +114,9 @@ class ServerPool:
                                                                    proc.stderr_text()))
             proc.close_logs()
         self.servers = []
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
         if problems:
             pytest.fail("\n\n".join(problems), pytrace=False)
 
@@ -125,3 +174,18 @@ def server_stays_alive(request):
         srv = request.getfixturevalue("server")
         assert srv.alive(), "herald died: %s\n%s" % (hh.describe_exit(srv.poll()),
                                                      srv.stderr_text())
+
+
+@pytest.fixture
+def redis_factory(tmp_path):
+    """Factory: redis_factory() -> a started RedisServer on a port of its own
+    (call it twice for two shards); all are killed at teardown."""
+    pool = rs.RedisPool(tmp_path / "redis")
+    yield pool.start
+    pool.finish()
+
+
+@pytest.fixture
+def redis_server(redis_factory):
+    """One started RedisServer for the test."""
+    return redis_factory()
