@@ -2,7 +2,10 @@
 # Builds docker/Dockerfile with podman and checks the image end to end:
 #   /health answers 200, / serves the chat page, /ws broadcasts between two
 #   clients, the HEALTHCHECK passes, and a stop (SIGTERM) closes /ws clients
-#   with 1001 and exits 0 well before the kill timeout.
+#   with 1001 and exits 0 well before the kill timeout. Then a cluster as
+#   docker/compose.yaml runs it: Redis (docker/redis.Dockerfile) and two
+#   Herald nodes with engine = redis; a message sent on one node reaches a
+#   client of the other.
 #
 # Needs root and Debian's apt (podman, runc, debootstrap are installed when
 # missing). No Docker engine and no registry are needed: when the image
@@ -145,7 +148,7 @@ port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 name="herald-check-$$"
 ws_log=$(mktemp)
 cleanup() {
-  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+  podman rm -f -t 0 "$name" "$name-redis" "$name-a" "$name-b" >/dev/null 2>&1 || true
   [[ -z ${ws_pid:-} ]] || kill "$ws_pid" 2>/dev/null || true
   [[ ${HERALD_CHECK_KEEP_IMAGE:-1} == 1 ]] || podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
   rm -f "$ws_log"
@@ -236,6 +239,51 @@ log "podman stop took ${stop_s}s; exit code $exit_code; /ws client: $(tail -n 1 
 [[ $exit_code == 0 ]] || { tail -n 20 "$CACHE/container.log" >&2; fail "container exited with $exit_code, not 0"; }
 awk -v s="$stop_s" -v l="$STOP_LIMIT" 'BEGIN { exit !(s < l) }' || fail "stop took ${stop_s}s (limit ${STOP_LIMIT}s of the ${STOP_TIMEOUT}s timeout)"
 grep -q '^closed 1001$' "$ws_log" || fail "/ws client not closed with 1001 on shutdown ($(tail -n 1 "$ws_log"))"
+
+# --- cluster -----------------------------------------------------------------------
+# Host networking and loopback ports: no podman network (nor its DNS) needed.
+log "building herald-redis:check (podman build -f docker/redis.Dockerfile docker)"
+podman build --format docker --network host --pull=never -f docker/redis.Dockerfile \
+  -t herald-redis:check docker >"$CACHE/redis-build.log" 2>&1 \
+  || { tail -n 20 "$CACHE/redis-build.log" >&2; fail "podman build of the Redis image failed"; }
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+redis_port=$(free_port); port_a=$(free_port); port_b=$(free_port)
+podman run -d --name "$name-redis" --init --network host herald-redis:check \
+  --bind 127.0.0.1 --port "$redis_port" >/dev/null 2>>"$podman_err" \
+  || { cat "$podman_err" >&2; fail "podman run (redis)"; }
+for node in a b; do
+  node_port=$port_a; [[ $node == b ]] && node_port=$port_b
+  podman run -d --name "$name-$node" --init --network host \
+    -e HERALD_ADDRESS=127.0.0.1 -e HERALD_PORT="$node_port" -e HERALD_ENGINE=redis \
+    -e HERALD_REDIS_ADDRESS="127.0.0.1:$redis_port" -e HERALD_NODE_NAME="herald-$node" \
+    "$IMAGE" >/dev/null 2>>"$podman_err" || { cat "$podman_err" >&2; fail "podman run (node $node)"; }
+done
+for node_port in "$port_a" "$port_b"; do
+  deadline=$((SECONDS + 30))
+  until curl -fsS "http://127.0.0.1:$node_port/metrics" 2>/dev/null | grep -q '^herald_engine_up 1$'; do
+    ((SECONDS < deadline)) || { podman logs "$name-a" >&2 || true; fail "node on $node_port: engine not up within 30 s"; }
+    sleep 0.2
+  done
+done
+log "redis on 127.0.0.1:$redis_port, nodes on $port_a and $port_b, both engines up"
+"$PY" - "$port_a" "$port_b" <<'EOF' || { podman logs "$name-a" >&2 || true; fail "a message across the two nodes"; }
+import asyncio, json, sys, websockets
+
+async def main(port_a, port_b):
+    async with websockets.connect(f"ws://127.0.0.1:{port_a}/ws") as a, \
+               websockets.connect(f"ws://127.0.0.1:{port_b}/ws") as b:
+        await asyncio.sleep(0.5)  # a node's first subscriber makes it subscribe in Redis
+        for sender, receiver, text in ((a, b, "from a"), (b, a, "from b")):
+            await sender.send(json.dumps({"message": text}))
+            for ws in (receiver, sender):
+                got = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                assert got == {"message": text}, got
+    print("docker-check: /ws messages cross the two nodes both ways")
+
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+EOF
+podman rm -f -t 5 "$name-a" "$name-b" "$name-redis" >/dev/null 2>&1 || true
+mark "cluster of two"
 
 # --- summary -----------------------------------------------------------------------
 echo "docker-check: timings"
