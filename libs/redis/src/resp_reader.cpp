@@ -58,7 +58,8 @@ redisReplyObjectFunctions functions{create_string, create_array, create_integer,
 
 }  // namespace
 
-resp_reader::resp_reader() : reader_(redisReaderCreateWithFunctions(&functions)) {
+resp_reader::resp_reader(std::size_t max_buffered)
+    : reader_(redisReaderCreateWithFunctions(&functions)), max_buffered_(max_buffered) {
   if (reader_ == nullptr) {
     throw std::bad_alloc{};
   }
@@ -72,8 +73,8 @@ bool resp_reader::feed(const char* data, std::size_t size) {
   if (failed()) {
     return false;
   }
-  if (reader_->len - reader_->pos + size > max_buffered) {
-    error_ = "a reply larger than " + std::to_string(max_buffered >> 20) + " MB";
+  if (reader_->len - reader_->pos + size > max_buffered_) {
+    error_ = "a reply larger than " + std::to_string(max_buffered_) + " bytes";
     return false;
   }
   if (redisReaderFeed(reader_, data, size) != REDIS_OK) {

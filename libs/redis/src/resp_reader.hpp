@@ -19,9 +19,9 @@ namespace herald::redis {
 class resp_reader {
  public:
   static constexpr std::size_t max_elements = 1u << 20;
-  static constexpr std::size_t max_buffered = 512u << 20;
+  static constexpr std::size_t default_max_buffered = 512u << 20;
 
-  resp_reader();
+  explicit resp_reader(std::size_t max_buffered = default_max_buffered);
   ~resp_reader();
   resp_reader(const resp_reader&) = delete;
   resp_reader& operator=(const resp_reader&) = delete;
@@ -36,6 +36,7 @@ class resp_reader {
 
  private:
   redisReader* reader_;
+  std::size_t max_buffered_;
   std::string error_;
 };
 
