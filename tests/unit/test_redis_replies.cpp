@@ -9,9 +9,15 @@ using namespace herald::core;
 
 namespace {
 
-resp_value str(std::string text) { return resp_value::string_of(std::move(text)); }
-resp_value num(long long n) { return resp_value::integer_of(n); }
-resp_value arr(std::vector<resp_value> items) { return resp_value::array_of(std::move(items)); }
+resp_value str(std::string text) {
+  return resp_value::string_of(std::move(text));
+}
+resp_value num(long long n) {
+  return resp_value::integer_of(n);
+}
+resp_value arr(std::vector<resp_value> items) {
+  return resp_value::array_of(std::move(items));
+}
 
 resp_value entry(std::uint64_t offset, const std::string& data) {
   return arr({str(std::to_string(offset) + "-0"),
@@ -52,9 +58,12 @@ TEST_CASE("stream reads keep Redis' order and refuse bad entries", "[redis_repli
 
   CHECK_FALSE(parse_stream_read(stream_reply(3, {entry(2, "b"), entry(3, "c")}), 1));
   CHECK_FALSE(parse_stream_read(stream_reply(1, {entry(2, "b")}), 10));  // past the top
-  CHECK_FALSE(parse_stream_read(stream_reply(3, {arr({str("2-1"), arr({str("d"), str("d0:")})})}), 10));
-  CHECK_FALSE(parse_stream_read(stream_reply(3, {arr({str("2-0"), arr({str("x"), str("d0:")})})}), 10));
-  CHECK_FALSE(parse_stream_read(stream_reply(3, {arr({str("2-0"), arr({str("d"), str("junk")})})}), 10));
+  CHECK_FALSE(
+      parse_stream_read(stream_reply(3, {arr({str("2-1"), arr({str("d"), str("d0:")})})}), 10));
+  CHECK_FALSE(
+      parse_stream_read(stream_reply(3, {arr({str("2-0"), arr({str("x"), str("d0:")})})}), 10));
+  CHECK_FALSE(
+      parse_stream_read(stream_reply(3, {arr({str("2-0"), arr({str("d"), str("junk")})})}), 10));
   CHECK_FALSE(parse_stream_read(stream_reply(3, {str("2-0")}), 10));
   CHECK_FALSE(parse_stream_read(arr({num(3), str("e1"), str("x")}), 10));
 }

@@ -82,7 +82,8 @@ std::string render_prometheus(const metrics_snapshot& m) {
   }
   single(out, "herald_api_requests_total", "counter", "Server API requests answered.",
          m.api_requests);
-  single(out, "herald_publications_total", "counter", "Publications fanned out.", m.publications);
+  single(out, "herald_publications_total", "counter",
+         "Publications this node fanned out, whichever node they came from.", m.publications);
   single(out, "herald_deliveries_total", "counter", "Publications handed to subscribers.",
          m.deliveries);
   per_protocol(out, m, "herald_slow_disconnects_total", "counter",

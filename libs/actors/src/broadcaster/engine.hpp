@@ -84,9 +84,9 @@ class channel_engine {
                     const core::client_info& info, bool announce,
                     std::function<void(std::optional<bool>)> done) = 0;
   virtual void leave(const std::string& channel, const std::string& client_id, bool announce) = 0;
-  virtual void presence(const std::string& channel,
-                        std::function<void(std::optional<core::presence_registry::shared_client_map>)>
-                            done) = 0;
+  virtual void presence(
+      const std::string& channel,
+      std::function<void(std::optional<core::presence_registry::shared_client_map>)> done) = 0;
   virtual void presence_stats(const std::string& channel,
                               std::function<void(std::optional<core::presence_stats>)> done) = 0;
 

@@ -164,7 +164,6 @@ round_ticket_ptr start_round(broadcaster_pointer self) {
 void publish(broadcaster_pointer self, const std::string& channel,
              core::publication_ptr publication, bool skip_history,
              std::function<void(std::optional<core::stream_position>)> done) {
-  ++self->state.publications;
   const core::history_options history =
       skip_history ? core::history_options{} : self->state.policy.history(channel);
   self->state.engine->publish(channel, std::move(publication), history, std::move(done));
@@ -173,6 +172,7 @@ void publish(broadcaster_pointer self, const std::string& channel,
 void receive_publication(broadcaster_pointer self, const std::string& channel,
                          core::publication_ptr publication, std::uint64_t offset) {
   auto& state = self->state;
+  ++state.publications;  // whatever node published it
   if (!state.joining.empty()) {
     auto joining = state.joining.find(channel);
     if (joining != state.joining.end()) {

@@ -5,7 +5,9 @@
 namespace herald::actors::broadcaster_parts {
 namespace {
 
-std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
+std::chrono::steady_clock::time_point now() {
+  return std::chrono::steady_clock::now();
+}
 
 }  // namespace
 
@@ -18,9 +20,9 @@ memory_engine::memory_engine(receiver to_broadcaster, std::shared_ptr<broadcast_
 void memory_engine::publish(const std::string& channel, core::publication_ptr publication,
                             const core::history_options& history,
                             std::function<void(std::optional<core::stream_position>)> done) {
-  const core::stream_position position =
-      history.enabled() ? history_.append(channel, publication, now(), history)
-                        : core::stream_position{};
+  const core::stream_position position = history.enabled()
+                                             ? history_.append(channel, publication, now(), history)
+                                             : core::stream_position{};
   to_broadcaster_.publication(channel, std::move(publication), position.offset);
   done(position);
 }
@@ -59,11 +61,10 @@ void memory_engine::join(const std::string& channel, const std::string& client_i
   done(is_new);
 }
 
-void memory_engine::leave(const std::string& channel, const std::string& client_id,
-                          bool announce) {
+void memory_engine::leave(const std::string& channel, const std::string& client_id, bool announce) {
   if (auto info = presence_.leave(channel, client_id); info && announce) {
-    to_broadcaster_.presence_change(channel,
-                                    core::engine_presence_change{false, client_id, std::move(*info)});
+    to_broadcaster_.presence_change(
+        channel, core::engine_presence_change{false, client_id, std::move(*info)});
   }
 }
 

@@ -75,8 +75,8 @@ void shared_engine::received(const std::string& channel, core::engine_message&& 
     // lost message) or a new epoch under a watched channel means this node
     // cannot vouch for what its subscribers have: they recover.
     auto [last, inserted] = last_seen_.try_emplace(channel);
-    const bool gap = !inserted && (last->second.epoch != item.epoch ||
-                                   item.offset != last->second.offset + 1);
+    const bool gap =
+        !inserted && (last->second.epoch != item.epoch || item.offset != last->second.offset + 1);
     if (!inserted && last->second.epoch == item.epoch && item.offset <= last->second.offset) {
       return;  // seen already
     }
@@ -108,11 +108,11 @@ void shared_engine::position(const std::string& channel,
                              std::function<void(std::optional<core::stream_position>)> done) {
   redis::redis_engine::stream_query query;
   query.with_publications = false;
-  redis_->read_stream(channel, query, meta_ttl_, 0,
-                      [done = std::move(done)](std::optional<core::stream_read> read) {
-                        done(read ? std::optional<core::stream_position>{read->position}
-                                  : std::nullopt);
-                      });
+  redis_->read_stream(
+      channel, query, meta_ttl_, 0,
+      [done = std::move(done)](std::optional<core::stream_read> read) {
+        done(read ? std::optional<core::stream_position>{read->position} : std::nullopt);
+      });
 }
 
 void shared_engine::recover(
@@ -122,22 +122,22 @@ void shared_engine::recover(
   redis::redis_engine::stream_query query;
   query.since = since_offset + 1;
   query.limit = max_publications + 1;  // one more tells "too many" from "all"
-  redis_->read_stream(
-      channel, query, meta_ttl_, query.limit,
-      [since_offset, since_epoch, max_publications,
-       done = std::move(done)](std::optional<core::stream_read> read) {
-        if (!read) {
-          done(std::nullopt);
-          return;
-        }
-        core::recovery_result<core::publication_ptr> result;
-        result.position = read->position;
-        result.recovered = core::is_recovered(*read, since_offset, since_epoch, max_publications);
-        if (result.recovered) {
-          result.publications = std::move(read->publications);
-        }
-        done(std::move(result));
-      });
+  redis_->read_stream(channel, query, meta_ttl_, query.limit,
+                      [since_offset, since_epoch, max_publications,
+                       done = std::move(done)](std::optional<core::stream_read> read) {
+                        if (!read) {
+                          done(std::nullopt);
+                          return;
+                        }
+                        core::recovery_result<core::publication_ptr> result;
+                        result.position = read->position;
+                        result.recovered =
+                            core::is_recovered(*read, since_offset, since_epoch, max_publications);
+                        if (result.recovered) {
+                          result.publications = std::move(read->publications);
+                        }
+                        done(std::move(result));
+                      });
 }
 
 void shared_engine::history(
@@ -166,22 +166,22 @@ void shared_engine::history(
     // After `since` going up, before it going down.
     query.since = reverse ? since->offset - 1 : since->offset + 1;
   }
-  redis_->read_stream(channel, query, meta_ttl_, limit < 0 ? most_read_entries : query.limit,
-                      [since, done = std::move(done)](std::optional<core::stream_read> read) {
-                        if (!read) {
-                          done(std::nullopt);
-                          return;
-                        }
-                        core::history_result<core::publication_ptr> result;
-                        result.position = std::move(read->position);
-                        if (since && !since->epoch.empty() &&
-                            since->epoch != result.position.epoch) {
-                          result.error = core::history_error::unrecoverable_position;
-                        } else {
-                          result.publications = std::move(read->publications);
-                        }
-                        done(std::move(result));
-                      });
+  redis_->read_stream(
+      channel, query, meta_ttl_, limit < 0 ? most_read_entries : query.limit,
+      [since, done = std::move(done)](std::optional<core::stream_read> read) {
+        if (!read) {
+          done(std::nullopt);
+          return;
+        }
+        core::history_result<core::publication_ptr> result;
+        result.position = std::move(read->position);
+        if (since && !since->epoch.empty() && since->epoch != result.position.epoch) {
+          result.error = core::history_error::unrecoverable_position;
+        } else {
+          result.publications = std::move(read->publications);
+        }
+        done(std::move(result));
+      });
 }
 
 void shared_engine::remove_history(const std::string& channel, std::function<void(bool)> done) {
@@ -194,8 +194,7 @@ void shared_engine::join(const std::string& channel, const std::string& client_i
   redis_->add_presence(channel, client_id, info, announce, std::move(done));
 }
 
-void shared_engine::leave(const std::string& channel, const std::string& client_id,
-                          bool announce) {
+void shared_engine::leave(const std::string& channel, const std::string& client_id, bool announce) {
   redis_->remove_presence(channel, client_id, announce);
 }
 
@@ -216,7 +215,9 @@ void shared_engine::presence_stats(const std::string& channel,
   redis_->presence_stats(channel, std::move(done));
 }
 
-void shared_engine::control(core::control_message message) { redis_->send_control(message); }
+void shared_engine::control(core::control_message message) {
+  redis_->send_control(message);
+}
 
 void shared_engine::tick() {
   const auto& figures = redis_->figures();

@@ -41,16 +41,15 @@ class shared_engine final : public channel_engine {
                    done) override;
   void history(const std::string& channel, const std::optional<core::stream_position>& since,
                std::int64_t limit, bool reverse,
-               std::function<void(std::optional<core::history_result<core::publication_ptr>>)>
-                   done) override;
-  void remove_history(const std::string& channel, std::function<void(bool)> done) override;
-  void join(const std::string& channel, const std::string& client_id,
-            const core::client_info& info, bool announce,
-            std::function<void(std::optional<bool>)> done) override;
-  void leave(const std::string& channel, const std::string& client_id, bool announce) override;
-  void presence(const std::string& channel,
-                std::function<void(std::optional<core::presence_registry::shared_client_map>)> done)
+               std::function<void(std::optional<core::history_result<core::publication_ptr>>)> done)
       override;
+  void remove_history(const std::string& channel, std::function<void(bool)> done) override;
+  void join(const std::string& channel, const std::string& client_id, const core::client_info& info,
+            bool announce, std::function<void(std::optional<bool>)> done) override;
+  void leave(const std::string& channel, const std::string& client_id, bool announce) override;
+  void presence(
+      const std::string& channel,
+      std::function<void(std::optional<core::presence_registry::shared_client_map>)> done) override;
   void presence_stats(const std::string& channel,
                       std::function<void(std::optional<core::presence_stats>)> done) override;
   void control(core::control_message message) override;

@@ -21,9 +21,7 @@ class redis_keys {
   explicit redis_keys(std::string prefix) : prefix_(std::move(prefix)) {}
 
   std::string stream(std::string_view channel) const { return join(".stream.", channel); }
-  std::string stream_meta(std::string_view channel) const {
-    return join(".stream.meta.", channel);
-  }
+  std::string stream_meta(std::string_view channel) const { return join(".stream.meta.", channel); }
   std::string pubsub(std::string_view channel) const { return join(".client.", channel); }
   std::string presence_data(std::string_view channel) const {
     return join(".presence.data.", channel);

@@ -47,8 +47,7 @@ bool is_recovered(const stream_read& read, std::uint64_t since_offset,
                   const std::string& since_epoch, std::size_t max_publications);
 
 // The presence script's flat {client id, client info, ...}.
-std::optional<std::unordered_map<std::string, client_info>> parse_presence(
-    const resp_value& value);
+std::optional<std::unordered_map<std::string, client_info>> parse_presence(const resp_value& value);
 
 // The presence stats script's {clients, users}.
 std::optional<presence_stats> parse_presence_stats(const resp_value& value);

@@ -19,7 +19,8 @@ std::uint32_t jump_consistent_hash(std::uint64_t key, std::uint32_t buckets);
 // 64 of the name), so that every node, whatever its order of start,
 // agrees where a channel lives.
 inline std::size_t shard_of(std::string_view channel, std::size_t shards) {
-  return shards <= 1 ? 0 : jump_consistent_hash(fnv1a_64(channel), static_cast<std::uint32_t>(shards));
+  return shards <= 1 ? 0
+                     : jump_consistent_hash(fnv1a_64(channel), static_cast<std::uint32_t>(shards));
 }
 
 }  // namespace herald::core
