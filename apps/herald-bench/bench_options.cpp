@@ -28,6 +28,19 @@ bool parse_non_negative(std::string_view text, double& value) {
   return !copy.empty() && end == copy.c_str() + copy.size() && std::isfinite(value) && value >= 0;
 }
 
+// "A,B,C" -> its items (one empty item for an empty text).
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  while (true) {
+    std::size_t comma = text.find(',');
+    items.push_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) {
+      return items;
+    }
+    text.remove_prefix(comma + 1);
+  }
+}
+
 // One flag: how it takes its value (none for switches) and where it goes.
 struct flag_spec {
   std::string_view name;
@@ -70,6 +83,7 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
          return !text.empty();
        }},
       {"token", true, string_flag(o.token)},
+      {"channel-per-publisher", false, switch_flag(o.channel_per_publisher)},
       {"label", true, string_flag(o.label)},
       {"subscribers", true, int_flag(o.subscribers, 0, 10'000'000)},
       {"publishers", true, int_flag(o.publishers, 0, 1'000'000)},
@@ -91,13 +105,27 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
       {"connect-concurrency", true, int_flag(o.connect_concurrency, 1, 1'000'000)},
       {"connect-timeout", true, number_flag(o.connect_timeout_s)},
       {"source-addrs", true, string_flag(o.source_addrs)},
+      {"subscriber-urls", true,
+       [&o](std::string_view text) {
+         o.subscriber_urls.clear();
+         for (std::string_view item : split_list(text)) {
+           if (item.empty()) {
+             return false;
+           }
+           o.subscriber_urls.emplace_back(item);
+         }
+         return true;
+       }},
       {"server-pid", true,
        [&o](std::string_view text) {
-         long long value = 0;
-         if (!parse_int(text, 1, std::numeric_limits<pid_t>::max(), value)) {
-           return false;
+         o.server_pids.clear();
+         for (std::string_view item : split_list(text)) {
+           long long value = 0;
+           if (!parse_int(item, 1, std::numeric_limits<pid_t>::max(), value)) {
+             return false;
+           }
+           o.server_pids.push_back(static_cast<pid_t>(value));
          }
-         o.server_pid = static_cast<pid_t>(value);
          return true;
        }},
       {"idle", false, switch_flag(o.idle)},
@@ -175,6 +203,10 @@ bool parse_options(int argc, char** argv, bench_options& options, std::string& e
     error = "--idle needs --subscribers of at least 1";
     return false;
   }
+  if (options.channel_per_publisher && (options.protocol != "centrifuge" || options.idle)) {
+    error = "--channel-per-publisher needs --protocol centrifuge and publishers (not --idle)";
+    return false;
+  }
   return true;
 }
 
@@ -205,6 +237,14 @@ Target
                              (default bench)
   --token JWT                centrifuge: the connection token sent in the
                              connect command (default: none)
+  --channel-per-publisher    centrifuge: publisher i subscribes and publishes
+                             to "<channel>.<i>"; subscribers are spread
+                             round-robin over those channels, so each
+                             publication reaches its channel's subscribers
+                             and its publisher only
+  --subscriber-urls U,U,...  spread the subscribers round-robin over these
+                             URLs (other nodes of a cluster, say);
+                             publishers stay on --url (default: all on --url)
   --label TEXT               scenario name copied into the report
 
 Load
@@ -241,10 +281,12 @@ Connections
                              one address' ~28k ephemeral ports
 
 Server sampling
-  --server-pid PID           read /proc/PID/stat and /proc/PID/status at the
+  --server-pid PID[,PID...]  read /proc/PID/stat and /proc/PID/status at the
                              window's start and end: server CPU seconds and
                              CPU us per delivery, RSS; in --idle mode RSS per
-                             connection
+                             connection. Several PIDs (the nodes of a cluster
+                             and its Redis) are summed, and reported one by
+                             one too
 
 Modes and output
   --idle                     open --subscribers connections, send nothing,

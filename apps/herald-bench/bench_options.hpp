@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace herald::bench {
 
@@ -11,9 +12,14 @@ namespace herald::bench {
 // meaning and default of each.
 struct bench_options {
   std::string url;  // empty until parsed: then default_url(protocol)
+  // Subscribers' URLs, round-robin; empty: all on `url`.
+  std::vector<std::string> subscriber_urls;
   std::string protocol = "ws";
   std::string channel = "bench";  // --protocol centrifuge
   std::string token;              // --protocol centrifuge; empty: none sent
+  // --protocol centrifuge: publisher i on "<channel>.<i>", subscribers
+  // spread over those channels.
+  bool channel_per_publisher = false;
   std::string label;
   int subscribers = 100;
   int publishers = 1;
@@ -27,7 +33,7 @@ struct bench_options {
   int connect_concurrency = 100;
   double connect_timeout_s = 10;
   std::string source_addrs;
-  pid_t server_pid = 0;  // 0: no server sampling
+  std::vector<pid_t> server_pids;  // empty: no server sampling
   bool idle = false;
   bool json_only = false;
   bool quiet = false;

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace herald::bench {
 
@@ -61,13 +62,23 @@ struct bench_results {
   // by protocol error code.
   std::map<std::uint32_t, std::uint64_t> command_errors;
 
-  // Cost, in the window (idle mode: while the connections are held).
+  // Cost, in the window (idle mode: while the connections are held). The
+  // server_* figures are sums over every --server-pid (empty if one could not
+  // be read); `servers` has each one's.
   double bench_cpu_s = 0;
-  std::optional<pid_t> server_pid;
+  std::optional<pid_t> server_pid;  // the first --server-pid
   std::optional<double> server_cpu_s;
   std::optional<std::uint64_t> server_rss_bytes;         // at the window's end
   std::optional<std::uint64_t> server_rss_before_bytes;  // idle: before connecting
   std::optional<double> rss_per_connection_bytes;        // idle only
+
+  struct server_process {
+    pid_t pid = 0;
+    std::optional<double> cpu_s;
+    std::optional<std::uint64_t> rss_bytes;
+    std::optional<std::uint64_t> rss_before_bytes;  // idle only
+  };
+  std::vector<server_process> servers;
 };
 
 }  // namespace herald::bench

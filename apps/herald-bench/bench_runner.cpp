@@ -32,12 +32,13 @@ const char* phase_name(int phase) {
 
 bench_runner::bench_runner(const bench_options& options, const run_target& target,
                            bench_protocol& protocol)
-    : options_(options),
-      target_(target),
-      protocol_(protocol),
-      handshake_(target.url.host_header, target.url.path) {
+    : options_(options), target_(target), protocol_(protocol) {
+  handshakes_.reserve(1 + target.subscriber_endpoints.size());
+  handshakes_.emplace_back(target.url.host_header, target.url.path);
+  for (const run_endpoint& endpoint : target.subscriber_endpoints) {
+    handshakes_.emplace_back(endpoint.url.host_header, endpoint.url.path);
+  }
   shared_.poll = &poller_;
-  shared_.handshake = &handshake_;
   shared_.protocol = &protocol_;
   shared_.events = this;
   shared_.masks = mask_key_source(std::random_device{}());
@@ -45,16 +46,48 @@ bench_runner::bench_runner(const bench_options& options, const run_target& targe
   std::size_t total = publisher_count_ + static_cast<std::size_t>(options.subscribers);
   connections_.reserve(total);
   for (std::size_t i = 0; i < total; ++i) {
-    connections_.emplace_back(static_cast<std::uint32_t>(i), shared_);
+    connections_.emplace_back(static_cast<std::uint32_t>(i), channel_of(i), shared_);
   }
   publishers_.resize(publisher_count_);
+  channel_receivers_.resize(protocol_.channel_count());
+}
+
+std::uint32_t bench_runner::channel_of(std::size_t index) const {
+  if (protocol_.channel_count() <= 1 || publisher_count_ == 0) {
+    return 0;
+  }
+  if (index < publisher_count_) {
+    return static_cast<std::uint32_t>(index);
+  }
+  return static_cast<std::uint32_t>((index - publisher_count_) % publisher_count_);
+}
+
+std::optional<process_sample> bench_runner::sample_servers(
+    std::vector<std::optional<process_sample>>& each) const {
+  each.clear();
+  process_sample sum;
+  bool complete = true;
+  for (pid_t pid : options_.server_pids) {
+    std::optional<process_sample> sample = sample_process(pid);
+    if (sample) {
+      sum.cpu_s += sample->cpu_s;
+      sum.rss_bytes += sample->rss_bytes;
+    } else {
+      complete = false;
+    }
+    each.push_back(sample);
+  }
+  if (!complete) {
+    return std::nullopt;
+  }
+  return sum;
 }
 
 bench_results bench_runner::run() {
   run_start_ns_ = monotonic_ns();
   last_progress_ns_ = run_start_ns_;
-  if (options_.idle && options_.server_pid != 0) {
-    server_before_connecting_ = sample_process(options_.server_pid);
+  if (options_.idle && !options_.server_pids.empty()) {
+    server_before_connecting_ = sample_servers(servers_before_connecting_);
   }
   phase_ = phase::connecting;
   while (true) {
@@ -102,8 +135,8 @@ bench_runner::window_mark bench_runner::mark(std::int64_t now_ns) const {
   window_mark reading;
   reading.ns = now_ns;
   reading.bench_cpu_s = sample_self().cpu_s;
-  if (options_.server_pid != 0) {
-    reading.server = sample_process(options_.server_pid);
+  if (!options_.server_pids.empty()) {
+    reading.server = sample_servers(reading.servers);
   }
   return reading;
 }
@@ -123,8 +156,8 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
     case phase::settling:
       if (now_ns >= phase_end_ns_) {
         if (options_.idle) {
-          if (options_.server_pid != 0) {
-            server_after_settling_ = sample_process(options_.server_pid);
+          if (!options_.server_pids.empty()) {
+            server_after_settling_ = sample_servers(servers_after_settling_);
             open_when_sampled_ = open_;
           }
           window_start_ = mark(now_ns);
@@ -133,6 +166,11 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
           // Loss is counted against the receivers present when publishing
           // starts: one that drops out later loses what it did not get.
           receivers_ = open_;
+          for (const client_connection& connection : connections_) {
+            if (connection.is_ready()) {
+              ++channel_receivers_[connection.channel()];
+            }
+          }
           publish_start_ns_ = now_ns;
           enter(phase::warmup, now_ns, options_.warmup_s);
         }
@@ -151,8 +189,7 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
       }
       break;
     case phase::drain:
-      if (now_ns >= phase_end_ns_ || open_ == 0 ||
-          received_total_ >= published_total_ * receivers_) {
+      if (now_ns >= phase_end_ns_ || open_ == 0 || received_total_ >= expected_total_) {
         phase_ = phase::done;
       }
       break;
@@ -177,7 +214,13 @@ void bench_runner::open_connections(std::int64_t now_ns) {
     // Counted before start(): a connect that fails at once reports
     // on_failed from inside it.
     ++in_progress_;
-    connections_[index].start(target_.server, source, deadline);
+    if (index < publisher_count_ || target_.subscriber_endpoints.empty()) {
+      connections_[index].start(target_.server, handshakes_[0], source, deadline);
+    } else {
+      std::size_t endpoint = (index - publisher_count_) % target_.subscriber_endpoints.size();
+      connections_[index].start(target_.subscriber_endpoints[endpoint].server,
+                                handshakes_[1 + endpoint], source, deadline);
+    }
   }
 }
 
@@ -240,10 +283,11 @@ void bench_runner::publish_one(std::uint32_t publisher, std::int64_t now_ns) {
   payload_.clear();
   append_payload(payload_, stamp, options_.size);
   text_.clear();
-  protocol_.encode_publication(payload_, text_);
+  protocol_.encode_publication(payload_, connection.channel(), text_);
   connection.send_text(text_);
   ++state.inflight;
   ++published_total_;
+  expected_total_ += channel_receivers_[connection.channel()];
   ++interval_published_;
   if (phase_ == phase::window) {
     ++published_window_;
@@ -333,8 +377,10 @@ void bench_runner::on_publication(client_connection& connection, const publicati
                                   std::int64_t received_ns) {
   // Stamps of another run (or another bench on the same channel) would
   // distort both loss and latency.
+  // A publication on another connection's channel would be a server's
+  // mistake: counted the same way.
   if (stamp.publisher >= publisher_count_ || stamp.sent_ns < run_start_ns_ ||
-      stamp.sent_ns > received_ns) {
+      stamp.sent_ns > received_ns || channel_of(stamp.publisher) != connection.channel()) {
     ++foreign_publications_;
     return;
   }
@@ -414,15 +460,38 @@ void bench_runner::collect_results(bench_results& r) {
 
   r.published_total = published_total_;
   r.received_total = received_total_;
-  r.expected_total = published_total_ * receivers_;
+  r.expected_total = expected_total_;
   r.lost = r.expected_total > received_total_ ? r.expected_total - received_total_ : 0;
   r.ignored_frames = ignored_frames_;
   r.foreign_publications = foreign_publications_;
   r.command_errors = command_errors_;
   r.publish_skipped = publish_skipped_;
 
-  if (options_.server_pid != 0) {
-    r.server_pid = options_.server_pid;
+  if (!options_.server_pids.empty()) {
+    r.server_pid = options_.server_pids.front();
+  }
+  for (std::size_t i = 0; i < options_.server_pids.size(); ++i) {
+    bench_results::server_process& each = r.servers.emplace_back();
+    each.pid = options_.server_pids[i];
+    auto reading = [i](const std::vector<std::optional<process_sample>>& samples) {
+      return i < samples.size() ? samples[i] : std::nullopt;
+    };
+    if (window_measured) {
+      auto start = reading(window_start_.servers);
+      auto end = reading(window_end_.servers);
+      if (start && end) {
+        each.cpu_s = end->cpu_s - start->cpu_s;
+        each.rss_bytes = end->rss_bytes;
+      }
+    }
+    if (options_.idle) {
+      auto before = reading(servers_before_connecting_);
+      auto after = reading(servers_after_settling_);
+      if (before && after) {
+        each.rss_before_bytes = before->rss_bytes;
+        each.rss_bytes = after->rss_bytes;
+      }
+    }
   }
   if (options_.idle && server_before_connecting_ && server_after_settling_) {
     r.server_rss_before_bytes = server_before_connecting_->rss_bytes;

@@ -19,10 +19,18 @@
 
 namespace herald::bench {
 
-// Where to connect, resolved before the run so that a bad URL fails fast.
-struct run_target {
+// One server URL, resolved.
+struct run_endpoint {
   ws_url url;
   socket_address server;
+};
+
+// Where to connect, resolved before the run so that a bad URL fails fast.
+struct run_target {
+  ws_url url;  // --url: the publishers, and the subscribers without the next
+  socket_address server;
+  // --subscriber-urls, round-robin over the subscribers; empty: --url.
+  std::vector<run_endpoint> subscriber_endpoints;
   std::vector<socket_address> sources;  // empty: the kernel picks
 };
 
@@ -32,7 +40,9 @@ struct run_target {
 //   connecting -> settling -> holding                          (--idle)
 // Publishers are connections [0, publishers), subscribers the rest, so a
 // received stamp's publisher index is also the index of the connection
-// that sent it.
+// that sent it. Subscriber j connects to subscriber endpoint j % M (with
+// --subscriber-urls) and, with --channel-per-publisher, takes channel
+// j % publishers; publisher i takes channel i.
 class bench_runner final : private connection_events {
  public:
   bench_runner(const bench_options& options, const run_target& target, bench_protocol& protocol);
@@ -53,8 +63,14 @@ class bench_runner final : private connection_events {
   struct window_mark {
     std::int64_t ns = 0;
     double bench_cpu_s = 0;
-    std::optional<process_sample> server;
+    std::optional<process_sample> server;                // the sum; empty if one is missing
+    std::vector<std::optional<process_sample>> servers;  // one per --server-pid
   };
+
+  std::uint32_t channel_of(std::size_t index) const;
+  // Reads every --server-pid into `each`; their sum, or empty if one failed.
+  std::optional<process_sample> sample_servers(
+      std::vector<std::optional<process_sample>>& each) const;
 
   void advance_phase(std::int64_t now_ns);
   void enter(phase next, std::int64_t now_ns, double seconds);
@@ -81,7 +97,8 @@ class bench_runner final : private connection_events {
   const bench_options& options_;
   const run_target& target_;
   bench_protocol& protocol_;
-  ws_handshake handshake_;
+  // [0]: --url's; [1 + k]: subscriber endpoint k's.
+  std::vector<ws_handshake> handshakes_;
   poller poller_;
   connection_shared shared_;
   std::vector<client_connection> connections_;
@@ -106,6 +123,9 @@ class bench_runner final : private connection_events {
 
   // Publishing.
   std::uint64_t receivers_ = 0;
+  // Per channel: ready connections on it when publishing began, which is
+  // how many deliveries each of its publications should make.
+  std::vector<std::uint64_t> channel_receivers_;
   std::int64_t publish_start_ns_ = 0;
   std::uint64_t rate_issued_ = 0;  // publications the --rate schedule has handed out
   std::uint32_t next_rate_publisher_ = 0;
@@ -117,6 +137,7 @@ class bench_runner final : private connection_events {
   std::uint64_t published_window_ = 0;
   std::uint64_t publish_skipped_ = 0;
   std::uint64_t received_total_ = 0;
+  std::uint64_t expected_total_ = 0;
   std::uint64_t deliveries_window_ = 0;
   std::uint64_t ignored_frames_ = 0;
   std::uint64_t foreign_publications_ = 0;
@@ -124,6 +145,8 @@ class bench_runner final : private connection_events {
   latency_histogram window_latency_;
   window_mark window_start_;
   window_mark window_end_;
+  std::vector<std::optional<process_sample>> servers_before_connecting_;
+  std::vector<std::optional<process_sample>> servers_after_settling_;
   std::optional<process_sample> server_before_connecting_;
   std::optional<process_sample> server_after_settling_;
   std::uint64_t open_when_sampled_ = 0;

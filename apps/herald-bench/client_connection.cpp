@@ -33,8 +33,9 @@ constexpr std::uint16_t close_abnormal = 1006;
 
 }  // namespace
 
-void client_connection::start(const socket_address& server, const socket_address* source,
-                              std::int64_t deadline_ns) {
+void client_connection::start(const socket_address& server, const ws_handshake& handshake,
+                              const socket_address* source, std::int64_t deadline_ns) {
+  handshake_ = &handshake;
   deadline_ns_ = deadline_ns;
   state_ = state::connecting;
   fd_ = socket(server.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -82,7 +83,7 @@ void client_connection::on_writable() {
 }
 
 void client_connection::send_upgrade_request() {
-  const std::string& request = shared_->handshake->request();
+  const std::string& request = handshake_->request();
   // A few hundred bytes into an empty socket buffer: one send() or failure.
   ssize_t sent = send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
   if (sent != static_cast<ssize_t>(request.size())) {
@@ -134,8 +135,7 @@ void client_connection::handle_received(char* data, std::size_t size, std::int64
   if (state_ == state::upgrading) {
     std::size_t header_bytes = 0;
     std::string reason;
-    auto verdict =
-        shared_->handshake->check_response(std::string_view(data, size), header_bytes, reason);
+    auto verdict = handshake_->check_response(std::string_view(data, size), header_bytes, reason);
     if (verdict == ws_handshake::result::incomplete) {
       tail_.assign(data, data + size);
       return;
@@ -146,7 +146,7 @@ void client_connection::handle_received(char* data, std::size_t size, std::int64
     }
     position = header_bytes;
     state_ = state::setting_up;
-    switch (shared_->protocol->begin_setup(protocol_state_, *this)) {
+    switch (shared_->protocol->begin_setup(channel_, protocol_state_, *this)) {
       case setup_status::ready:
         become_ready();
         break;
@@ -259,7 +259,7 @@ class client_connection::inbound_events final : public inbound_sink {
 void client_connection::handle_text(std::string_view text, std::int64_t now_ns) {
   if (state_ == state::setting_up) {
     setup_detail detail;
-    switch (shared_->protocol->continue_setup(text, protocol_state_, *this, detail)) {
+    switch (shared_->protocol->continue_setup(text, channel_, protocol_state_, *this, detail)) {
       case setup_status::ready:
         become_ready();
         // Messages batched after the one that completed the setup.
@@ -281,7 +281,7 @@ void client_connection::handle_text(std::string_view text, std::int64_t now_ns) 
 
 void client_connection::decode_text(std::string_view text, std::int64_t now_ns) {
   inbound_events events(*this, now_ns);
-  shared_->protocol->decode(text, protocol_state_, events, *this);
+  shared_->protocol->decode(text, channel_, protocol_state_, events, *this);
 }
 
 void client_connection::close_for_server_disconnect(std::uint16_t code) {

@@ -47,7 +47,6 @@ class connection_events {
 // tail. An idle connection therefore holds no buffer at all.
 struct connection_shared {
   poller* poll = nullptr;
-  const ws_handshake* handshake = nullptr;
   bench_protocol* protocol = nullptr;
   connection_events* events = nullptr;
   mask_key_source masks{0x2545F491u};
@@ -63,10 +62,13 @@ class client_connection final : public text_message_sink {
  public:
   enum class state : std::uint8_t { unused, connecting, upgrading, setting_up, ready, closed };
 
-  client_connection(std::uint32_t index, connection_shared& shared)
-      : shared_(&shared), index_(index) {}
+  // `channel`: the protocol's channel index for this connection (see
+  // bench_protocol).
+  client_connection(std::uint32_t index, std::uint32_t channel, connection_shared& shared)
+      : shared_(&shared), index_(index), channel_(channel) {}
 
   std::uint32_t index() const { return index_; }
+  std::uint32_t channel() const { return channel_; }
   state current_state() const { return state_; }
   bool in_progress() const {
     return state_ == state::connecting || state_ == state::upgrading || state_ == state::setting_up;
@@ -74,8 +76,11 @@ class client_connection final : public text_message_sink {
   bool is_ready() const { return state_ == state::ready; }
   std::size_t unsent_bytes() const { return out_.size() - out_sent_; }
 
-  // Starts a non-blocking connect; failures are reported through on_failed.
-  void start(const socket_address& server, const socket_address* source, std::int64_t deadline_ns);
+  // Starts a non-blocking connect to `server`, upgraded with `handshake`
+  // (which must outlive the connection); failures are reported through
+  // on_failed.
+  void start(const socket_address& server, const ws_handshake& handshake,
+             const socket_address* source, std::int64_t deadline_ns);
   std::int64_t deadline_ns() const { return deadline_ns_; }
 
   // epoll readiness.
@@ -113,6 +118,7 @@ class client_connection final : public text_message_sink {
   void finish(std::uint16_t code, std::string_view reason);
 
   connection_shared* shared_;
+  const ws_handshake* handshake_ = nullptr;
   std::vector<char> tail_;  // bytes of an incomplete frame or response head
   std::vector<char> out_;   // frames not yet accepted by the kernel
   std::size_t out_sent_ = 0;
@@ -122,6 +128,7 @@ class client_connection final : public text_message_sink {
   std::int64_t deadline_ns_ = 0;
   int fd_ = -1;
   std::uint32_t index_;
+  std::uint32_t channel_;
   state state_ = state::unused;
   std::uint8_t protocol_state_ = 0;
   bool write_interest_ = false;

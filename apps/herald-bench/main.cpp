@@ -62,9 +62,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "herald-bench: %s\n", error.c_str());
     return exit_usage;
   }
+  for (const std::string& url : options.subscriber_urls) {
+    run_endpoint& endpoint = target.subscriber_endpoints.emplace_back();
+    if (!parse_ws_url(url, endpoint.url, error) ||
+        !resolve_server(endpoint.url.host, endpoint.url.port, endpoint.server, error)) {
+      std::fprintf(stderr, "herald-bench: --subscriber-urls: %s\n", error.c_str());
+      return exit_usage;
+    }
+  }
   for (const socket_address& source : target.sources) {
-    if (source.family() != target.server.family()) {
-      std::fprintf(stderr, "herald-bench: --source-addrs mixes address families with --url\n");
+    bool same_family = source.family() == target.server.family();
+    for (const run_endpoint& endpoint : target.subscriber_endpoints) {
+      same_family = same_family && source.family() == endpoint.server.family();
+    }
+    if (!same_family) {
+      std::fprintf(stderr, "herald-bench: --source-addrs mixes address families with the URLs\n");
       return exit_usage;
     }
   }

@@ -11,7 +11,9 @@ std::unique_ptr<bench_protocol> make_protocol(const bench_options& options) {
     return std::make_unique<ws_json_protocol>();
   }
   if (options.protocol == "centrifuge") {
-    return std::make_unique<centrifuge_json_protocol>(options.channel, options.token);
+    std::uint32_t channels =
+        options.channel_per_publisher ? static_cast<std::uint32_t>(options.publishers) : 0;
+    return std::make_unique<centrifuge_json_protocol>(options.channel, options.token, channels);
   }
   return nullptr;
 }

@@ -59,35 +59,45 @@ struct setup_detail {
 // one WebSocket: the bench handles sockets, framing, pacing and figures, a
 // protocol only the text inside the frames. One protocol object serves every
 // connection of a run (one thread); what it must remember per connection
-// lives in the connection's `state` byte.
+// lives in the connection's `state` byte. `channel` is the connection's
+// channel, an index below channel_count(): publisher i and the subscribers
+// spread over its channel with --channel-per-publisher, else 0.
 class bench_protocol {
  public:
   virtual ~bench_protocol() = default;
 
   virtual std::string_view name() const = 0;
 
+  // How many channels the protocol was set up with (1 unless
+  // --channel-per-publisher).
+  virtual std::uint32_t channel_count() const { return 1; }
+
   // Called once the HTTP upgrade succeeded. A protocol that needs commands
   // before the connection may publish or receive sends them through `out`
   // and answers `waiting`; `state` is a byte per connection, 0 at first, that
   // the protocol may use to track its steps.
-  virtual setup_status begin_setup(std::uint8_t& state, text_message_sink& out) = 0;
+  virtual setup_status begin_setup(std::uint32_t channel, std::uint8_t& state,
+                                   text_message_sink& out) = 0;
 
   // Each text frame received while setup is `waiting`.
-  virtual setup_status continue_setup(std::string_view text, std::uint8_t& state,
-                                      text_message_sink& out, setup_detail& detail) = 0;
+  virtual setup_status continue_setup(std::string_view text, std::uint32_t channel,
+                                      std::uint8_t& state, text_message_sink& out,
+                                      setup_detail& detail) = 0;
 
-  // Appends to `text` the message that publishes `payload`.
-  virtual void encode_publication(std::string_view payload, std::string& text) = 0;
+  // Appends to `text` the message that publishes `payload` on `channel`.
+  virtual void encode_publication(std::string_view payload, std::uint32_t channel,
+                                  std::string& text) = 0;
 
   // Reads a text frame received by a ready connection and reports what it
   // holds through `in`. A protocol may answer through `out` (e.g. to a ping).
   // Runs for every delivery: it must not allocate.
-  virtual void decode(std::string_view text, std::uint8_t& state, inbound_sink& in,
-                      text_message_sink& out) = 0;
+  virtual void decode(std::string_view text, std::uint32_t channel, std::uint8_t& state,
+                      inbound_sink& in, text_message_sink& out) = 0;
 };
 
 // The protocol named by options.protocol (see protocol_names()), set up with
-// the options it reads (--channel, --token), or nullptr for an unknown name.
+// the options it reads (--channel, --token, --channel-per-publisher), or
+// nullptr for an unknown name.
 std::unique_ptr<bench_protocol> make_protocol(const bench_options& options);
 
 // The names make_protocol() knows, for --help and error messages.

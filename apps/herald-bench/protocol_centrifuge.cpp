@@ -344,7 +344,8 @@ centrifuge_message read_centrifuge_message(std::string_view line) {
   return message;
 }
 
-centrifuge_json_protocol::centrifuge_json_protocol(std::string_view channel, std::string_view token)
+centrifuge_json_protocol::centrifuge_json_protocol(std::string_view channel, std::string_view token,
+                                                   std::uint32_t per_publisher_channels)
     : next_publish_id_(first_publish_id) {
   connect_command_ = R"({"connect":{"name":"herald-bench")";
   if (!token.empty()) {
@@ -353,27 +354,39 @@ centrifuge_json_protocol::centrifuge_json_protocol(std::string_view channel, std
   }
   connect_command_ += R"(},"id":1})";
 
-  subscribe_command_ = R"({"subscribe":{"channel":)";
-  append_json_string(subscribe_command_, channel);
-  subscribe_command_ += R"(},"id":2})";
+  auto add_channel = [this](std::string_view name) {
+    channel_texts& texts = channels_.emplace_back();
+    texts.subscribe_command = R"({"subscribe":{"channel":)";
+    append_json_string(texts.subscribe_command, name);
+    texts.subscribe_command += R"(},"id":2})";
 
-  publish_prefix_ = R"({"publish":{"channel":)";
-  append_json_string(publish_prefix_, channel);
-  publish_prefix_ += R"(,"data":{"message":")";
+    texts.publish_prefix = R"({"publish":{"channel":)";
+    append_json_string(texts.publish_prefix, name);
+    texts.publish_prefix += R"(,"data":{"message":")";
 
-  push_prefix_ = R"({"push":{"channel":)";
-  append_json_string(push_prefix_, channel);
-  push_prefix_ += R"(,"pub":{"data":{"message":")";
+    texts.push_prefix = R"({"push":{"channel":)";
+    append_json_string(texts.push_prefix, name);
+    texts.push_prefix += R"(,"pub":{"data":{"message":")";
+  };
+  if (per_publisher_channels == 0) {
+    add_channel(channel);
+    return;
+  }
+  channels_.reserve(per_publisher_channels);
+  for (std::uint32_t i = 0; i < per_publisher_channels; ++i) {
+    add_channel(std::string(channel) + "." + std::to_string(i));
+  }
 }
 
-setup_status centrifuge_json_protocol::begin_setup(std::uint8_t& state, text_message_sink& out) {
+setup_status centrifuge_json_protocol::begin_setup(std::uint32_t, std::uint8_t& state,
+                                                   text_message_sink& out) {
   out.send_text(connect_command_);
   state = step_connect_sent;
   return setup_status::waiting;
 }
 
-setup_status centrifuge_json_protocol::continue_setup(std::string_view text, std::uint8_t& state,
-                                                      text_message_sink& out,
+setup_status centrifuge_json_protocol::continue_setup(std::string_view text, std::uint32_t channel,
+                                                      std::uint8_t& state, text_message_sink& out,
                                                       setup_detail& detail) {
   std::size_t position = 0;
   while (position < text.size()) {
@@ -401,7 +414,7 @@ setup_status centrifuge_json_protocol::continue_setup(std::string_view text, std
           if (message.pong) {
             state |= pong_wanted;
           }
-          out.send_text(subscribe_command_);
+          out.send_text(channels_[channel].subscribe_command);
           state = static_cast<std::uint8_t>((state & ~step_mask) | step_subscribe_sent);
         } else if (step == step_subscribe_sent && message.id == subscribe_id) {
           if (message.has_error) {
@@ -420,8 +433,9 @@ setup_status centrifuge_json_protocol::continue_setup(std::string_view text, std
   return setup_status::waiting;
 }
 
-void centrifuge_json_protocol::encode_publication(std::string_view payload, std::string& text) {
-  text.append(publish_prefix_);
+void centrifuge_json_protocol::encode_publication(std::string_view payload, std::uint32_t channel,
+                                                  std::string& text) {
+  text.append(channels_[channel].publish_prefix);
   text.append(payload);
   text.append(R"("}},"id":)");
   char digits[16];
@@ -432,8 +446,10 @@ void centrifuge_json_protocol::encode_publication(std::string_view payload, std:
                          : next_publish_id_ + 1;
 }
 
-void centrifuge_json_protocol::decode(std::string_view text, std::uint8_t& state, inbound_sink& in,
+void centrifuge_json_protocol::decode(std::string_view text, std::uint32_t channel,
+                                      std::uint8_t& state, inbound_sink& in,
                                       text_message_sink& out) {
+  const std::string& push_prefix = channels_[channel].push_prefix;
   std::size_t position = 0;
   while (position < text.size()) {
     std::string_view line = trim(next_line(text, position));
@@ -441,9 +457,9 @@ void centrifuge_json_protocol::decode(std::string_view text, std::uint8_t& state
       continue;
     }
     publication_stamp fast_stamp;
-    if (line.size() > push_prefix_.size() &&
-        std::memcmp(line.data(), push_prefix_.data(), push_prefix_.size()) == 0 &&
-        parse_payload(line.substr(push_prefix_.size()), fast_stamp)) {
+    if (line.size() > push_prefix.size() &&
+        std::memcmp(line.data(), push_prefix.data(), push_prefix.size()) == 0 &&
+        parse_payload(line.substr(push_prefix.size()), fast_stamp)) {
       in.on_publication(fast_stamp);
       continue;
     }

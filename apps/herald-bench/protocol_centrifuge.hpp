@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol.hpp"
 
@@ -28,25 +29,41 @@ namespace herald::bench {
 // ones it does not need. Publish ids come from one
 // counter shared by all connections: increasing on each connection, from 3,
 // wrapping within the protocol's uint32.
+//
+// With `per_publisher_channels` K above 0 there are K channels,
+// "<channel>.0" to "<channel>.<K-1>" (--channel-per-publisher), and each
+// connection subscribes to (and publishes on) the one its `channel` index
+// names; with 0, one channel, `channel` itself.
 class centrifuge_json_protocol final : public bench_protocol {
  public:
-  centrifuge_json_protocol(std::string_view channel, std::string_view token);
+  centrifuge_json_protocol(std::string_view channel, std::string_view token,
+                           std::uint32_t per_publisher_channels = 0);
 
   std::string_view name() const override { return "centrifuge"; }
-  setup_status begin_setup(std::uint8_t& state, text_message_sink& out) override;
-  setup_status continue_setup(std::string_view text, std::uint8_t& state, text_message_sink& out,
-                              setup_detail& detail) override;
-  void encode_publication(std::string_view payload, std::string& text) override;
-  void decode(std::string_view text, std::uint8_t& state, inbound_sink& in,
+  std::uint32_t channel_count() const override {
+    return static_cast<std::uint32_t>(channels_.size());
+  }
+  setup_status begin_setup(std::uint32_t channel, std::uint8_t& state,
+                           text_message_sink& out) override;
+  setup_status continue_setup(std::string_view text, std::uint32_t channel, std::uint8_t& state,
+                              text_message_sink& out, setup_detail& detail) override;
+  void encode_publication(std::string_view payload, std::uint32_t channel,
+                          std::string& text) override;
+  void decode(std::string_view text, std::uint32_t channel, std::uint8_t& state, inbound_sink& in,
               text_message_sink& out) override;
 
  private:
+  // What differs between channels: built once, before the run.
+  struct channel_texts {
+    std::string subscribe_command;
+    std::string publish_prefix;  // up to the payload's opening quote
+    // The pub push as Herald and Centrifugo write it, up to the payload's
+    // opening quote: checked first, the scanner handles anything else.
+    std::string push_prefix;
+  };
+
   std::string connect_command_;
-  std::string subscribe_command_;
-  std::string publish_prefix_;  // up to the payload's opening quote
-  // The pub push as Herald and Centrifugo write it, up to the payload's
-  // opening quote: checked first, the scanner handles anything else.
-  std::string push_prefix_;
+  std::vector<channel_texts> channels_;
   std::uint32_t next_publish_id_;
 };
 

@@ -38,22 +38,23 @@ std::string_view find_message_value(std::string_view text) {
   return text.substr(i + 1);
 }
 
-setup_status ws_json_protocol::begin_setup(std::uint8_t&, text_message_sink&) {
+setup_status ws_json_protocol::begin_setup(std::uint32_t, std::uint8_t&, text_message_sink&) {
   return setup_status::ready;
 }
 
-setup_status ws_json_protocol::continue_setup(std::string_view, std::uint8_t&, text_message_sink&,
-                                              setup_detail&) {
+setup_status ws_json_protocol::continue_setup(std::string_view, std::uint32_t, std::uint8_t&,
+                                              text_message_sink&, setup_detail&) {
   return setup_status::ready;
 }
 
-void ws_json_protocol::encode_publication(std::string_view payload, std::string& text) {
+void ws_json_protocol::encode_publication(std::string_view payload, std::uint32_t,
+                                          std::string& text) {
   text.append(exact_prefix);
   text.append(payload);
   text.append("\"}");
 }
 
-void ws_json_protocol::decode(std::string_view text, std::uint8_t&, inbound_sink& in,
+void ws_json_protocol::decode(std::string_view text, std::uint32_t, std::uint8_t&, inbound_sink& in,
                               text_message_sink&) {
   std::string_view value = find_message_value(text);
   publication_stamp stamp;

@@ -10,11 +10,13 @@ namespace herald::bench {
 class ws_json_protocol final : public bench_protocol {
  public:
   std::string_view name() const override { return "ws"; }
-  setup_status begin_setup(std::uint8_t& state, text_message_sink& out) override;
-  setup_status continue_setup(std::string_view text, std::uint8_t& state, text_message_sink& out,
-                              setup_detail& detail) override;
-  void encode_publication(std::string_view payload, std::string& text) override;
-  void decode(std::string_view text, std::uint8_t& state, inbound_sink& in,
+  setup_status begin_setup(std::uint32_t channel, std::uint8_t& state,
+                           text_message_sink& out) override;
+  setup_status continue_setup(std::string_view text, std::uint32_t channel, std::uint8_t& state,
+                              text_message_sink& out, setup_detail& detail) override;
+  void encode_publication(std::string_view payload, std::uint32_t channel,
+                          std::string& text) override;
+  void decode(std::string_view text, std::uint32_t channel, std::uint8_t& state, inbound_sink& in,
               text_message_sink& out) override;
 };
 

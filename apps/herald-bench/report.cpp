@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::bench {
 
@@ -74,6 +75,19 @@ class json_object {
   json_object& object(const char* key, const json_object& inner) {
     begin(key);
     text_ += inner.finished();
+    return *this;
+  }
+
+  json_object& array(const char* key, const std::vector<json_object>& items) {
+    begin(key);
+    text_ += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) {
+        text_ += ',';
+      }
+      text_ += items[i].finished();
+    }
+    text_ += ']';
     return *this;
   }
 
@@ -195,9 +209,22 @@ void print_summary(std::FILE* out, const bench_results& r) {
                bench_us ? *bench_us : 0.0);
   if (r.server_cpu_s) {
     auto server_us = per_delivery_us(r.server_cpu_s, r.deliveries);
-    std::fprintf(out, "  server CPU   %.2f s (%.3f us/delivery), RSS %s\n", *r.server_cpu_s,
+    std::fprintf(out, "  server CPU   %.2f s (%.3f us/delivery), RSS %s%s\n", *r.server_cpu_s,
                  server_us ? *server_us : 0.0,
-                 format_bytes(static_cast<double>(r.server_rss_bytes.value_or(0))).c_str());
+                 format_bytes(static_cast<double>(r.server_rss_bytes.value_or(0))).c_str(),
+                 r.servers.size() > 1 ? ", the sum of:" : "");
+  }
+  if (r.servers.size() > 1 && r.window_s > 0) {
+    for (const bench_results::server_process& each : r.servers) {
+      if (!each.cpu_s) {
+        std::fprintf(out, "    pid %d      not read\n", static_cast<int>(each.pid));
+        continue;
+      }
+      auto each_us = per_delivery_us(each.cpu_s, r.deliveries);
+      std::fprintf(out, "    pid %-8d %.2f s (%.3f us/delivery), RSS %s\n",
+                   static_cast<int>(each.pid), *each.cpu_s, each_us ? *each_us : 0.0,
+                   format_bytes(static_cast<double>(each.rss_bytes.value_or(0))).c_str());
+    }
   }
 }
 
@@ -226,6 +253,17 @@ void print_json_line(std::FILE* out, const bench_results& r) {
   json_object failures;
   for (const auto& [reason, count] : r.failure_reasons) {
     failures.integer(reason.c_str(), count);
+  }
+  std::vector<json_object> servers;
+  for (const bench_results::server_process& each : r.servers) {
+    json_object& server = servers.emplace_back();
+    server.integer("pid", static_cast<std::uint64_t>(each.pid))
+        .number("cpu_s", each.cpu_s, 6)
+        .number("cpu_us_per_delivery", per_delivery_us(each.cpu_s, r.deliveries), 6)
+        .optional_integer("rss_bytes", each.rss_bytes);
+    if (r.idle) {
+      server.optional_integer("rss_before_bytes", each.rss_before_bytes);
+    }
   }
 
   json_object line;
@@ -270,7 +308,8 @@ void print_json_line(std::FILE* out, const bench_results& r) {
       .number("server_cpu_us_per_delivery", per_delivery_us(r.server_cpu_s, r.deliveries), 6)
       .optional_integer("server_rss_bytes", r.server_rss_bytes)
       .optional_integer("server_rss_before_bytes", r.server_rss_before_bytes)
-      .number("rss_per_connection_bytes", r.rss_per_connection_bytes, 9);
+      .number("rss_per_connection_bytes", r.rss_per_connection_bytes, 9)
+      .array("server_pids", servers);
   std::fprintf(out, "%s\n", line.finished().c_str());
 }
 
