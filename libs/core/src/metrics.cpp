@@ -124,6 +124,8 @@ std::string render_prometheus(const metrics_snapshot& m) {
     single(out, "herald_engine_commands_total", "counter",
            "Commands sent to Redis, pipelined: those of one turn go in one write.",
            engine.commands);
+    single(out, "herald_engine_writes_total", "counter",
+           "Socket writes to Redis; commands per write is the pipelining.", engine.writes);
     single(out, "herald_engine_round_trip_seconds", "gauge",
            "Round trip of the last Redis command answered.",
            static_cast<double>(engine.round_trip_us) / 1e6);

@@ -65,6 +65,7 @@ std::string render_metrics(const server_context& ctx) {
   m.engine.reconnects = published.engine_reconnects.load(relaxed);
   m.engine.publish_errors = published.engine_publish_errors.load(relaxed);
   m.engine.commands = published.engine_commands.load(relaxed);
+  m.engine.writes = published.engine_writes.load(relaxed);
   m.engine.round_trip_us = published.engine_round_trip_us.load(relaxed);
   m.engine.interruptions = published.engine_interruptions.load(relaxed);
   core::read_process_stats(m);

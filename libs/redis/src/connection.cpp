@@ -230,6 +230,7 @@ void connection::write() {
     return;
   }
   writing_.swap(outgoing_);
+  ++writes_;
   const std::uint64_t generation = generation_;
   asio::async_write(socket_, asio::buffer(writing_),
                     [this, generation](const boost::system::error_code& error, std::size_t) {

@@ -74,6 +74,9 @@ class connection {
 
   std::uint64_t reconnects() const { return reconnects_; }
   std::uint64_t commands() const { return commands_; }
+  // Writes to the socket: commands() / writes() is how many commands a
+  // write carries on average (the pipelining).
+  std::uint64_t writes() const { return writes_; }
   // Round trip of the last command answered, in microseconds.
   std::uint64_t round_trip_us() const { return round_trip_us_; }
 
@@ -115,6 +118,7 @@ class connection {
   std::minstd_rand jitter_{std::random_device{}()};
   std::uint64_t reconnects_ = 0;
   std::uint64_t commands_ = 0;
+  std::uint64_t writes_ = 0;
   std::uint64_t round_trip_us_ = 0;
 };
 

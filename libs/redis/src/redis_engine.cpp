@@ -91,6 +91,11 @@ struct redis_engine::impl {
     std::array<std::string, script_count> shas;  // empty until SCRIPT LOAD answered
     bool commands_up = false;
     bool pubsub_up = false;
+    // The last reason logged per connection while it stays down: a Redis
+    // that is away for an hour is one line per connection, not one per
+    // retry (every 3 s), unless the reason changes.
+    std::string commands_down_reason;
+    std::string pubsub_down_reason;
   };
 
   impl(engine_settings settings_in, executor run_on_owner_in, events on_in)
@@ -175,6 +180,7 @@ struct redis_engine::impl {
 
   void commands_ready(shard& s) {
     s.commands_up = true;
+    s.commands_down_reason.clear();
     s.shas = {};
     for (std::size_t id = 0; id < script_count; ++id) {
       s.commands->command(
@@ -191,12 +197,13 @@ struct redis_engine::impl {
 
   void lost(shard& s, const char* which, const std::string& why) {
     s.commands_up = false;
-    log_lost(s, which, why);
+    log_lost(s, which, why, s.commands_down_reason);
     update_up();
   }
 
   void pubsub_ready(shard& s) {
     s.pubsub_up = true;
+    s.pubsub_down_reason.clear();
     s.confirms_due.clear();
     std::vector<std::string> channels;
     channels.reserve(s.wanted.size() + 1);
@@ -238,7 +245,7 @@ struct redis_engine::impl {
         on.interrupted(std::move(interrupted));
       });
     }
-    log_lost(s, "pub/sub", why);
+    log_lost(s, "pub/sub", why, s.pubsub_down_reason);
     update_up();
   }
 
@@ -301,8 +308,13 @@ struct redis_engine::impl {
     std::fprintf(stderr, "herald: redis %s: %s\n", s.address.text().c_str(), what);
   }
 
-  void log_lost(const shard& s, const char* which, const std::string& why) {
-    std::fprintf(stderr, "herald: redis %s: %s connection down (%s); retrying\n",
+  void log_lost(const shard& s, const char* which, const std::string& why,
+                std::string& last_logged) {
+    if (why == last_logged) {
+      return;
+    }
+    last_logged = why;
+    std::fprintf(stderr, "herald: redis %s: %s connection down (%s); retrying with backoff\n",
                  s.address.text().c_str(), which, why.c_str());
   }
 
@@ -383,14 +395,17 @@ struct redis_engine::impl {
       }
       std::uint64_t reconnects = 0;
       std::uint64_t commands = 0;
+      std::uint64_t writes = 0;
       std::uint64_t round_trip = 0;
       for (const auto& s : shards) {
         reconnects += s->commands->reconnects() + s->pubsub->reconnects();
         commands += s->commands->commands() + s->pubsub->commands();
+        writes += s->commands->writes() + s->pubsub->writes();
         round_trip = std::max(round_trip, s->commands->round_trip_us());
       }
       figures.reconnects.store(reconnects, std::memory_order_relaxed);
       figures.commands.store(commands, std::memory_order_relaxed);
+      figures.writes.store(writes, std::memory_order_relaxed);
       figures.round_trip_us.store(round_trip, std::memory_order_relaxed);
       update_figures_later();
     });

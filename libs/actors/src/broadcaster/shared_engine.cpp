@@ -226,6 +226,7 @@ void shared_engine::tick() {
   counters_->engine_reconnects.store(figures.reconnects.load(relaxed), relaxed);
   counters_->engine_publish_errors.store(figures.publish_errors.load(relaxed), relaxed);
   counters_->engine_commands.store(figures.commands.load(relaxed), relaxed);
+  counters_->engine_writes.store(figures.writes.load(relaxed), relaxed);
   counters_->engine_round_trip_us.store(figures.round_trip_us.load(relaxed), relaxed);
   counters_->engine_interruptions.store(interruptions_, relaxed);
 }

@@ -22,6 +22,7 @@ struct broadcast_counters {
   std::atomic<std::uint64_t> engine_reconnects{0};
   std::atomic<std::uint64_t> engine_publish_errors{0};  // publications Redis did not take
   std::atomic<std::uint64_t> engine_commands{0};        // commands sent, pipelined
+  std::atomic<std::uint64_t> engine_writes{0};          // socket writes that carried them
   std::atomic<std::uint64_t> engine_round_trip_us{0};   // the last command's round trip
   std::atomic<std::uint64_t> engine_interruptions{0};   // channels interrupted in Redis
 };

@@ -77,6 +77,7 @@ struct metrics_snapshot {
     std::uint64_t reconnects = 0;
     std::uint64_t publish_errors = 0;
     std::uint64_t commands = 0;
+    std::uint64_t writes = 0;
     std::uint64_t round_trip_us = 0;
     std::uint64_t interruptions = 0;
   } engine;

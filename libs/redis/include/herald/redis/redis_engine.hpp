@@ -49,6 +49,7 @@ struct engine_figures {
   std::atomic<std::uint64_t> reconnects{0};
   std::atomic<std::uint64_t> publish_errors{0};
   std::atomic<std::uint64_t> commands{0};
+  std::atomic<std::uint64_t> writes{0};         // socket writes carrying them
   std::atomic<std::uint64_t> round_trip_us{0};  // the last command's, any shard
 };
 
