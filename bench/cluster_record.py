@@ -25,6 +25,7 @@ COUNTERS = (
     "herald_deliveries_total",
     "herald_engine_up",
     "herald_engine_commands_total",
+    "herald_engine_writes_total",
     "herald_engine_publish_errors_total",
     "herald_engine_reconnects_total",
     "herald_engine_interruptions_total",
