@@ -437,8 +437,7 @@ def test_prefixes_keep_clusters_apart(redis_server, start_herald):
     hh.run(main())
     keys = redis_server.command("KEYS", "*").decode()
     assert sorted(line for line in keys.split("\r\n") if line and line[0] not in "*$") == [
-        "blue.stream.chat", "blue.stream.meta.chat", "green.stream.chat",
-        "green.stream.meta.chat"], keys
+        "blue.meta.chat", "blue.stream.chat", "green.meta.chat", "green.stream.chat"], keys
     wait_until(lambda: node_names(blue[0]) == ["node-a", "node-b"], 8, "blue's two nodes")
     assert node_names(green[0]) == ["node-a"]
     assert_alive(*blue, *green)
@@ -798,4 +797,66 @@ def test_killed_node_leaves_the_others_working(redis_server, start_herald):
     # and node-c leaves info (silent for over 7 s)
     for srv in (a_node, b_node):
         wait_until(lambda: node_names(srv) == ["node-a", "node-b"], 12, "node-c gone from info")
+    assert_alive(a_node, b_node)
+
+
+# --- exact subscriptions while publications pour in -----------------------------------------
+
+def test_subscriptions_mid_stream_get_every_offset_once(redis_server, start_herald):
+    """A subscription set up on node B while node A's API publishes as fast
+    as it can: the recovered publications (or the position in the reply)
+    and the pushes that follow meet exactly, with no offset missing and
+    none twice, however the pub/sub messages and the stream read race."""
+    a_node, b_node = start_nodes(start_herald, redis_server, count=2,
+                                 options={"history-size": "2000", "history-ttl": "300s",
+                                          "force-positioning": "true"})
+    total = 600
+
+    epoch = [None]
+
+    async def publish_all():
+        for n in range(1, total + 1):
+            result = await api_async(a_node, "publish", {"channel": "feed", "data": {"n": n}})
+            assert result["result"]["offset"] == n, result
+            epoch[0] = epoch[0] or result["result"]["epoch"]
+            assert result["result"]["epoch"] == epoch[0], result
+
+    async def follow(recover_from):
+        client = await Client.open(b_node)
+        params = {}
+        if recover_from is not None:
+            params = {"recoverable": True, "recover": True, "offset": recover_from,
+                      "epoch": epoch[0]}
+        reply = await client.subscribe("feed", **params)
+        if recover_from is not None:
+            assert reply.get("recovered") is True, reply
+            offsets = [p["offset"] for p in reply.get("publications", [])]
+            start = recover_from
+        else:
+            offsets = []
+            start = reply["offset"]
+        while (offsets[-1] if offsets else start) < total:
+            push = await client.push(timeout=20)
+            offsets.append(push["pub"]["offset"])
+        await close_all(client)
+        assert offsets == list(range(start + 1, total + 1)), (recover_from, start, offsets[:20])
+        return len(offsets)
+
+    async def main():
+        publisher = asyncio.ensure_future(publish_all())
+        followers = []
+        while not publisher.done() and len(followers) < 24:
+            await asyncio.sleep(0.03)
+            if epoch[0] is None:
+                continue
+            top = (await api_async(b_node, "history", {"channel": "feed", "limit": 0}))["result"]
+            behind = top.get("offset", 0)
+            # Alternately recovering from a little behind the top, and
+            # positioned at the top with no recovery.
+            recover_from = max(0, behind - 5) if len(followers) % 2 == 0 else None
+            followers.append(asyncio.ensure_future(follow(recover_from)))
+        await publisher
+        received = await asyncio.gather(*followers)
+        assert len(received) >= 6, "the publisher finished before enough followers joined"
+    hh.run(main(), timeout=120)
     assert_alive(a_node, b_node)

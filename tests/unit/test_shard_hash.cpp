@@ -52,7 +52,9 @@ TEST_CASE("shard_of spreads channels and moves few when a shard is added", "[sha
 TEST_CASE("redis_keys lay channels out under the prefix", "[redis]") {
   const redis_keys keys{"herald"};
   CHECK(keys.stream("chat") == "herald.stream.chat");
-  CHECK(keys.stream_meta("chat") == "herald.stream.meta.chat");
+  CHECK(keys.stream_meta("chat") == "herald.meta.chat");
+  // A channel named meta.X has a stream that is not X's meta.
+  CHECK(keys.stream("meta.chat") != keys.stream_meta("chat"));
   CHECK(keys.pubsub("news:1") == "herald.client.news:1");
   CHECK(keys.presence_data("c") == "herald.presence.data.c");
   CHECK(keys.presence_expire("c") == "herald.presence.expire.c");

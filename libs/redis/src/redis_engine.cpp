@@ -5,6 +5,7 @@
 #include <array>
 #include <cassert>
 #include <cstdio>
+#include <deque>
 #include <random>
 #include <thread>
 
@@ -23,6 +24,9 @@ namespace {
 
 namespace asio = boost::asio;
 using core::resp_value;
+
+// What sync()'s PINGs carry, to tell their pongs from the keep-alive's.
+constexpr std::string_view sync_marker = "herald-sync";
 
 // Channels per SUBSCRIBE when a shard comes back (Centrifugo's batch).
 constexpr std::size_t resubscribe_batch = 512;
@@ -96,6 +100,8 @@ struct redis_engine::impl {
     // retry (every 3 s), unless the reason changes.
     std::string commands_down_reason;
     std::string pubsub_down_reason;
+    // sync() calls waiting for their PING's pong on the pub/sub connection.
+    std::deque<std::function<void(bool)>> sync_waiters;
   };
 
   impl(engine_settings settings_in, executor run_on_owner_in, events on_in)
@@ -142,6 +148,9 @@ struct redis_engine::impl {
 
   ~impl() {
     asio::post(io, [this] {
+      // A timer that had expired already still runs its handler after
+      // cancel(): the flag keeps it from arming itself again.
+      stopping = true;
       for (auto& s : shards) {
         s->commands->stop();
         s->pubsub->stop();
@@ -227,6 +236,10 @@ struct redis_engine::impl {
   void pubsub_lost(shard& s, const std::string& why) {
     s.pubsub_up = false;
     s.confirms_due.clear();
+    for (auto& waiter : s.sync_waiters) {
+      to_owner([waiter = std::move(waiter)] { waiter(false); });
+    }
+    s.sync_waiters.clear();
     std::vector<std::string> interrupted;
     for (auto& [name, state] : s.wanted) {
       if (state.confirmed) {
@@ -267,6 +280,15 @@ struct redis_engine::impl {
           }
           wanted->second.waiters.clear();
         }
+      }
+      return;
+    }
+    if (event->what == kind::pong) {
+      // Keep-alive PINGs carry no message; sync()'s carry sync_marker.
+      if (event->channel == sync_marker && !s.sync_waiters.empty()) {
+        auto waiter = std::move(s.sync_waiters.front());
+        s.sync_waiters.pop_front();
+        to_owner([waiter = std::move(waiter)] { waiter(true); });
       }
       return;
     }
@@ -348,7 +370,7 @@ struct redis_engine::impl {
   void refresh_presence_later() {
     presence_timer.expires_after(std::max(std::chrono::seconds{1}, settings.presence_ttl / 3));
     presence_timer.async_wait([this](const boost::system::error_code& error) {
-      if (error) {
+      if (error || stopping) {
         return;
       }
       for (const auto& [channel, clients] : present) {
@@ -390,7 +412,7 @@ struct redis_engine::impl {
   void update_figures_later() {
     figures_timer.expires_after(std::chrono::milliseconds{500});
     figures_timer.async_wait([this](const boost::system::error_code& error) {
-      if (error) {
+      if (error || stopping) {
         return;
       }
       std::uint64_t reconnects = 0;
@@ -425,6 +447,7 @@ struct redis_engine::impl {
   std::mt19937_64 epochs;
   std::vector<std::function<void()>> owner_work;
   bool owner_flush_posted = false;
+  bool stopping = false;
   std::uint64_t malformed = 0;
   engine_figures figures;
   std::thread thread;
@@ -444,9 +467,10 @@ const engine_figures& redis_engine::figures() const {
 void redis_engine::publish(const std::string& channel, const core::publication& item,
                            const core::history_options& history, std::chrono::seconds meta_ttl,
                            std::function<void(std::optional<core::stream_position>)> done) {
-  asio::post(impl_->io, [this, channel, payload = core::encode_publication_payload(item), history,
-                         meta_ttl, done = std::move(done)]() mutable {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel,
+                         payload = core::encode_publication_payload(item), history, meta_ttl,
+                         done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
     impl::shard& s = self.shard_for(channel);
     auto finish = [&self, done = std::move(done)](std::optional<core::stream_position> position) {
       if (!position) {
@@ -475,8 +499,8 @@ void redis_engine::publish(const std::string& channel, const core::publication& 
 }
 
 void redis_engine::subscribe(const std::string& channel, std::function<void(bool)> done) {
-  asio::post(impl_->io, [this, channel, done = std::move(done)]() mutable {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
     impl::shard& s = self.shard_for(channel);
     const std::string name = self.keys.pubsub(channel);
     auto [wanted, inserted] = s.wanted.try_emplace(name);
@@ -498,9 +522,22 @@ void redis_engine::subscribe(const std::string& channel, std::function<void(bool
   });
 }
 
+void redis_engine::sync(const std::string& channel, std::function<void(bool)> done) {
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
+    impl::shard& s = self.shard_for(channel);
+    if (!s.pubsub_up) {
+      self.to_owner([done = std::move(done)] { done(false); });
+      return;
+    }
+    s.sync_waiters.push_back(std::move(done));
+    s.pubsub->send(encode_command({"PING", sync_marker}));
+  });
+}
+
 void redis_engine::unsubscribe(const std::string& channel) {
-  asio::post(impl_->io, [this, channel] {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel] {
+    auto& self = *self_ptr;
     impl::shard& s = self.shard_for(channel);
     const std::string name = self.keys.pubsub(channel);
     auto wanted = s.wanted.find(name);
@@ -520,25 +557,25 @@ void redis_engine::unsubscribe(const std::string& channel) {
 void redis_engine::read_stream(const std::string& channel, const stream_query& query,
                                std::chrono::seconds meta_ttl, std::size_t max_entries,
                                std::function<void(std::optional<core::stream_read>)> done) {
-  asio::post(
-      impl_->io, [this, channel, query, meta_ttl, max_entries, done = std::move(done)]() mutable {
-        auto& self = *impl_;
-        const std::string since = query.since ? std::to_string(*query.since) : std::string{"-"};
-        self.run_script(
-            self.shard_for(channel), read_stream_script, 2,
-            {self.keys.stream(channel), self.keys.stream_meta(channel),
-             query.with_publications ? "1" : "0", since, std::to_string(query.limit),
-             query.reverse ? "1" : "0", seconds_text(meta_ttl), self.new_epoch()},
-            [&self, max_entries, done = std::move(done)](std::optional<resp_value> reply) {
-              auto read = reply ? core::parse_stream_read(*reply, max_entries) : std::nullopt;
-              self.to_owner([done, read = std::move(read)] { done(read); });
-            });
-      });
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, query, meta_ttl, max_entries,
+                         done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
+    const std::string since = query.since ? std::to_string(*query.since) : std::string{"-"};
+    self.run_script(self.shard_for(channel), read_stream_script, 2,
+                    {self.keys.stream(channel), self.keys.stream_meta(channel),
+                     query.with_publications ? "1" : "0", since, std::to_string(query.limit),
+                     query.reverse ? "1" : "0", seconds_text(meta_ttl), self.new_epoch()},
+                    [&self, max_entries, done = std::move(done)](std::optional<resp_value> reply) {
+                      auto read =
+                          reply ? core::parse_stream_read(*reply, max_entries) : std::nullopt;
+                      self.to_owner([done, read = std::move(read)] { done(read); });
+                    });
+  });
 }
 
 void redis_engine::remove_history(const std::string& channel, std::function<void(bool)> done) {
-  asio::post(impl_->io, [this, channel, done = std::move(done)]() mutable {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
     self.shard_for(channel).commands->command(
         encode_command({"DEL", self.keys.stream(channel)}),
         [&self, done = std::move(done)](std::optional<resp_value> reply) {
@@ -551,17 +588,17 @@ void redis_engine::remove_history(const std::string& channel, std::function<void
 void redis_engine::add_presence(const std::string& channel, const std::string& client_id,
                                 const core::client_info& info, bool announce,
                                 std::function<void(std::optional<bool>)> done) {
-  asio::post(impl_->io,
-             [this, channel, client_id, info, announce, done = std::move(done)]() mutable {
-               impl_->present[channel][client_id] = info;
-               impl_->add_presence_now(channel, client_id, info, announce, std::move(done));
-             });
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, client_id, info, announce,
+                         done = std::move(done)]() mutable {
+    self_ptr->present[channel][client_id] = info;
+    self_ptr->add_presence_now(channel, client_id, info, announce, std::move(done));
+  });
 }
 
 void redis_engine::remove_presence(const std::string& channel, const std::string& client_id,
                                    bool announce) {
-  asio::post(impl_->io, [this, channel, client_id, announce] {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, client_id, announce] {
+    auto& self = *self_ptr;
     auto present = self.present.find(channel);
     if (present == self.present.end()) {
       return;  // not here: a channel without presence
@@ -588,8 +625,8 @@ void redis_engine::remove_presence(const std::string& channel, const std::string
 void redis_engine::presence(
     const std::string& channel,
     std::function<void(std::optional<std::unordered_map<std::string, core::client_info>>)> done) {
-  asio::post(impl_->io, [this, channel, done = std::move(done)]() mutable {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
     self.run_script(self.shard_for(channel), presence_get_script, 3,
                     {self.keys.presence_data(channel), self.keys.presence_expire(channel),
                      self.keys.presence_users(channel), std::to_string(unix_now())},
@@ -602,8 +639,8 @@ void redis_engine::presence(
 
 void redis_engine::presence_stats(const std::string& channel,
                                   std::function<void(std::optional<core::presence_stats>)> done) {
-  asio::post(impl_->io, [this, channel, done = std::move(done)]() mutable {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), channel, done = std::move(done)]() mutable {
+    auto& self = *self_ptr;
     self.run_script(self.shard_for(channel), presence_stats_script, 3,
                     {self.keys.presence_data(channel), self.keys.presence_expire(channel),
                      self.keys.presence_users(channel), std::to_string(unix_now())},
@@ -615,8 +652,8 @@ void redis_engine::presence_stats(const std::string& channel,
 }
 
 void redis_engine::send_control(const core::control_message& message) {
-  asio::post(impl_->io, [this, encoded = core::encode_control_message(message)] {
-    auto& self = *impl_;
+  asio::post(impl_->io, [self_ptr = impl_.get(), encoded = core::encode_control_message(message)] {
+    auto& self = *self_ptr;
     // Every node listens on every shard: the first one up carries it.
     for (auto& s : self.shards) {
       if (s->commands_up) {

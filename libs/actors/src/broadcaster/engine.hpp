@@ -61,6 +61,11 @@ class channel_engine {
   // This node wants (or no longer wants) `channel`'s publications.
   virtual void watch(const std::string& channel, std::function<void(bool)> done) = 0;
   virtual void unwatch(const std::string& channel) = 0;
+  // `done(true)` once every publication of `channel` made before now has
+  // reached the receiver (false: the engine cannot tell). A subscription
+  // whose position was just read waits for it, so that no publication
+  // older than the position arrives after the subscriber joined.
+  virtual void sync(const std::string& channel, std::function<void(bool)> done) = 0;
 
   // The stream's top (made if the channel has no position yet).
   virtual void position(const std::string& channel,

@@ -22,6 +22,7 @@ class memory_engine final : public channel_engine {
                std::function<void(std::optional<core::stream_position>)> done) override;
   void watch(const std::string&, std::function<void(bool)> done) override { done(true); }
   void unwatch(const std::string&) override {}
+  void sync(const std::string&, std::function<void(bool)> done) override { done(true); }
   void position(const std::string& channel,
                 std::function<void(std::optional<core::stream_position>)> done) override;
   void recover(const std::string& channel, std::uint64_t since_offset,

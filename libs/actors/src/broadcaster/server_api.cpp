@@ -393,6 +393,7 @@ void carry_out(broadcaster_pointer self, core::control_message&& message) {
   }
   if (auto* command = std::get_if<core::unsubscribe_command>(&message)) {
     for (const auto& actor : connections_of(self, command->user, command->client)) {
+      leave_attempts(self, command->channel, actor);  // those still being set up too
       const auto channels = command->channel.empty() ? state.registry.channels_of(subscriber{actor})
                                                      : std::vector<std::string>{command->channel};
       for (const auto& channel : channels) {

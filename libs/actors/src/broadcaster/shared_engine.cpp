@@ -70,7 +70,7 @@ void shared_engine::received(const std::string& channel, core::engine_message&& 
     return;
   }
   auto& item = std::get<core::engine_publication>(message);
-  if (item.offset != 0) {
+  if (item.offset != 0 && watched_.count(channel) != 0) {
     // Offsets of one epoch follow each other; a step past the next one (a
     // lost message) or a new epoch under a watched channel means this node
     // cannot vouch for what its subscribers have: they recover.
@@ -96,12 +96,18 @@ void shared_engine::publish(const std::string& channel, core::publication_ptr pu
 }
 
 void shared_engine::watch(const std::string& channel, std::function<void(bool)> done) {
+  watched_.insert(channel);
   redis_->subscribe(channel, std::move(done));
 }
 
 void shared_engine::unwatch(const std::string& channel) {
+  watched_.erase(channel);
   last_seen_.erase(channel);
   redis_->unsubscribe(channel);
+}
+
+void shared_engine::sync(const std::string& channel, std::function<void(bool)> done) {
+  redis_->sync(channel, std::move(done));
 }
 
 void shared_engine::position(const std::string& channel,

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/actor_cast.hpp>
 
@@ -33,6 +34,7 @@ class shared_engine final : public channel_engine {
                std::function<void(std::optional<core::stream_position>)> done) override;
   void watch(const std::string& channel, std::function<void(bool)> done) override;
   void unwatch(const std::string& channel) override;
+  void sync(const std::string& channel, std::function<void(bool)> done) override;
   void position(const std::string& channel,
                 std::function<void(std::optional<core::stream_position>)> done) override;
   void recover(const std::string& channel, std::uint64_t since_offset,
@@ -72,6 +74,9 @@ class shared_engine final : public channel_engine {
   // The last position seen per positioned channel this node watches: a
   // publication that does not follow it means some were missed.
   std::unordered_map<std::string, core::stream_position> last_seen_;
+  // The channels watched: only theirs are tracked in last_seen_ (messages
+  // still in flight after an unwatch are not).
+  std::unordered_set<std::string> watched_;
   std::uint64_t interruptions_ = 0;
   std::unique_ptr<redis::redis_engine> redis_;  // last: stopped first
 };

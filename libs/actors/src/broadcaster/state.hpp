@@ -133,8 +133,9 @@ struct join_attempt {
   std::string chan_info;
   bool server_side = false;
   std::vector<pending_publication> received;
-  bool cancelled = false;  // the connection went away meanwhile
-  bool left = false;       // the client unsubscribed meanwhile: answered, not registered
+  bool cancelled = false;    // the connection went away meanwhile
+  bool left = false;         // the client unsubscribed meanwhile: answered, not registered
+  bool interrupted = false;  // the engine may have missed publications meanwhile
 };
 
 using join_attempt_ptr = std::shared_ptr<join_attempt>;

@@ -68,19 +68,6 @@ bool is_joining(broadcaster_pointer self, const std::string& channel,
   });
 }
 
-// The client left `channel` while its subscription was being set up.
-void leave_attempts(broadcaster_pointer self, const std::string& channel,
-                    const connection_actor& actor) {
-  auto joining = self->state.joining.find(channel);
-  if (joining != self->state.joining.end()) {
-    for (auto& attempt : joining->second) {
-      if (attempt->actor == actor) {
-        attempt->left = true;
-      }
-    }
-  }
-}
-
 void forget_attempt(broadcaster_pointer self, const join_attempt_ptr& attempt) {
   auto& joining = self->state.joining;
   auto slot = joining.find(attempt->channel);
@@ -95,19 +82,22 @@ void forget_attempt(broadcaster_pointer self, const join_attempt_ptr& attempt) {
 }
 
 // Sets up `attempt`'s subscription: the engine watches its channel, then
-// tells its position (and what a recovering client missed). `done` gets
-// the prepared subscription, or nullopt when the engine could not; either
-// way the attempt is over then (and `done` is not called for one whose
-// connection went away).
-void set_up(broadcaster_pointer self, const join_attempt_ptr& attempt,
+// tells its position (and what a recovering client missed); for a
+// positioned one, the engine then syncs, so that whatever was published
+// before that read has arrived (and been kept, or left out as older than
+// the position) before the subscriber joins. `done` gets the prepared
+// subscription, or nullopt when the engine could not; it is always called,
+// also for an attempt whose connection went away (`cancelled`). With
+// `forget_when_ready` the attempt leaves `joining` then; a connect's
+// attempts stay there until the last of them is ready (finish_connect), so
+// that none misses what arrives while the others are set up.
+void set_up(broadcaster_pointer self, const join_attempt_ptr& attempt, bool forget_when_ready,
             std::function<void(std::optional<prepared_subscription>)> done) {
   self->state.joining[attempt->channel].push_back(attempt);
-  auto finish = [self, attempt,
+  auto finish = [self, attempt, forget_when_ready,
                  done = std::move(done)](std::optional<prepared_subscription> prepared) {
-    forget_attempt(self, attempt);
-    if (attempt->cancelled) {
-      release_channel(self, attempt->channel);
-      return;
+    if (forget_when_ready) {
+      forget_attempt(self, attempt);
     }
     done(std::move(prepared));
   };
@@ -117,12 +107,35 @@ void set_up(broadcaster_pointer self, const join_attempt_ptr& attempt,
           finish(std::nullopt);
           return;
         }
-        prepare_subscription(self, attempt->channel, attempt->decision, attempt->from,
-                             attempt->refuse_unrecovered, std::move(finish));
+        prepare_subscription(
+            self, attempt->channel, attempt->decision, attempt->from, attempt->refuse_unrecovered,
+            [self, attempt, finish](std::optional<prepared_subscription> prepared) {
+              if (!prepared || !prepared->positioned || attempt->cancelled) {
+                finish(std::move(prepared));
+                return;
+              }
+              self->state.engine->sync(attempt->channel, [finish, prepared](bool synced) {
+                finish(synced ? prepared : std::nullopt);
+              });
+            });
       });
 }
 
 }  // namespace
+
+void leave_attempts(broadcaster_pointer self, const std::string& channel,
+                    const connection_actor& actor) {
+  for (auto& [name, attempts] : self->state.joining) {
+    if (!channel.empty() && name != channel) {
+      continue;
+    }
+    for (auto& attempt : attempts) {
+      if (attempt->actor == actor) {
+        attempt->left = true;
+      }
+    }
+  }
+}
 
 bool is_subscribed(broadcaster_pointer self, const std::string& channel,
                    const connection_actor& actor) {
@@ -187,8 +200,15 @@ void subscribe(broadcaster_pointer self, const std::string& channel, const conne
   attempt->refuse_unrecovered = (request.flag & cp::flag_reject_unrecovered) != 0;
   attempt->generation = request.generation;
   attempt->chan_info = request.chan_info;
-  set_up(self, attempt,
+  set_up(self, attempt, true,
          [self, attempt, refuse, request](std::optional<prepared_subscription> prepared) {
+           if (attempt->cancelled) {
+             release_channel(self, attempt->channel);  // nobody left to answer
+             return;
+           }
+           if (attempt->interrupted) {
+             prepared.reset();  // what it would have got has a gap: it tries again
+           }
            if (!prepared || prepared->refused) {
              refuse(prepared ? cp::errors::unrecoverable_position : cp::errors::internal);
              release_channel(self, attempt->channel);
@@ -224,30 +244,42 @@ struct connect_progress {
 };
 
 void finish_connect(broadcaster_pointer self, connect_progress& progress) {
+  for (const auto& attempt : progress.attempts) {
+    forget_attempt(self, attempt);
+  }
+  const bool gone = std::any_of(progress.attempts.begin(), progress.attempts.end(),
+                                [](const join_attempt_ptr& attempt) { return attempt->cancelled; });
+  if (gone) {
+    for (const auto& attempt : progress.attempts) {
+      release_channel(self, attempt->channel);
+    }
+    return;  // the connection went away: nobody to answer
+  }
   command_reply reply;
   reply.what = answering::connect;
   std::vector<std::pair<std::string, prepared_subscription>> ready;
+  std::vector<std::uint64_t> positions;
+  bool failed = false;
   std::size_t next = 0;
   for (auto& outcome : progress.outcomes) {
     if (!outcome.accepted) {
       continue;
     }
-    auto& prepared = progress.prepared[next];
-    const auto& attempt = progress.attempts[next];
-    ++next;
-    if (!prepared) {
-      outcome.accepted = false;  // the engine could not: left out, as refused
+    const std::size_t i = next++;
+    auto& prepared = progress.prepared[i];
+    const auto& attempt = progress.attempts[i];
+    if (!prepared || attempt->interrupted) {
+      prepared.reset();
+      outcome.accepted = false;
+      failed = true;
       release_channel(self, attempt->channel);
       continue;
     }
     reply.render.bytes += data_bytes(prepared->recovery.publications);
-    ready.emplace_back(attempt->channel, std::move(*prepared));
+    positions.push_back(prepared->recovery.position.offset);
+    ready.emplace_back(attempt->channel, *prepared);
   }
   reply.subscriptions = progress.outcomes;
-  std::vector<std::uint64_t> positions;
-  for (const auto& [channel, subscription] : ready) {
-    positions.push_back(subscription.recovery.position.offset);
-  }
   // Made on the session's thread: the subs may carry recovered publications.
   reply.render.append = [id = progress.id, result = std::move(progress.result),
                          ready = std::move(ready)](std::string& out) mutable {
@@ -265,6 +297,12 @@ void finish_connect(broadcaster_pointer self, connect_progress& progress) {
     if (progress.prepared[i]) {
       register_subscription(self, *progress.attempts[i], positions[position++]);
     }
+  }
+  if (failed) {
+    // A server-side subscription the engine could not set up cannot be
+    // asked for again alone: the client reconnects (and recovers).
+    const auto& advice = cp::disconnects::server_error;
+    send_delivery(self, progress.actor, server_disconnect{advice.code, std::string{advice.reason}});
   }
 }
 
@@ -300,7 +338,7 @@ void connect(broadcaster_pointer self, const connection_actor& actor,
     return;
   }
   for (std::size_t i = 0; i < progress->attempts.size(); ++i) {
-    set_up(self, progress->attempts[i],
+    set_up(self, progress->attempts[i], false,
            [self, progress, i](std::optional<prepared_subscription> prepared) {
              progress->prepared[i] = std::move(prepared);
              if (--progress->remaining == 0) {
@@ -344,6 +382,14 @@ bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
 
 void interrupt_channels(broadcaster_pointer self, const std::vector<std::string>& channels) {
   for (const auto& channel : channels) {
+    // Positioned subscriptions being set up would join after a gap: they
+    // fail instead, and are asked for again.
+    auto joining = self->state.joining.find(channel);
+    if (joining != self->state.joining.end()) {
+      for (auto& attempt : joining->second) {
+        attempt->interrupted = attempt->interrupted || attempt->decision.positioned;
+      }
+    }
     // A copy: unsubscribing changes the list.
     const auto subscribers = self->state.registry.subscribers(channel);
     for (const auto& entry : subscribers) {

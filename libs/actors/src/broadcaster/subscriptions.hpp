@@ -45,6 +45,11 @@ bool unsubscribe_by_server(broadcaster_pointer self, const std::string& channel,
 // server-side subscriptions), so that they recover from the history.
 void interrupt_channels(broadcaster_pointer self, const std::vector<std::string>& channels);
 
+// `actor` left `channel` (every channel when empty) while its subscription
+// was being set up: the attempt is answered, but not registered.
+void leave_attempts(broadcaster_pointer self, const std::string& channel,
+                    const connection_actor& actor);
+
 // No one here needs `channel` any more (no subscriber, none being set up):
 // the engine stops watching it.
 void release_channel(broadcaster_pointer self, const std::string& channel);

@@ -8,9 +8,13 @@ namespace herald::core {
 
 // Where the Redis engine keeps a channel's state, and the pub/sub channels
 // nodes talk on, all under one prefix (the redis-prefix setting) so that
-// several clusters can share a Redis. The layout is Centrifugo's:
+// several clusters can share a Redis. Centrifugo's layout, but for the
+// meta hash: Centrifugo's `.stream.meta.<channel>` is also the stream key
+// of channel `meta.<channel>`, so that channel could wipe the other's
+// position. Here the segment after the prefix names the kind, and no
+// channel name can make one kind's key another's:
 //   <prefix>.stream.<channel>          the publications (a Redis stream)
-//   <prefix>.stream.meta.<channel>     its offset and epoch (a hash)
+//   <prefix>.meta.<channel>            its offset and epoch (a hash)
 //   <prefix>.client.<channel>          the channel's pub/sub channel
 //   <prefix>.presence.data.<channel>   client id -> client info (a hash)
 //   <prefix>.presence.expire.<channel> client id -> expiry, unix s (a zset)
@@ -21,7 +25,7 @@ class redis_keys {
   explicit redis_keys(std::string prefix) : prefix_(std::move(prefix)) {}
 
   std::string stream(std::string_view channel) const { return join(".stream.", channel); }
-  std::string stream_meta(std::string_view channel) const { return join(".stream.meta.", channel); }
+  std::string stream_meta(std::string_view channel) const { return join(".meta.", channel); }
   std::string pubsub(std::string_view channel) const { return join(".client.", channel); }
   std::string presence_data(std::string_view channel) const {
     return join(".presence.data.", channel);

@@ -93,6 +93,12 @@ class redis_engine {
   void subscribe(const std::string& channel, std::function<void(bool)> done);
   // This node no longer wants them.
   void unsubscribe(const std::string& channel);
+  // `done(true)` once every message Redis published on `channel` before now
+  // has been received (a PING through the channel's pub/sub connection,
+  // whose pong comes behind them); false if that connection is down. A
+  // subscription whose position was read waits for it, so that nothing
+  // published before the read arrives after the subscriber joined.
+  void sync(const std::string& channel, std::function<void(bool)> done);
 
   // A stream read: from entry `since` (an offset; nullopt: the oldest, or
   // the newest when `reverse`) up, or down when `reverse`, at most `limit`
