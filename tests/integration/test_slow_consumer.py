@@ -4,6 +4,7 @@ memory stays bounded (docs/protocol.md)."""
 
 import asyncio
 import json
+import os
 import time
 
 import websockets
@@ -14,7 +15,12 @@ FAST_CLIENTS = 20
 PAYLOAD = 60000                       # ~60 KB per message
 MESSAGES = 24 * 1000 * 1000 // PAYLOAD  # 400 messages: 24 MB to every client
 WINDOW = 256 * 1024 // PAYLOAD          # publisher at most ~256 KB ahead of the slowest fast reader
-RSS_LIMIT_KB = 300 * 1024
+# The server's peak RSS during the flood (about 11 MB in a normal build). ASan
+# keeps freed memory in quarantine (256 MB by default), so under a sanitizer
+# (scripts/sanitize.sh sets HERALD_TEST_SLOWDOWN) RSS says nothing about what
+# the server holds, and is not checked, as in test_abuse.py.
+RSS_LIMIT_KB = 64 * 1024
+CHECK_MEMORY = float(os.environ.get("HERALD_TEST_SLOWDOWN", "1")) == 1
 
 
 def message_text(k):
@@ -114,4 +120,5 @@ def test_slow_consumer_cut_off_others_get_everything(start_herald):
               MESSAGES, PAYLOAD, FAST_CLIENTS, elapsed, slow_got,
               "close %d" % close.close_code() if close else "EOF", peak))
     assert peak is not None
-    assert peak < RSS_LIMIT_KB, "server RSS reached %d KiB (limit %d)" % (peak, RSS_LIMIT_KB)
+    if CHECK_MEMORY:
+        assert peak < RSS_LIMIT_KB, "server RSS reached %d KiB (limit %d)" % (peak, RSS_LIMIT_KB)
