@@ -7,20 +7,10 @@ split it by role. "x S1" divides a scenario's server CPU per delivery by
 S1's at the same rate, from the same results file.
 """
 import json
-import statistics
 import sys
 from collections import OrderedDict
 
-
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def fmt(value, digits=2, scale=1.0):
-    if value is None:
-        return "-"
-    return f"{value * scale:,.{digits}f}"
+from summarize import fmt, median  # the S1-S6 summary's, beside this file
 
 
 def load(path):
