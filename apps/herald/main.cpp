@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload the TLS certificate
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -163,6 +164,18 @@ int main(int argc, char** argv) {
   if (cli.dump_config) {
     std::cout << herald::core::dump_settings(settings);
     return 0;
+  }
+  // The TLS files are read before anything binds: a certificate without
+  // its key (or no certificate at all) is a config error.
+  const auto tls = herald::net::check_tls_files(settings);
+  for (const auto& warning : tls.warnings) {
+    std::cerr << "herald: warning: " << warning << "\n";
+  }
+  if (!tls.errors.empty()) {
+    for (const auto& error : tls.errors) {
+      std::cerr << error.line() << "\n";
+    }
+    return exit_config_error;
   }
   if (cli.check_config) {
     std::cout << "herald: config OK\n";
@@ -200,8 +213,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "herald: listening on " << server.local_endpoint() << std::endl;
+  if (const auto tls_endpoint = server.tls_endpoint(); !tls_endpoint.empty()) {
+    std::cout << "herald: TLS on " << tls_endpoint << std::endl;
+  }
 
-  const int signal_number = wait_for_stop_signal(stop_signals);
+  int signal_number = wait_for_stop_signal(stop_signals);
+  while (signal_number == SIGHUP) {
+    const auto reloaded = server.reload_tls();
+    for (const auto& warning : reloaded.warnings) {
+      std::cerr << "herald: warning: " << warning << "\n";
+    }
+    for (const auto& error : reloaded.errors) {
+      std::cerr << "herald: SIGHUP: the certificate was not replaced: " << error.line() << "\n";
+    }
+    if (reloaded.errors.empty() && !server.tls_endpoint().empty()) {
+      std::cout << "herald: SIGHUP: TLS certificate reloaded" << std::endl;
+    }
+    signal_number = wait_for_stop_signal(stop_signals);
+  }
   std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
             << std::endl;
   server.shutdown();

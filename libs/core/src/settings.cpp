@@ -395,6 +395,14 @@ const std::vector<option_entry>& process_entries() {
       string_option("address", &settings::address, ip_address, "Address to bind"),
       string_option("static-dir", &settings::static_dir, any_string,
                     "Folder served for every path that is not an endpoint"),
+      string_option("tls-cert", &settings::tls_cert, any_string,
+                    "TLS: PEM file of the server's certificate, its chain after it (empty: no "
+                    "TLS); re-read on SIGHUP"),
+      string_option("tls-key", &settings::tls_key, any_string,
+                    "TLS: PEM file of the certificate's private key; re-read on SIGHUP"),
+      unsigned_option("tls-port", &settings::tls_port, 0, 65535,
+                      "TLS: a second port that speaks TLS while `port` stays plain (0: with a "
+                      "certificate, `port` itself speaks TLS)"),
       unsigned_option("workers", &settings::workers, 0, 1024,
                       "I/O threads and actor scheduler threads (0: one per core)"),
       string_option("seed-channel", &settings::seed_channel, channel_name,
@@ -704,6 +712,37 @@ unsigned effective_workers(const settings& s) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+namespace {
+
+// Both TLS files or neither, each a readable file. Whether they hold a
+// certificate and its key is the transport's check (it needs OpenSSL).
+void check_tls_files(const settings& s, std::vector<config_error>& errors) {
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    errors.push_back(s.tls_cert.empty()
+                         ? config_error{"tls-cert", "tls-key is set: set tls-cert too"}
+                         : config_error{"tls-key", "tls-cert is set: set tls-key too"});
+    return;
+  }
+  for (const auto& [key, path] : {std::pair{"tls-cert", &s.tls_cert}, {"tls-key", &s.tls_key}}) {
+    std::error_code ec;
+    if (path->empty()) {
+      continue;
+    }
+    if (!std::filesystem::is_regular_file(*path, ec)) {
+      errors.push_back({key, "'" + *path + "' is not a file"});
+    } else if (::access(path->c_str(), R_OK) != 0) {
+      errors.push_back({key, "'" + *path + "' is not readable"});
+    }
+  }
+  if (s.tls_port != 0 && s.tls_cert.empty()) {
+    errors.push_back({"tls-port", "needs tls-cert and tls-key"});
+  } else if (s.tls_port != 0 && s.tls_port == s.port) {
+    errors.push_back({"tls-port", "must differ from port"});
+  }
+}
+
+}  // namespace
+
 std::vector<config_error> check_settings(const settings& s) {
   std::vector<config_error> errors;
   std::error_code ec;
@@ -712,6 +751,7 @@ std::vector<config_error> check_settings(const settings& s) {
   } else if (::access(s.static_dir.c_str(), R_OK | X_OK) != 0) {
     errors.push_back({"static-dir", "'" + s.static_dir + "' is not readable"});
   }
+  check_tls_files(s, errors);
   if (s.client_queue_max_bytes < s.max_message_bytes) {
     errors.push_back({"client-queue-max-bytes", "must be at least max-message-bytes (" +
                                                     std::to_string(s.max_message_bytes) + ")"});

@@ -74,8 +74,8 @@ void set_expiry(const std::optional<std::int64_t>& expires_at, bool& expires, st
 
 }  // namespace
 
-client_session::client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : websocket_transport(std::move(socket), ctx, core::protocol::centrifuge),
+client_session::client_session(accepted_stream&& stream, server_context& ctx)
+    : websocket_transport(std::move(stream), ctx, core::protocol::centrifuge),
       ping_timer_(ws_.get_executor()) {}
 
 std::shared_ptr<client_session> client_session::shared_self() {

@@ -22,7 +22,7 @@ namespace herald::net {
 class client_session final : public websocket_transport {
  public:
   // The caller has reserved a slot in ctx.sessions for this session.
-  client_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  client_session(accepted_stream&& stream, server_context& ctx);
 
   void run(request upgrade);
 

@@ -14,9 +14,17 @@ namespace {
 constexpr std::size_t max_pieces = 1024;
 thread_local std::array<iovec, max_pieces> gather_list;
 
+// What one TLS write takes from the queue (whole frames; a single larger
+// frame goes alone). OpenSSL makes records of up to 16 KiB of it.
+constexpr std::size_t tls_write_budget = 64 * 1024;
+
 }  // namespace
 
 void corked_socket::flush() {
+  if (tls_) {
+    flush_tls();
+    return;
+  }
   while (writes_delivered() && beast_ != beast_write::writing && !waiting_writable_ &&
          !queue_.empty()) {
     // While Beast waits to write, finish only the frame that is partly out
@@ -69,6 +77,91 @@ void corked_socket::wait_until_writable() {
     waiting_writable_ = false;
     flush();
   });
+}
+
+void corked_socket::flush_tls() {
+  auto& tls = *tls_;
+  if (tls.writing || tls.broken) {
+    return;
+  }
+  tls.staging.clear();
+  tls.staging_has_beast = false;
+  // During shutdown the close frame follows every queued frame.
+  const bool close_waits = tls.beast_close && phase_ == phase::draining && !queue_.empty();
+  if (!tls.beast_bytes.empty() && !close_waits) {
+    tls.staging.swap(tls.beast_bytes);
+    tls.staging_has_beast = true;
+    if (tls.beast_close) {
+      // Nothing may follow a close frame (RFC 6455 5.5.1).
+      tls.beast_close = false;
+      tls.close_sent = true;
+      if (writes_delivered()) {
+        enter(phase::closed);
+      }
+      queue_.clear();
+    }
+  }
+  if (!tls.close_sent && writes_delivered() && !queue_.empty()) {
+    // The queue hands out whole frames (nothing is ever left half-written
+    // here), and they stay whole in the staging buffer.
+    std::size_t taken = 0;
+    queue_.gather(
+        [&](const char* data, std::size_t size) {
+          if (tls.staging.size() < tls_write_budget) {
+            tls.staging.append(data, size);
+            taken += size;
+          }
+        },
+        max_pieces);
+    queue_.consume(taken);
+  }
+  if (tls.staging.empty()) {
+    return;
+  }
+  tls.writing = true;
+  boost::asio::async_write(
+      *tls.stream, boost::asio::buffer(tls.staging),
+      [this, owner = owner_](boost::system::error_code ec, std::size_t written) {
+        if (owner.expired()) {
+          return;  // the session, and this layer, are gone
+        }
+        on_tls_written(ec, written);
+      });
+}
+
+void corked_socket::on_tls_written(boost::system::error_code ec, std::size_t written) {
+  auto& tls = *tls_;
+  tls.writing = false;
+  bytes_out_.fetch_add(written, std::memory_order_relaxed);
+  beast_handler finished;
+  std::size_t finished_bytes = 0;
+  if (tls.staging_has_beast && tls.beast_done) {
+    finished.swap(tls.beast_done);  // (see take_beast_write on swap)
+    finished_bytes = tls.beast_done_bytes;
+  }
+  if (tls.staging.capacity() > 2 * tls_write_budget) {
+    std::string{}.swap(tls.staging);
+  }
+  if (ec) {
+    // The peer is gone; the session's pending read fails and ends it.
+    tls.broken = true;
+    tls.beast_bytes.clear();
+    queue_.clear();
+    if (writes_delivered()) {
+      enter(phase::failed);
+    }
+    if (!finished && tls.beast_done) {
+      finished.swap(tls.beast_done);
+    }
+  } else {
+    flush_tls();
+  }
+  if (finished) {
+    // Posted: Beast's handler may end the session, and with it this layer.
+    boost::asio::post(get_executor(), [done = std::move(finished), ec, finished_bytes]() mutable {
+      std::move(done)(ec, ec ? 0 : finished_bytes);
+    });
+  }
 }
 
 void teardown(boost::beast::role_type role, corked_socket& socket, boost::system::error_code& ec) {

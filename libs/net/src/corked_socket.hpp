@@ -7,12 +7,19 @@
 #include <memory>
 #include <utility>
 
+#include <string>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include "accepted_stream.hpp"
 #include "herald/core/outbound_queue.hpp"
 
 namespace herald::net {
@@ -31,18 +38,33 @@ namespace herald::net {
 // The two writers never interleave inside a frame: Beast's write waits while
 // a delivered frame is partly written (and, once drain_before_close() was
 // called, until the queue is empty), and deliveries wait while Beast writes.
+//
+// Over TLS the same queue feeds OpenSSL instead of sendmsg: flush() copies
+// what is queued (whole frames, up to 64 KiB) into one buffer and hands it
+// to one TLS write, which OpenSSL cuts into records of at most 16 KiB, one
+// send each; what arrives meanwhile goes in the next write. Beast's own
+// frames join the next write at a frame boundary (before the deliveries; a
+// close frame during shutdown after them), and its write completes once
+// they are on the wire, so its teardown never overtakes them.
 class corked_socket {
  public:
   using socket_type = boost::asio::ip::tcp::socket;
   using executor_type = socket_type::executor_type;
   using next_layer_type = socket_type;
 
-  corked_socket(socket_type&& socket, std::size_t max_queue_bytes,
+  corked_socket(accepted_stream&& stream, std::size_t max_queue_bytes,
                 std::atomic<std::uint64_t>& bytes_out)
-      : socket_(std::move(socket)), queue_(max_queue_bytes), bytes_out_(bytes_out) {}
+      : socket_(std::move(stream.socket)), queue_(max_queue_bytes), bytes_out_(bytes_out) {
+    if (stream.tls) {
+      tls_ = std::make_unique<tls_layer>(std::move(stream.tls));
+    }
+  }
 
   executor_type get_executor() noexcept { return socket_.get_executor(); }
-  socket_type& next_layer() noexcept { return socket_; }
+  // The TCP socket, under TLS when there is TLS.
+  socket_type& next_layer() noexcept {
+    return tls_ ? tls_->stream->next_layer().socket() : socket_;
+  }
 
   core::outbound_queue& queue() noexcept { return queue_; }
 
@@ -68,13 +90,23 @@ class corked_socket {
     }
   }
 
-  template <class ConstBuffers, class Handler>
-  auto async_read_some(const ConstBuffers& buffers, Handler&& handler) {
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    if (tls_) {
+      return tls_->stream->async_read_some(buffers, std::forward<Handler>(handler));
+    }
     return socket_.async_read_some(buffers, std::forward<Handler>(handler));
   }
 
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    if (tls_) {
+      return boost::asio::async_initiate<Handler, void(boost::system::error_code, std::size_t)>(
+          [this](auto completion, const ConstBuffers& frames) {
+            take_beast_write(frames, beast_handler{std::move(completion)});
+          },
+          handler, buffers);
+    }
     return boost::asio::async_compose<Handler, void(boost::system::error_code, std::size_t)>(
         beast_write_op<ConstBuffers>{*this, buffers}, handler, socket_);
   }
@@ -192,7 +224,48 @@ class corked_socket {
   }
   void wait_until_writable();
 
+  // TLS.
+  using beast_handler =
+      boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
+  struct tls_layer {
+    explicit tls_layer(std::unique_ptr<tls_stream> secure) : stream(std::move(secure)) {}
+    std::unique_ptr<tls_stream> stream;
+    std::string beast_bytes;   // Beast's frames, not yet in a TLS write
+    bool beast_close = false;  // ... and they end with the close frame
+    beast_handler beast_done;  // Beast's write, done when its bytes are out
+    std::size_t beast_done_bytes = 0;
+    std::string staging;   // what the TLS write in flight encrypts
+    bool writing = false;  // a TLS write is in flight (at most one)
+    bool staging_has_beast = false;
+    bool close_sent = false;  // nothing may follow
+    bool broken = false;      // a write failed: nothing more is written
+  };
+
+  template <class ConstBuffers>
+  void take_beast_write(const ConstBuffers& buffers, beast_handler handler) {
+    const std::size_t size = boost::asio::buffer_size(buffers);
+    auto& tls = *tls_;
+    if (tls.broken || tls.close_sent) {
+      boost::asio::post(get_executor(), [done = std::move(handler)]() mutable {
+        std::move(done)(boost::asio::error::broken_pipe, 0);
+      });
+      return;
+    }
+    const std::size_t before = tls.beast_bytes.size();
+    tls.beast_bytes.resize(before + size);
+    boost::asio::buffer_copy(boost::asio::buffer(tls.beast_bytes.data() + before, size), buffers);
+    tls.beast_close = tls.beast_close || is_close_frame(buffers);
+    // swap, not move assignment: Boost 1.81's any_completion_handler move
+    // assignment copies its operand into a new wrapper, recursively.
+    tls.beast_done.swap(handler);
+    tls.beast_done_bytes = size;
+    flush_tls();
+  }
+  void flush_tls();
+  void on_tls_written(boost::system::error_code ec, std::size_t written);
+
   socket_type socket_;
+  std::unique_ptr<tls_layer> tls_;  // null: plain TCP
   core::outbound_queue queue_;
   std::atomic<std::uint64_t>& bytes_out_;
   std::weak_ptr<void> owner_;

@@ -87,6 +87,11 @@ http_session::http_session(boost::asio::ip::tcp::socket&& socket, server_context
   ctx_.counters.http_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
+http_session::http_session(std::unique_ptr<tls_stream> stream, server_context& ctx)
+    : stream_(stream->get_executor()), tls_(std::move(stream)), ctx_(ctx) {
+  ctx_.counters.http_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
 http_session::~http_session() {
   ctx_.counters.http_connections.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -99,10 +104,25 @@ void http_session::run() {
   if (ctx_.counters.http_connections.load(std::memory_order_relaxed) >
       ctx_.settings.max_http_connections) {
     ctx_.counters.count(core::refusal::http_connections);
-    boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    boost::asio::dispatch(tcp().get_executor(), [self = shared_from_this()] {
+      if (self->tls_) {
+        self->tcp().close();  // no HTTP can be spoken before a handshake
+        return;
+      }
       self->send(
           make_response(http::status::service_unavailable, 11, false, "too many connections\n"),
           false);
+    });
+    return;
+  }
+  if (tls_) {
+    boost::asio::dispatch(tcp().get_executor(), [self = shared_from_this()] {
+      // A client that stalls mid-handshake, or sends no TLS at all (plain
+      // HTTP, garbage), is dropped within handshake-timeout.
+      self->tcp().expires_after(self->ctx_.settings.handshake_timeout);
+      self->tls_->async_handshake(
+          boost::asio::ssl::stream_base::server,
+          boost::beast::bind_front_handler(&http_session::on_handshake, self));
     });
     return;
   }
@@ -110,9 +130,18 @@ void http_session::run() {
                                                     &http_session::do_read, shared_from_this()));
 }
 
+void http_session::on_handshake(boost::beast::error_code ec) {
+  if (ec) {
+    ctx_.counters.count(core::refusal::tls_handshake);
+    tcp().close();
+    return;
+  }
+  do_read();
+}
+
 bool http_session::from_loopback() {
   boost::beast::error_code ec;
-  const auto address = stream_.socket().remote_endpoint(ec).address();
+  const auto address = tcp().socket().remote_endpoint(ec).address();
   // 127.0.0.1 arrives as ::ffff:127.0.0.1 on a socket bound to "::".
   return !ec && (address.is_loopback() ||
                  (address.is_v6() && address.to_v6().is_v4_mapped() &&
@@ -122,7 +151,7 @@ bool http_session::from_loopback() {
 
 std::string http_session::peer_address() {
   boost::beast::error_code ec;
-  auto address = stream_.socket().remote_endpoint(ec).address();
+  auto address = tcp().socket().remote_endpoint(ec).address();
   if (ec) {
     return {};
   }
@@ -138,11 +167,13 @@ void http_session::do_read() {
   // The API's limit while the header is read: Beast checks a Content-Length
   // against the limit in force then. on_header lowers it for other targets.
   parser_->body_limit(ctx_.settings.api_max_body_bytes);
-  stream_.expires_after(ctx_.settings.handshake_timeout);
+  tcp().expires_after(ctx_.settings.handshake_timeout);
   // The header first: the body limit depends on the target.
-  http::async_read_header(
-      stream_, buffer_, *parser_,
-      boost::beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+  with_stream([&](auto& stream) {
+    http::async_read_header(
+        stream, buffer_, *parser_,
+        boost::beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+  });
 }
 
 void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
@@ -172,23 +203,27 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     // a second for the answer.
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                       header.version());
-    http::async_write(
-        stream_, *interim,
-        [self = shared_from_this(), interim](boost::beast::error_code write_ec, std::size_t) {
-          if (write_ec) {
-            self->do_close();
-            return;
-          }
-          self->read_body();
-        });
+    with_stream([&](auto& stream) {
+      http::async_write(
+          stream, *interim,
+          [self = shared_from_this(), interim](boost::beast::error_code write_ec, std::size_t) {
+            if (write_ec) {
+              self->do_close();
+              return;
+            }
+            self->read_body();
+          });
+    });
     return;
   }
   read_body();
 }
 
 void http_session::read_body() {
-  http::async_read(stream_, buffer_, *parser_,
-                   boost::beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  with_stream([&](auto& stream) {
+    http::async_read(stream, buffer_, *parser_,
+                     boost::beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  });
 }
 
 void http_session::on_read(boost::beast::error_code ec, std::size_t) {
@@ -274,7 +309,7 @@ void http_session::serve_api_request(request&& req, std::optional<std::string_vi
             [self = shared_from_this(), keep_alive](string_response response) mutable {
               // Moved into the posted handler: the session is never released
               // (and destroyed) on the broadcaster's thread.
-              auto executor = self->stream_.get_executor();
+              auto executor = self->tcp().get_executor();
               boost::asio::post(executor, [self = std::move(self), keep_alive,
                                            response = std::move(response)]() mutable {
                 self->send(std::move(response), keep_alive);
@@ -326,22 +361,29 @@ void http_session::upgrade(request&& req, bool client_protocol) {
     refuse(core::refusal::connections, http::status::service_unavailable, "too many connections\n");
     return;
   }
+  // The WebSocket session takes the connection over, TLS state and all;
+  // from now on it keeps its own time (Beast's timeouts).
+  tcp().expires_never();
+  accepted_stream stream =
+      tls_ ? accepted_stream{std::move(tls_)} : accepted_stream{stream_.release_socket()};
   if (client_protocol) {
-    auto session = std::make_shared<client_session>(stream_.release_socket(), ctx_);
+    auto session = std::make_shared<client_session>(std::move(stream), ctx_);
     session->hold_address(std::move(limited_address));
     session->run(std::move(req));
   } else {
-    auto session = std::make_shared<websocket_session>(stream_.release_socket(), ctx_);
+    auto session = std::make_shared<websocket_session>(std::move(stream), ctx_);
     session->hold_address(std::move(limited_address));
     session->run(std::move(req));
   }
 }
 
 void http_session::send(http::message_generator&& response, bool keep_alive) {
-  stream_.expires_after(ctx_.settings.handshake_timeout);
-  boost::beast::async_write(
-      stream_, std::move(response),
-      boost::beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+  tcp().expires_after(ctx_.settings.handshake_timeout);
+  with_stream([&](auto& stream) {
+    boost::beast::async_write(
+        stream, std::move(response),
+        boost::beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+  });
 }
 
 void http_session::on_write(bool keep_alive, boost::beast::error_code ec, std::size_t) {
@@ -356,22 +398,30 @@ void http_session::do_close() {
   // Lingering close: stop sending, then drain what the client still sends
   // for a moment. Closing with unread input would make the kernel answer
   // with a reset that can destroy the error response in flight (431, 400).
+  if (tls_) {
+    // TLS's own closing: close_notify, then the client's, within the same
+    // two seconds.
+    tcp().expires_after(std::chrono::seconds{2});
+    tls_->async_shutdown(
+        [self = shared_from_this()](boost::beast::error_code) { self->tcp().close(); });
+    return;
+  }
   boost::beast::error_code ignored;
-  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(std::chrono::seconds{2});
+  tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  tcp().expires_after(std::chrono::seconds{2});
   drain_input();
 }
 
 void http_session::drain_input() {
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(4096),
-                          [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
-                            if (ec) {
-                              self->stream_.close();  // end of stream, reset or the deadline
-                              return;
-                            }
-                            self->drain_input();
-                          });
+  tcp().async_read_some(buffer_.prepare(4096),
+                        [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
+                          if (ec) {
+                            self->tcp().close();  // end of stream, reset or the deadline
+                            return;
+                          }
+                          self->drain_input();
+                        });
 }
 
 }  // namespace herald::net

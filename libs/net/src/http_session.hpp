@@ -10,6 +10,7 @@
 #include <boost/beast/http/message_generator.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "accepted_stream.hpp"
 #include "http_responses.hpp"
 #include "server_context.hpp"
 
@@ -18,10 +19,12 @@ namespace herald::net {
 // One HTTP/1.1 connection: reads requests (headers bounded, 431 beyond),
 // routes /ws and /connection/websocket upgrades to their sessions, hands
 // /api/<method> to the server API, and answers /health, /metrics and static
-// files, with keep-alive.
+// files, with keep-alive. Over TLS it completes the handshake first (within
+// handshake-timeout) and speaks the same HTTP through it.
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
   http_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  http_session(std::unique_ptr<tls_stream> stream, server_context& ctx);
   ~http_session();
   http_session(const http_session&) = delete;
   http_session& operator=(const http_session&) = delete;
@@ -29,6 +32,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void run();
 
  private:
+  void on_handshake(boost::beast::error_code ec);
   void do_read();
   void on_header(boost::beast::error_code ec, std::size_t bytes);
   void read_body();
@@ -46,7 +50,21 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // The client's IP address as text, IPv4-mapped IPv6 as IPv4; "" unknown.
   std::string peer_address();
 
-  boost::beast::tcp_stream stream_;
+  // Runs `operation` on the stream HTTP is spoken on: the TLS stream, or
+  // the plain one.
+  template <class Operation>
+  void with_stream(Operation&& operation) {
+    if (tls_) {
+      operation(*tls_);
+    } else {
+      operation(stream_);
+    }
+  }
+  // The TCP stream, under TLS or not: its deadline and its socket.
+  boost::beast::tcp_stream& tcp() { return tls_ ? tls_->next_layer() : stream_; }
+
+  boost::beast::tcp_stream stream_;  // plain; unused (closed) under TLS
+  std::unique_ptr<tls_stream> tls_;  // null: plain
   boost::beast::flat_buffer buffer_;
   server_context& ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;

@@ -11,12 +11,14 @@
 namespace herald::net {
 
 listener::listener(boost::asio::io_context& accept_context,
-                   std::vector<boost::asio::io_context*> worker_contexts, server_context& ctx)
+                   std::vector<boost::asio::io_context*> worker_contexts, server_context& ctx,
+                   std::shared_ptr<const tls_context> tls)
     : accept_context_(accept_context),
       worker_contexts_(std::move(worker_contexts)),
       acceptor_(accept_context),
       backoff_(accept_context),
-      ctx_(ctx) {}
+      ctx_(ctx),
+      tls_(std::move(tls)) {}
 
 boost::beast::error_code listener::open(const boost::asio::ip::tcp::endpoint& endpoint) {
   boost::beast::error_code ec;
@@ -84,7 +86,12 @@ void listener::on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::sock
     ctx_.counters.accepted_tcp.fetch_add(1, std::memory_order_relaxed);
     boost::beast::error_code ignored;
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-    std::make_shared<http_session>(std::move(socket), ctx_)->run();
+    if (!tls_) {
+      std::make_shared<http_session>(std::move(socket), ctx_)->run();
+    } else if (SSL* session = tls_->new_session()) {
+      auto stream = std::make_unique<tls_stream>(std::move(socket), session);
+      std::make_shared<http_session>(std::move(stream), ctx_)->run();
+    }  // else OpenSSL is out of memory: the socket closes here
   }
   do_accept();
 }

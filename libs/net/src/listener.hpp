@@ -11,15 +11,18 @@
 #include <boost/beast/core/error.hpp>
 
 #include "server_context.hpp"
+#include "tls_context.hpp"
 
 namespace herald::net {
 
 // Accepts TCP connections and spreads them round-robin over the workers'
-// I/O contexts, where each one's HTTP session then lives.
+// I/O contexts, where each one's HTTP session then lives. With a TLS
+// context, every connection speaks TLS.
 class listener : public std::enable_shared_from_this<listener> {
  public:
   listener(boost::asio::io_context& accept_context,
-           std::vector<boost::asio::io_context*> worker_contexts, server_context& ctx);
+           std::vector<boost::asio::io_context*> worker_contexts, server_context& ctx,
+           std::shared_ptr<const tls_context> tls = nullptr);
 
   // Opens, binds and listens; returns the error, if any.
   boost::beast::error_code open(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -41,6 +44,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;
   server_context& ctx_;
+  std::shared_ptr<const tls_context> tls_;
 };
 
 }  // namespace herald::net

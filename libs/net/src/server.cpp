@@ -12,6 +12,7 @@
 
 #include "listener.hpp"
 #include "server_context.hpp"
+#include "tls_context.hpp"
 #include "websocket_session.hpp"
 #include "write_scheduler.hpp"
 
@@ -35,7 +36,10 @@ struct server::impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::shared_ptr<listener> acceptor;
+  std::shared_ptr<tls_context> tls;        // null: no TLS
+  std::shared_ptr<listener> tls_acceptor;  // tls-port's, if set
   std::string endpoint_text;
+  std::string tls_endpoint_text;
 
   void stop_threads() {
     guards.clear();
@@ -53,6 +57,7 @@ struct server::impl {
     // Sessions still referenced by pending handlers are destroyed with
     // their io_context, before the server_context they point to.
     acceptor.reset();
+    tls_acceptor.reset();
     // What the inboxes still hold (sessions among it) goes first, while
     // the sessions' contexts still exist.
     schedulers.clear();
@@ -94,15 +99,46 @@ std::string server::start() {
   if (ec) {
     return "herald: config: address: " + ec.message();
   }
-  self.acceptor = std::make_shared<listener>(*self.contexts.front(), raw_contexts, *self.ctx);
-  ec = self.acceptor->open({address, self.settings.port});
-  if (ec) {
-    return "herald: cannot listen on " + self.settings.address + ":" +
-           std::to_string(self.settings.port) + ": " + ec.message();
+  if (!self.settings.tls_cert.empty()) {
+    std::vector<std::string> warnings;  // check_tls_files reported them
+    auto loaded = tls_context::load(self.settings, warnings);
+    if (auto* error = std::get_if<core::config_error>(&loaded)) {
+      return error->line();
+    }
+    self.tls = std::get<std::shared_ptr<tls_context>>(std::move(loaded));
   }
-  const auto bound = self.acceptor->local_endpoint();
-  self.endpoint_text = bound.address().to_string() + ":" + std::to_string(bound.port());
+  const bool separate_tls_port = self.tls && self.settings.tls_port != 0;
+  const auto open = [&](std::shared_ptr<listener>& slot, std::uint16_t port,
+                        std::shared_ptr<const tls_context> tls,
+                        std::string& endpoint_text) -> std::string {
+    slot =
+        std::make_shared<listener>(*self.contexts.front(), raw_contexts, *self.ctx, std::move(tls));
+    if (auto open_ec = slot->open({address, port})) {
+      return "herald: cannot listen on " + self.settings.address + ":" + std::to_string(port) +
+             ": " + open_ec.message();
+    }
+    const auto bound = slot->local_endpoint();
+    endpoint_text = bound.address().to_string() + ":" + std::to_string(bound.port());
+    return {};
+  };
+  if (auto problem = open(self.acceptor, self.settings.port, separate_tls_port ? nullptr : self.tls,
+                          self.endpoint_text);
+      !problem.empty()) {
+    return problem;
+  }
+  if (separate_tls_port) {
+    if (auto problem =
+            open(self.tls_acceptor, self.settings.tls_port, self.tls, self.tls_endpoint_text);
+        !problem.empty()) {
+      return problem;
+    }
+  } else if (self.tls) {
+    self.tls_endpoint_text = self.endpoint_text;
+  }
   self.acceptor->run();
+  if (self.tls_acceptor) {
+    self.tls_acceptor->run();
+  }
   for (std::size_t i = 0; i < self.contexts.size(); ++i) {
     self.threads.emplace_back([ctx = self.contexts[i].get(), scheduler = self.schedulers[i].get()] {
       // The thread's sessions are made on it and take its scheduler.
@@ -115,6 +151,36 @@ std::string server::start() {
 
 std::string server::local_endpoint() const {
   return impl_->endpoint_text;
+}
+
+std::string server::tls_endpoint() const {
+  return impl_->tls_endpoint_text;
+}
+
+tls_check server::reload_tls() {
+  tls_check result;
+  if (!impl_->tls) {
+    return result;
+  }
+  auto outcome = impl_->tls->reload();
+  if (outcome.error) {
+    result.errors.push_back(std::move(*outcome.error));
+  }
+  result.warnings = std::move(outcome.warnings);
+  return result;
+}
+
+tls_check check_tls_files(const core::settings& settings) {
+  tls_check result;
+  if (settings.tls_cert.empty()) {
+    return result;
+  }
+  auto outcome = tls_context::check(settings);
+  if (outcome.error) {
+    result.errors.push_back(std::move(*outcome.error));
+  }
+  result.warnings = std::move(outcome.warnings);
+  return result;
 }
 
 void server::shutdown() {
@@ -135,6 +201,9 @@ void server::shutdown() {
     sessions.wait_empty_until(std::chrono::steady_clock::now() + std::chrono::seconds{2});
   }
   self.acceptor->stop();
+  if (self.tls_acceptor) {
+    self.tls_acceptor->stop();
+  }
   self.stop_threads();
 }
 

@@ -7,8 +7,8 @@
 
 namespace herald::net {
 
-websocket_session::websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx)
-    : websocket_transport(std::move(socket), ctx, core::protocol::ws) {}
+websocket_session::websocket_session(accepted_stream&& stream, server_context& ctx)
+    : websocket_transport(std::move(stream), ctx, core::protocol::ws) {}
 
 void websocket_session::run(request upgrade) {
   const auto& settings = ctx_.settings;

@@ -14,7 +14,7 @@ namespace herald::net {
 class websocket_session final : public websocket_transport {
  public:
   // The caller has reserved a slot in ctx.sessions for this session.
-  websocket_session(boost::asio::ip::tcp::socket&& socket, server_context& ctx);
+  websocket_session(accepted_stream&& stream, server_context& ctx);
 
   // Completes the upgrade that `upgrade` asked for.
   void run(request upgrade);

@@ -34,9 +34,9 @@ std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
 
 }  // namespace
 
-websocket_transport::websocket_transport(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
+websocket_transport::websocket_transport(accepted_stream&& stream, server_context& ctx,
                                          core::protocol protocol)
-    : ws_(std::move(socket), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
+    : ws_(std::move(stream), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
       ctx_(ctx),
       figures_(ctx.counters.by_protocol[core::index_of(protocol)]),
       close_deadline_(ws_.get_executor()),

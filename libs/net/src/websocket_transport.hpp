@@ -66,8 +66,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   };
 
   // The caller has reserved a slot in ctx.sessions for this session.
-  websocket_transport(boost::asio::ip::tcp::socket&& socket, server_context& ctx,
-                      core::protocol protocol);
+  websocket_transport(accepted_stream&& stream, server_context& ctx, core::protocol protocol);
   ~websocket_transport() override;
 
   // Completes the upgrade with Beast's `timeouts`. `connection` is the

@@ -38,11 +38,12 @@ enum class refusal : std::size_t {
   connections_per_ip,  // max-connections-per-ip: 503
   rate_per_ip,         // connection-rate-per-ip: 429
   api_key,             // the server API's key (401) or loopback rule (403), from the headers
+  tls_handshake,       // a TLS handshake failed or timed out: closed
 };
-inline constexpr std::size_t refusal_count = 8;
+inline constexpr std::size_t refusal_count = 9;
 inline constexpr std::array<std::string_view, refusal_count> refusal_names{
-    "http_connections", "bad_websocket_key",  "origin",      "draining",
-    "connections",      "connections_per_ip", "rate_per_ip", "api_key"};
+    "http_connections",   "bad_websocket_key", "origin",  "draining",     "connections",
+    "connections_per_ip", "rate_per_ip",       "api_key", "tls_handshake"};
 
 constexpr std::size_t index_of(refusal r) {
   return static_cast<std::size_t>(r);

@@ -28,7 +28,13 @@ struct settings {
   std::uint16_t port = 8000;
   std::string address = "0.0.0.0";
   std::string static_dir = "public";
-  std::uint32_t workers = 0;  // 0: one per core
+  // TLS: PEM files of the certificate (its chain may follow it in the same
+  // file) and its private key. With both set, `port` speaks TLS, unless
+  // tls-port is set too: then `port` stays plain and tls-port speaks TLS.
+  std::string tls_cert;
+  std::string tls_key;
+  std::uint16_t tls_port = 0;  // 0: no separate TLS listener
+  std::uint32_t workers = 0;   // 0: one per core
   std::string seed_channel = "broadcast";
   std::vector<std::string> allowed_origins;   // empty: any origin
   std::uint64_t max_connections = 0;          // 0: bounded only by open files
