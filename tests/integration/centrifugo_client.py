@@ -35,7 +35,7 @@ def make_token(claims, secret=SECRET, alg="HS256"):
 
 
 def url(srv, path="/connection/websocket"):
-    return "ws://127.0.0.1:%d%s" % (srv.port, path)
+    return "%s://127.0.0.1:%d%s" % ("wss" if hh.TLS else "ws", srv.port, path)
 
 
 async def open_client(srv, **kwargs):

@@ -89,6 +89,7 @@ class ServerPool:
         }
         engine = self._engine_options(options)
         opts.update(engine)
+        opts.update(hh.tls_options())
         opts.update(options or {})
         args = ["--%s=%s" % (k, v) for k, v in opts.items() if v is not None]
         args += list(extra_args)

@@ -15,11 +15,14 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
 import threading
 import time
+
+import tls_certs
 
 # 127.0.0.1, or the same loopback address in IPv6 form (a socket bound to
 # ::ffff:127.0.0.1 sees IPv4 peers as IPv4-mapped addresses).
@@ -42,6 +45,65 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 SECRET_MARKER = "TOP-SECRET-7f3a9c-do-not-serve"
+
+# HERALD_TEST_TLS=1 runs a suite again over TLS: every server the pool
+# starts gets the throwaway PKI's certificate, and every client the harness
+# makes (raw sockets, websockets, Node children) trusts its root.
+TLS = os.environ.get("HERALD_TEST_TLS") == "1"
+_pki = None
+
+
+def shared_pki():
+    """The process's throwaway PKI (tls_certs.ThrowawayPki), made on first use."""
+    global _pki
+    if _pki is None:
+        _pki = tls_certs.ThrowawayPki(tempfile.mkdtemp(prefix="herald-pki-"))
+    return _pki
+
+
+def tls_options():
+    """The server options of the TLS rerun ({} otherwise)."""
+    if not TLS:
+        return {}
+    return {"tls-cert": shared_pki().cert, "tls-key": shared_pki().key}
+
+
+def client_tls_context(ca=None):
+    """Verifies the server against the throwaway root. A server that closes
+    without close_notify (TCP FIN after a WebSocket close, a refused
+    handshake) reads as end of stream, as it does on a plain socket."""
+    context = ssl.create_default_context(cafile=ca or shared_pki().ca)
+    context.options |= ssl.OP_IGNORE_UNEXPECTED_EOF
+    return context
+
+
+def secure(sock, enabled=None):
+    """`sock` (connected) wrapped in TLS when the suite runs over TLS (or
+    when `enabled`)."""
+    if not (TLS if enabled is None else enabled):
+        return sock
+    return client_tls_context().wrap_socket(sock, server_hostname="localhost")
+
+
+def tcp_connect(port, timeout=5.0):
+    """A connection to 127.0.0.1:`port`, over TLS in the TLS rerun."""
+    return secure(socket.create_connection(("127.0.0.1", port), timeout=timeout))
+
+
+def http_connection(port, timeout=5.0):
+    """http.client's connection to 127.0.0.1:`port` (HTTPS in the TLS rerun)."""
+    import http.client
+    if TLS:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=client_tls_context())
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
+if TLS:
+    # Clients that make their own contexts (websockets, Node's tls) trust
+    # the throwaway root through these.
+    os.environ["SSL_CERT_FILE"] = shared_pki().ca
+    os.environ["NODE_EXTRA_CA_CERTS"] = shared_pki().ca
 
 
 
@@ -205,7 +267,7 @@ class HeraldProcess:
 
     @property
     def ws_url(self):
-        return "ws://127.0.0.1:%d/ws" % self.port
+        return "%s://127.0.0.1:%d/ws" % ("wss" if TLS else "ws", self.port)
 
 
 def free_port():
@@ -279,7 +341,7 @@ def http_raw(port, request, timeout=5.0):
     """Sends `request` (bytes, sent verbatim) and reads until the server
     closes the connection. Returns the parsed HttpResponse. Requests should
     carry `Connection: close`."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with tcp_connect(port, timeout=timeout) as s:
         try:
             s.sendall(request)
         except (ConnectionResetError, BrokenPipeError):
@@ -363,6 +425,7 @@ class RawWebSocket:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.connect(("127.0.0.1", port))
+        self.sock = secure(self.sock)
         self.buf = b""
         self.eof = False
         if key is None:

@@ -415,8 +415,8 @@ def test_by_default_clients_cannot_speak_on_channels(start_herald):
         assert reply[0] == {"id": 5, "subscribe": {}}, reply
         await ws.close()
         # The tutorial's /ws clients are not concerned.
-        a = await websockets.connect("ws://127.0.0.1:%d/ws" % srv.port)
-        b = await websockets.connect("ws://127.0.0.1:%d/ws" % srv.port)
+        a = await websockets.connect(srv.ws_url)
+        b = await websockets.connect(srv.ws_url)
         await a.send('{"message":"hi"}')
         assert json.loads(await asyncio.wait_for(b.recv(), 5)) == {"message": "hi"}
         await a.close()

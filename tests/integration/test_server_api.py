@@ -8,7 +8,6 @@ info. After each error the server must go on serving."""
 
 import asyncio
 import json
-import socket
 
 import pytest
 
@@ -509,7 +508,7 @@ def test_expect_100_continue_is_answered(server):
     # curl sends `Expect: 100-continue` with bodies over 1 KiB and waits for
     # the interim answer before sending the body.
     body = json.dumps({"channel": "continue", "data": {"x": "y" * 2000}}).encode()
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+    with hh.tcp_connect(server.port, timeout=5) as sock:
         sock.sendall(b"POST /api/publish HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                      b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body))

@@ -1,7 +1,6 @@
 """Static files from static-dir (docs/protocol.md)."""
 
 import email.utils
-import http.client
 import os
 import socket
 
@@ -157,7 +156,7 @@ def test_head_has_headers_and_no_body(server, tree):
 
 
 def test_keep_alive_with_http_client(server, tree):
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn = hh.http_connection(server.port, timeout=5)
     try:
         for name in ("index.html", "style.css", "app.js"):
             conn.request("GET", "/" + name)
@@ -170,7 +169,7 @@ def test_keep_alive_with_http_client(server, tree):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_other_methods_405_with_allow(server, method):
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn = hh.http_connection(server.port, timeout=5)
     try:
         conn.request(method, "/index.html", body=b"x=1",
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -266,7 +265,7 @@ def test_garbage_requests_do_not_stop_the_server(server, tree):
         b"GET " + b"/a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     ]
     for req in junk:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        with hh.tcp_connect(server.port, timeout=5) as s:
             try:
                 s.sendall(req)
             except OSError:

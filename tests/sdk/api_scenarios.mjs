@@ -5,11 +5,13 @@
 // passed. restartRecovery prints `restart` and expects the test driver to
 // restart the server on the same port; it is run on its own.
 import centJs from 'cent.js';
-import { check, client, once, runScenarios, token, waitFor, webSocket } from './scenarios.mjs';
+import {
+  check, client, httpBase, once, runScenarios, token, waitFor, webSocket, wsBase,
+} from './scenarios.mjs';
 
 const { CentClient, CentException } = centJs;
 const [port, secret, apiKey] = process.argv.slice(2);
-const cent = new CentClient({ url: `http://127.0.0.1:${port}/api`, apiKey });
+const cent = new CentClient({ url: `${httpBase}/api`, apiKey });
 
 function userClient(user, claims = {}, options = {}) {
   return client({ token: token({ sub: user, ...claims }, secret), ...options });
@@ -104,7 +106,7 @@ async function centPublish() {
   const news = await subscribed(c, 'sdk-news');
   const fromSeed = collect(seed, 'publication');
   const fromNews = collect(news, 'publication');
-  const ws = webSocket(`ws://127.0.0.1:${port}/ws`);
+  const ws = webSocket(`${wsBase}/ws`);
   await once(ws, 'open');
   const frames = [];
   ws.on('message', (data) => frames.push(data.toString()));
@@ -135,7 +137,7 @@ async function centPublish() {
   const unknown = await rejects(cent.publish({ channel: 'nowhere:x', data: 1 }),
                                 'publish to an unknown namespace');
   check(unknown instanceof CentException, `unknown namespace: ${unknown}`);
-  const wrongKey = new CentClient({ url: `http://127.0.0.1:${port}/api`, apiKey: 'wrong' });
+  const wrongKey = new CentClient({ url: `${httpBase}/api`, apiKey: 'wrong' });
   await rejects(wrongKey.publish({ channel: 'sdk-news', data: { n: 'never' } }),
                 'publish with a wrong key');
   await new Promise((resolve) => setTimeout(resolve, 200));

@@ -10,7 +10,12 @@ import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
 
 const [port, secret] = process.argv.slice(2);
-const url = `ws://127.0.0.1:${port}/connection/websocket`;
+// HERALD_TEST_TLS=1: the server speaks TLS, and NODE_EXTRA_CA_CERTS names
+// the root that signed its certificate.
+const secure = process.env.HERALD_TEST_TLS === '1';
+export const wsBase = `${secure ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+export const httpBase = `${secure ? 'https' : 'http'}://127.0.0.1:${port}`;
+const url = `${wsBase}/connection/websocket`;
 
 export function token(claims, key = secret) {
   const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -77,7 +82,7 @@ async function seedChannelBridge() {
   const sub = c.newSubscription('broadcast');
   sub.subscribe();
   await once(sub, 'subscribed');
-  const ws = webSocket(`ws://127.0.0.1:${port}/ws`);
+  const ws = webSocket(`${wsBase}/ws`);
   await once(ws, 'open');
   const fromWs = once(sub, 'publication');
   const echo = once(ws, 'message');  // a /ws client gets its own message too
