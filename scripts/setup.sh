@@ -5,15 +5,16 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
-  libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev
+  libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev libssl-dev
 )
 # The Redis engine's tests start Debian's redis-server themselves (on free
-# loopback ports); the package's own service is not needed.
+# loopback ports); the package's own service is not needed. The TLS tests
+# make their certificates with the openssl command.
 # clang alone does not bring the sanitizer and libFuzzer runtimes that
 # scripts/fuzz.sh links against (they come with libclang-rt-14-dev, which
 # is only a recommendation); clang-format checks the tree's formatting.
 test_packages=(
-  catch2 python3 python3-websockets python3-pytest curl procps
+  catch2 python3 python3-websockets python3-pytest curl procps openssl
   clang libclang-rt-14-dev clang-format
   redis-server
 )
