@@ -267,26 +267,26 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
     names.emplace_back(option.name);
     REQUIRE_FALSE(option.help.empty());
   }
-  REQUIRE(names == std::vector<std::string>{
-                       "port", "address", "static-dir", "workers", "seed-channel",
-                       "allowed-origins", "max-connections", "max-connections-per-ip",
-                       "connection-rate-per-ip", "max-http-connections", "max-message-bytes",
-                       "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
-                       "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
-                       "ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
-                       "shutdown-timeout", "history-meta-ttl", "history-max-channels", "engine",
-                       "redis-address", "redis-user", "redis-password", "redis-db", "redis-prefix",
-                       "redis-connect-timeout", "redis-io-timeout", "node-name", "presence-ttl",
-                       // channel options
-                       "history-size", "history-ttl", "presence", "join-leave",
-                       "force-push-join-leave", "force-recovery", "allow-recovery",
-                       "force-positioning", "allow-positioning", "allow-subscribe-for-client",
-                       "allow-subscribe-for-anonymous", "allow-publish-for-subscriber",
-                       "allow-publish-for-client", "allow-publish-for-anonymous",
-                       "allow-presence-for-subscriber", "allow-presence-for-client",
-                       "allow-presence-for-anonymous", "allow-history-for-subscriber",
-                       "allow-history-for-client", "allow-history-for-anonymous",
-                       "allow-user-limited-channels"});
+  REQUIRE(names ==
+          std::vector<std::string>{
+              "port", "address", "static-dir", "tls-cert", "tls-key", "tls-port", "workers",
+              "seed-channel", "allowed-origins", "max-connections", "max-connections-per-ip",
+              "connection-rate-per-ip", "max-http-connections", "max-message-bytes",
+              "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
+              "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
+              "ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
+              "shutdown-timeout", "history-meta-ttl", "history-max-channels", "engine",
+              "redis-address", "redis-user", "redis-password", "redis-db", "redis-prefix",
+              "redis-connect-timeout", "redis-io-timeout", "node-name", "presence-ttl",
+              // channel options
+              "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
+              "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
+              "allow-subscribe-for-client", "allow-subscribe-for-anonymous",
+              "allow-publish-for-subscriber", "allow-publish-for-client",
+              "allow-publish-for-anonymous", "allow-presence-for-subscriber",
+              "allow-presence-for-client", "allow-presence-for-anonymous",
+              "allow-history-for-subscriber", "allow-history-for-client",
+              "allow-history-for-anonymous", "allow-user-limited-channels"});
   const auto kind_of = [&](std::string_view name) {
     for (const auto& info : table) {
       if (info.name == name) {
@@ -731,6 +731,9 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "port = 8000\n"
           "address = \"0.0.0.0\"\n"
           "static-dir = \"public\"\n"
+          "tls-cert = \"\"\n"
+          "tls-key = \"\"\n"
+          "tls-port = 0\n"
           "workers = 0\n"
           "seed-channel = \"broadcast\"\n"
           "allowed-origins = []\n"
@@ -1718,4 +1721,32 @@ TEST_CASE("redis settings from the command line and the environment", "[settings
   const auto errors =
       apply_settings(s, {{"engine", "mongo"}, {"redis-address", "host:0"}, {"redis-db", "70000"}});
   REQUIRE(error_keys(errors) == std::vector<std::string>{"engine", "redis-address", "redis-db"});
+}
+
+TEST_CASE("check_settings: TLS files come in pairs, and tls-port needs them", "[settings]") {
+  settings s;
+  s.static_dir = ".";
+  const auto keys_of = [](const std::vector<config_error>& errors) {
+    std::vector<std::string> keys;
+    for (const auto& error : errors) {
+      keys.push_back(error.key);
+    }
+    return keys;
+  };
+  s.tls_cert = "/etc/hostname";  // a readable file; whether it is PEM is the transport's check
+  REQUIRE(keys_of(check_settings(s)) == std::vector<std::string>{"tls-key"});
+  s.tls_key = "/etc/hostname";
+  REQUIRE(check_settings(s).empty());
+  s.tls_key = "/nonexistent/key.pem";
+  REQUIRE(keys_of(check_settings(s)) == std::vector<std::string>{"tls-key"});
+  s.tls_cert.clear();
+  REQUIRE(keys_of(check_settings(s)) == std::vector<std::string>{"tls-cert"});
+  s.tls_key.clear();
+  s.tls_port = 8443;
+  REQUIRE(keys_of(check_settings(s)) == std::vector<std::string>{"tls-port"});
+  s.tls_cert = s.tls_key = "/etc/hostname";
+  s.tls_port = s.port;
+  REQUIRE(keys_of(check_settings(s)) == std::vector<std::string>{"tls-port"});
+  s.tls_port = 8443;
+  REQUIRE(check_settings(s).empty());
 }
