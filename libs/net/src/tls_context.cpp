@@ -68,8 +68,7 @@ void check_validity(SSL_CTX* context, std::vector<std::string>& warnings) {
   }
   if (X509_cmp_current_time(X509_get0_notAfter(certificate)) < 0) {
     warnings.push_back("tls-cert: the certificate expired on " +
-                       format_time(X509_get0_notAfter(certificate)) +
-                       "; clients will refuse it");
+                       format_time(X509_get0_notAfter(certificate)) + "; clients will refuse it");
   }
   if (X509_cmp_current_time(X509_get0_notBefore(certificate)) > 0) {
     warnings.push_back("tls-cert: the certificate is not valid before " +
@@ -80,7 +79,9 @@ void check_validity(SSL_CTX* context, std::vector<std::string>& warnings) {
 }  // namespace
 
 tls_context::tls_context(std::string cert_path, std::string key_path, context_ptr context)
-    : cert_path_(std::move(cert_path)), key_path_(std::move(key_path)), current_(std::move(context)) {}
+    : cert_path_(std::move(cert_path)),
+      key_path_(std::move(key_path)),
+      current_(std::move(context)) {}
 
 std::variant<tls_context::context_ptr, core::config_error> tls_context::make_context(
     const std::string& cert_path, const std::string& key_path, std::vector<std::string>& warnings) {
@@ -91,8 +92,8 @@ std::variant<tls_context::context_ptr, core::config_error> tls_context::make_con
   }
   SSL_CTX* raw = context.get();
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
-  SSL_CTX_set_options(raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Idle connections give their record buffers back.
   SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_set_cipher_list(raw, tls12_ciphers) != 1 ||
@@ -105,18 +106,19 @@ std::variant<tls_context::context_ptr, core::config_error> tls_context::make_con
   SSL_CTX_set_session_id_context(raw, session_context, sizeof session_context - 1);
 
   if (SSL_CTX_use_certificate_chain_file(raw, cert_path.c_str()) != 1) {
-    return core::config_error{
-        "tls-cert", "no PEM certificate could be read from '" + cert_path + "': " + openssl_reason()};
+    return core::config_error{"tls-cert", "no PEM certificate could be read from '" + cert_path +
+                                              "': " + openssl_reason()};
   }
   if (SSL_CTX_use_PrivateKey_file(raw, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return core::config_error{"tls-key", "no PEM private key (without a passphrase) could be read "
-                                         "from '" +
-                                             key_path + "': " + openssl_reason()};
+    return core::config_error{"tls-key",
+                              "no PEM private key (without a passphrase) could be read "
+                              "from '" +
+                                  key_path + "': " + openssl_reason()};
   }
   if (SSL_CTX_check_private_key(raw) != 1) {
     ERR_clear_error();
-    return core::config_error{"tls-key", "'" + key_path + "' is not the key of the certificate in '" +
-                                             cert_path + "'"};
+    return core::config_error{
+        "tls-key", "'" + key_path + "' is not the key of the certificate in '" + cert_path + "'"};
   }
   check_validity(raw, warnings);
   return context;
@@ -128,8 +130,8 @@ std::variant<std::shared_ptr<tls_context>, core::config_error> tls_context::load
   if (auto* error = std::get_if<core::config_error>(&made)) {
     return std::move(*error);
   }
-  return std::shared_ptr<tls_context>(new tls_context(
-      settings.tls_cert, settings.tls_key, std::move(std::get<context_ptr>(made))));
+  return std::shared_ptr<tls_context>(
+      new tls_context(settings.tls_cert, settings.tls_key, std::move(std::get<context_ptr>(made))));
 }
 
 tls_context::outcome tls_context::check(const core::settings& settings) {
