@@ -4,12 +4,15 @@
 # OUT/results.jsonl plus a markdown summary (medians) to OUT/summary.md.
 #
 #   bench/run-scenarios.sh [--runs N] [--duration S] [--scenarios S1,S2,...]
-#                          [--servers herald,websocketpp,node-ws,go-tutorial]
+#                          [--servers herald,herald-tls,websocketpp,node-ws,go-tutorial]
 #                          [--baseline PATH] [--out DIR]
 #
 # --baseline PATH measures another Herald binary (an earlier build, say) as
 # server "herald-baseline", run by run beside the current one, in every
-# scenario Herald is in: a before/after comparison from one run. Each run
+# scenario Herald is in: a before/after comparison from one run.
+# Server "herald-tls" is the same binary with a throwaway certificate (made
+# with openssl in OUT), measured over wss:// with herald-bench's TLS client:
+# --servers herald,herald-tls gives TLS against plain, run by run. Each run
 # measures every server in turn (not all runs of one server, then the next).
 #
 # Scenarios (server pinned to CPU 0, herald-bench to CPU 1, unless stated):
@@ -72,12 +75,13 @@ start_server() {
   local pin=()
   [[ -n $cpus ]] && pin=(taskset -c "$cpus")
   server_port=$(free_port)
-  if [[ $name == herald || $name == herald-baseline ]]; then
-    local binary=$herald
+  if [[ $name == herald || $name == herald-baseline || $name == herald-tls ]]; then
+    local binary=$herald tls=()
     [[ $name == herald-baseline ]] && binary=$baseline
+    [[ $name == herald-tls ]] && tls=(--tls-cert "$out/tls/server.pem" --tls-key "$out/tls/server.key")
     "${pin[@]}" "$binary" --port "$server_port" --address 127.0.0.1 \
       --static-dir "$root/public" --workers "$workers" --max-connections 19000 \
-      "${herald_args[@]}" >"$out/server.log" 2>&1 &
+      "${tls[@]}" "${herald_args[@]}" >"$out/server.log" 2>&1 &
   else
     "${pin[@]}" bench/start-peer.sh "$name" "$server_port" >"$out/server.log" 2>&1 &
   fi
@@ -97,8 +101,10 @@ measure() {
     for name in ${names//,/ }; do
       start_server "$name" "$cpus" "$workers"
       log "$label $name run $run/$runs"
-      "${pin[@]}" "$bench" --url "ws://127.0.0.1:$server_port$path" --server-pid "$server_pid" \
-        --label "$label" --json "$@" \
+      local scheme=ws tls=()
+      [[ $name == herald-tls ]] && scheme=wss tls=(--tls-ca "$out/tls/server.pem" --tls-server-name localhost)
+      "${pin[@]}" "$bench" --url "$scheme://127.0.0.1:$server_port$path" --server-pid "$server_pid" \
+        --label "$label" --json "${tls[@]}" "$@" \
         | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(server=sys.argv[1], workers=int(sys.argv[2]), run=int(sys.argv[3])); print(json.dumps(r))' \
           "$name" "$workers" "$run" >>"$results" || log "$label $name run $run failed"
       stop_server
@@ -106,11 +112,21 @@ measure() {
   done
 }
 
+if [[ ,$servers, == *,herald-tls,* ]]; then
+  # A self-signed certificate for localhost, ECDSA P-256 as most ACME
+  # deployments now get; herald-bench verifies against it.
+  mkdir -p "$out/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$out/tls/server.key" -out "$out/tls/server.pem" 2>/dev/null
+fi
+
 path=/ws
 heralds=herald
+[[ ,$servers, == *,herald-tls,* ]] && heralds=herald,herald-tls
 if [[ -n $baseline ]]; then
   [[ -x $baseline ]] || { log "--baseline $baseline is not an executable"; exit 2; }
-  heralds=herald,herald-baseline
+  heralds=$heralds,herald-baseline
   [[ ,$servers, == *,herald,* ]] && servers=${servers/herald/herald,herald-baseline}
 fi
 for scenario in ${scenarios//,/ }; do

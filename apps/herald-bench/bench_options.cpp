@@ -105,6 +105,16 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
       {"connect-concurrency", true, int_flag(o.connect_concurrency, 1, 1'000'000)},
       {"connect-timeout", true, number_flag(o.connect_timeout_s)},
       {"source-addrs", true, string_flag(o.source_addrs)},
+      {"tls-ca", true,
+       [&o](std::string_view text) {
+         o.tls_ca = std::string(text);
+         return !text.empty();
+       }},
+      {"tls-server-name", true,
+       [&o](std::string_view text) {
+         o.tls_server_name = std::string(text);
+         return !text.empty();
+       }},
       {"subscriber-urls", true,
        [&o](std::string_view text) {
          o.subscriber_urls.clear();
@@ -221,8 +231,8 @@ and the bench reports deliveries per second, end-to-end latency, loss, and
 the CPU and memory the server (and the bench itself) spent on them.
 
 Target
-  --url URL                  ws://HOST[:PORT][/PATH] (no TLS) (default
-                             ws://127.0.0.1:8000/ws, and
+  --url URL                  ws://HOST[:PORT][/PATH], or wss://... for TLS
+                             (default ws://127.0.0.1:8000/ws, and
                              ws://127.0.0.1:8000/connection/websocket with
                              --protocol centrifuge)
   --protocol NAME            application protocol inside the frames (default
@@ -244,7 +254,16 @@ Target
                              and its publisher only
   --subscriber-urls U,U,...  spread the subscribers round-robin over these
                              URLs (other nodes of a cluster, say);
-                             publishers stay on --url (default: all on --url)
+                             publishers stay on --url (default: all on
+                             --url); ws:// or wss:// like --url
+  --tls-ca FILE              wss://: verify the server's certificate (chain
+                             and name) against these PEM roots. Without it
+                             the server is NOT verified: benches run on
+                             loopback against throwaway certificates
+  --tls-server-name NAME     wss://: the name sent as SNI and, with
+                             --tls-ca, checked against the certificate
+                             (default: the URL's host; an IP address is
+                             checked as an address and sends no SNI)
   --label TEXT               scenario name copied into the report
 
 Load

@@ -14,6 +14,8 @@ struct bench_options {
   std::string url;  // empty until parsed: then default_url(protocol)
   // Subscribers' URLs, round-robin; empty: all on `url`.
   std::vector<std::string> subscriber_urls;
+  std::string tls_ca;           // wss://: PEM roots; empty: server not verified
+  std::string tls_server_name;  // wss://: SNI and verified name; empty: the URL's host
   std::string protocol = "ws";
   std::string channel = "bench";  // --protocol centrifuge
   std::string token;              // --protocol centrifuge; empty: none sent

@@ -17,6 +17,8 @@ struct bench_results {
   std::string label;
   std::string url;
   std::string protocol;
+  bool tls = false;           // wss://
+  bool tls_verified = false;  // wss:// with --tls-ca
   bool idle = false;
   int subscribers = 0;
   int publishers = 0;

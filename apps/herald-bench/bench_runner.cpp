@@ -35,12 +35,18 @@ bench_runner::bench_runner(const bench_options& options, const run_target& targe
     : options_(options), target_(target), protocol_(protocol) {
   handshakes_.reserve(1 + target.subscriber_endpoints.size());
   handshakes_.emplace_back(target.url.host_header, target.url.path);
+  auto tls_name = [&options](const ws_url& url) {
+    return options.tls_server_name.empty() ? url.host : options.tls_server_name;
+  };
+  tls_server_names_.push_back(tls_name(target.url));
   for (const run_endpoint& endpoint : target.subscriber_endpoints) {
     handshakes_.emplace_back(endpoint.url.host_header, endpoint.url.path);
+    tls_server_names_.push_back(tls_name(endpoint.url));
   }
   shared_.poll = &poller_;
   shared_.protocol = &protocol_;
   shared_.events = this;
+  shared_.tls = target.tls;
   shared_.masks = mask_key_source(std::random_device{}());
   publisher_count_ = options.idle ? 0 : static_cast<std::uint32_t>(options.publishers);
   std::size_t total = publisher_count_ + static_cast<std::size_t>(options.subscribers);
@@ -215,11 +221,13 @@ void bench_runner::open_connections(std::int64_t now_ns) {
     // on_failed from inside it.
     ++in_progress_;
     if (index < publisher_count_ || target_.subscriber_endpoints.empty()) {
-      connections_[index].start(target_.server, handshakes_[0], source, deadline);
+      connections_[index].start(target_.server, handshakes_[0], source, deadline,
+                                tls_server_names_[0]);
     } else {
       std::size_t endpoint = (index - publisher_count_) % target_.subscriber_endpoints.size();
       connections_[index].start(target_.subscriber_endpoints[endpoint].server,
-                                handshakes_[1 + endpoint], source, deadline);
+                                handshakes_[1 + endpoint], source, deadline,
+                                tls_server_names_[1 + endpoint]);
     }
   }
 }
@@ -422,6 +430,8 @@ void bench_runner::collect_results(bench_results& r) {
   r.label = options_.label;
   r.url = options_.url;
   r.protocol = std::string(protocol_.name());
+  r.tls = target_.tls != nullptr;
+  r.tls_verified = r.tls && target_.tls->verifies_server();
   r.idle = options_.idle;
   r.subscribers = options_.subscribers;
   r.publishers = static_cast<int>(publisher_count_);

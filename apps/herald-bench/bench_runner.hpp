@@ -14,6 +14,7 @@
 #include "proc_sampler.hpp"
 #include "protocol.hpp"
 #include "socket_address.hpp"
+#include "tls_client.hpp"
 #include "ws_handshake.hpp"
 #include "ws_url.hpp"
 
@@ -31,7 +32,8 @@ struct run_target {
   socket_address server;
   // --subscriber-urls, round-robin over the subscribers; empty: --url.
   std::vector<run_endpoint> subscriber_endpoints;
-  std::vector<socket_address> sources;  // empty: the kernel picks
+  std::vector<socket_address> sources;      // empty: the kernel picks
+  const tls_client_context* tls = nullptr;  // wss:// URLs; null for ws://
 };
 
 // One run on one thread: a level-triggered epoll loop over every
@@ -99,6 +101,7 @@ class bench_runner final : private connection_events {
   bench_protocol& protocol_;
   // [0]: --url's; [1 + k]: subscriber endpoint k's.
   std::vector<ws_handshake> handshakes_;
+  std::vector<std::string> tls_server_names_;  // the same, for wss://
   poller poller_;
   connection_shared shared_;
   std::vector<client_connection> connections_;

@@ -34,7 +34,8 @@ constexpr std::uint16_t close_abnormal = 1006;
 }  // namespace
 
 void client_connection::start(const socket_address& server, const ws_handshake& handshake,
-                              const socket_address* source, std::int64_t deadline_ns) {
+                              const socket_address* source, std::int64_t deadline_ns,
+                              const std::string& tls_server_name) {
   handshake_ = &handshake;
   deadline_ns_ = deadline_ns;
   state_ = state::connecting;
@@ -56,6 +57,13 @@ void client_connection::start(const socket_address& server, const ws_handshake& 
       return;
     }
   }
+  if (shared_->tls != nullptr) {
+    std::string error;
+    if (!tls_.begin(*shared_->tls, fd_, tls_server_name, error)) {
+      finish(close_abnormal, error);
+      return;
+    }
+  }
   if (connect(fd_, server.get(), server.length) < 0 && errno != EINPROGRESS) {
     finish(close_abnormal, errno == EADDRNOTAVAIL
                                ? std::string("connect: no free local port")
@@ -74,19 +82,58 @@ void client_connection::on_writable() {
       finish(close_abnormal, std::string("connect: ") + std::strerror(error));
       return;
     }
-    send_upgrade_request();
+    if (tls_.active()) {
+      state_ = state::tls_handshaking;
+      continue_tls_handshake();
+    } else {
+      send_upgrade_request();
+    }
+    return;
+  }
+  if (state_ == state::tls_handshaking) {
+    continue_tls_handshake();
     return;
   }
   if (state_ != state::closed) {
     flush();
   }
+  if (state_ != state::closed && tls_.active() && tls_.read_waits_for_write()) {
+    receive_tls();
+  }
+}
+
+void client_connection::continue_tls_handshake() {
+  switch (tls_.handshake()) {
+    case tls_status::done:
+      send_upgrade_request();
+      return;
+    case tls_status::want_read:
+      shared_->poll->modify(fd_, index_, EPOLLIN);
+      return;
+    case tls_status::want_write:
+      shared_->poll->modify(fd_, index_, EPOLLOUT);
+      return;
+    case tls_status::closed:
+      finish(close_abnormal, "TLS handshake: closed by the server");
+      return;
+    case tls_status::failed:
+      finish(close_abnormal, tls_.error_text());
+      return;
+  }
 }
 
 void client_connection::send_upgrade_request() {
   const std::string& request = handshake_->request();
-  // A few hundred bytes into an empty socket buffer: one send() or failure.
-  ssize_t sent = send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
-  if (sent != static_cast<ssize_t>(request.size())) {
+  // A few hundred bytes into an empty socket buffer: taken at once or a
+  // failure.
+  std::size_t sent = 0;
+  if (tls_.active()) {
+    sent = tls_.write(request.data(), request.size()).bytes;
+  } else {
+    ssize_t result = send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
+    sent = result < 0 ? 0 : static_cast<std::size_t>(result);
+  }
+  if (sent != request.size()) {
     finish(close_abnormal, "sending the upgrade request failed");
     return;
   }
@@ -99,22 +146,21 @@ void client_connection::on_readable() {
     on_writable();  // an error or hang-up while connecting: SO_ERROR says which
     return;
   }
+  if (state_ == state::tls_handshaking) {
+    continue_tls_handshake();
+    return;
+  }
   if (state_ == state::closed || state_ == state::unused) {
     return;
   }
-  std::vector<char>& buffer = shared_->receive_buffer;
-  std::size_t kept = tail_.size();
-  std::size_t want = read_chunk_bytes;
-  if (pending_frame_bytes_ > kept + want) {
-    want = pending_frame_bytes_ - kept;
+  if (tls_.active()) {
+    receive_tls();
+    return;
   }
-  if (buffer.size() < kept + want) {
-    buffer.resize(kept + want);
-  }
-  if (kept > 0) {
-    std::memcpy(buffer.data(), tail_.data(), kept);
-  }
-  ssize_t received = recv(fd_, buffer.data() + kept, want, 0);
+  std::size_t kept = 0;
+  std::size_t want = 0;
+  char* buffer = prepare_receive(kept, want);
+  ssize_t received = recv(fd_, buffer + kept, want, 0);
   if (received == 0) {
     finish(close_abnormal, "closed by the server");
     return;
@@ -127,7 +173,60 @@ void client_connection::on_readable() {
   }
   // One clock reading per read: every frame in it arrived at the same time
   // as far as the bench can tell.
-  handle_received(buffer.data(), kept + static_cast<std::size_t>(received), monotonic_ns());
+  handle_received(buffer, kept + static_cast<std::size_t>(received), monotonic_ns());
+}
+
+char* client_connection::prepare_receive(std::size_t& kept, std::size_t& want) {
+  std::vector<char>& buffer = shared_->receive_buffer;
+  kept = tail_.size();
+  want = read_chunk_bytes;
+  if (pending_frame_bytes_ > kept + want) {
+    want = pending_frame_bytes_ - kept;
+  }
+  if (buffer.size() < kept + want) {
+    buffer.resize(kept + want);
+  }
+  if (kept > 0) {
+    std::memcpy(buffer.data(), tail_.data(), kept);
+  }
+  return buffer.data();
+}
+
+void client_connection::receive_tls() {
+  // Unlike the plain path (one recv() per readiness), this reads until
+  // OpenSSL has nothing left: what it read ahead of the last record it
+  // handed out sits in its buffer, where the level-triggered poll cannot
+  // see it.
+  tls_transfer got;
+  do {
+    std::size_t kept = 0;
+    std::size_t want = 0;
+    char* buffer = prepare_receive(kept, want);
+    got = tls_.read(buffer + kept, want);
+    if (got.bytes > 0) {
+      handle_received(buffer, kept + got.bytes, monotonic_ns());
+      if (state_ == state::closed) {
+        return;
+      }
+    }
+  } while (got.status == tls_status::done && tls_.has_buffered());
+  switch (got.status) {
+    case tls_status::done:
+    case tls_status::want_read:
+      break;
+    case tls_status::want_write:
+      set_write_interest(true);  // on_writable reads again
+      break;
+    case tls_status::closed:
+      finish(close_abnormal, "closed by the server");
+      return;
+    case tls_status::failed:
+      finish(close_abnormal, tls_.error_text());
+      return;
+  }
+  if (tls_.write_waits_for_read()) {
+    flush();
+  }
 }
 
 void client_connection::handle_received(char* data, std::size_t size, std::int64_t now_ns) {
@@ -318,7 +417,12 @@ void client_connection::queue_for_flush() {
 
 void client_connection::flush() {
   flush_queued_ = false;
-  if (state_ == state::closed || state_ == state::unused || state_ == state::connecting) {
+  if (state_ == state::closed || state_ == state::unused || state_ == state::connecting ||
+      state_ == state::tls_handshaking) {
+    return;
+  }
+  if (tls_.active()) {
+    flush_tls();
     return;
   }
   while (out_sent_ < out_.size()) {
@@ -335,6 +439,32 @@ void client_connection::flush() {
       return;
     }
     out_sent_ += static_cast<std::size_t>(sent);
+  }
+  out_.clear();
+  out_sent_ = 0;
+  set_write_interest(false);
+}
+
+void client_connection::flush_tls() {
+  if (out_sent_ < out_.size()) {
+    tls_transfer wrote = tls_.write(out_.data() + out_sent_, out_.size() - out_sent_);
+    out_sent_ += wrote.bytes;
+    switch (wrote.status) {
+      case tls_status::done:
+        break;
+      case tls_status::want_write:
+        set_write_interest(true);
+        return;
+      case tls_status::want_read:
+        set_write_interest(false);  // receive_tls() flushes once it has read
+        return;
+      case tls_status::closed:
+        finish(close_abnormal, "closed by the server");
+        return;
+      case tls_status::failed:
+        finish(close_abnormal, tls_.error_text());
+        return;
+    }
   }
   out_.clear();
   out_sent_ = 0;
@@ -366,8 +496,14 @@ void client_connection::shut_down() {
     out_sent_ = 0;
     char code[2] = {static_cast<char>(close_normal >> 8), static_cast<char>(close_normal & 0xFF)};
     append_client_frame(out_, ws_opcode::close, std::string_view(code, 2), shared_->masks.next());
-    send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (tls_.active()) {
+      tls_.write(out_.data(), out_.size());
+      tls_.say_goodbye();
+    } else {
+      send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
   }
+  tls_.end();
   if (fd_ >= 0) {
     close(fd_);
     fd_ = -1;
@@ -379,6 +515,7 @@ void client_connection::shut_down() {
 
 void client_connection::finish(std::uint16_t code, std::string_view reason) {
   state previous = state_;
+  tls_.end();
   if (fd_ >= 0) {
     close(fd_);  // also removes it from the epoll set
     fd_ = -1;

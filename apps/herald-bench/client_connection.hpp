@@ -9,6 +9,7 @@
 #include "payload.hpp"
 #include "protocol.hpp"
 #include "socket_address.hpp"
+#include "tls_client.hpp"
 #include "ws_frame.hpp"
 
 namespace herald::bench {
@@ -49,6 +50,7 @@ struct connection_shared {
   poller* poll = nullptr;
   bench_protocol* protocol = nullptr;
   connection_events* events = nullptr;
+  const tls_client_context* tls = nullptr;  // null: plain TCP (ws://)
   mask_key_source masks{0x2545F491u};
   std::vector<char> receive_buffer;
   // Connections with output waiting for the end of the event round: their
@@ -56,11 +58,19 @@ struct connection_shared {
   std::vector<std::uint32_t> flush_queue;
 };
 
-// One client WebSocket over a non-blocking socket: connect, HTTP upgrade,
-// protocol setup, then frames both ways.
+// One client WebSocket over a non-blocking socket: connect, TLS handshake
+// (wss://), HTTP upgrade, protocol setup, then frames both ways.
 class client_connection final : public text_message_sink {
  public:
-  enum class state : std::uint8_t { unused, connecting, upgrading, setting_up, ready, closed };
+  enum class state : std::uint8_t {
+    unused,
+    connecting,
+    tls_handshaking,
+    upgrading,
+    setting_up,
+    ready,
+    closed
+  };
 
   // `channel`: the protocol's channel index for this connection (see
   // bench_protocol).
@@ -71,16 +81,19 @@ class client_connection final : public text_message_sink {
   std::uint32_t channel() const { return channel_; }
   state current_state() const { return state_; }
   bool in_progress() const {
-    return state_ == state::connecting || state_ == state::upgrading || state_ == state::setting_up;
+    return state_ == state::connecting || state_ == state::tls_handshaking ||
+           state_ == state::upgrading || state_ == state::setting_up;
   }
   bool is_ready() const { return state_ == state::ready; }
   std::size_t unsent_bytes() const { return out_.size() - out_sent_; }
 
   // Starts a non-blocking connect to `server`, upgraded with `handshake`
   // (which must outlive the connection); failures are reported through
-  // on_failed.
+  // on_failed. With shared TLS, `tls_server_name` is the name sent and
+  // verified in the TLS handshake.
   void start(const socket_address& server, const ws_handshake& handshake,
-             const socket_address* source, std::int64_t deadline_ns);
+             const socket_address* source, std::int64_t deadline_ns,
+             const std::string& tls_server_name);
   std::int64_t deadline_ns() const { return deadline_ns_; }
 
   // epoll readiness.
@@ -98,7 +111,13 @@ class client_connection final : public text_message_sink {
   void shut_down();
 
  private:
+  void continue_tls_handshake();
   void send_upgrade_request();
+  // Where the next read lands in the shared buffer, after the tail; sets
+  // `kept` (the tail's bytes) and `want` (room for the read).
+  char* prepare_receive(std::size_t& kept, std::size_t& want);
+  void receive_tls();
+  void flush_tls();
   void handle_received(char* data, std::size_t size, std::int64_t now_ns);
   // Returns false when the frame ended the connection.
   bool handle_frame(const ws_frame_header& header, char* payload, std::int64_t now_ns);
@@ -126,6 +145,7 @@ class client_connection final : public text_message_sink {
   // for all of it at once (large messages are not re-copied per 64 KiB).
   std::size_t pending_frame_bytes_ = 0;
   std::int64_t deadline_ns_ = 0;
+  tls_session tls_;  // inactive on ws://
   int fd_ = -1;
   std::uint32_t index_;
   std::uint32_t channel_;

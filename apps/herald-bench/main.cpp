@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "bench_options.hpp"
@@ -13,6 +14,7 @@
 #include "protocol.hpp"
 #include "report.hpp"
 #include "socket_address.hpp"
+#include "tls_client.hpp"
 #include "ws_url.hpp"
 
 namespace {
@@ -69,6 +71,25 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "herald-bench: --subscriber-urls: %s\n", error.c_str());
       return exit_usage;
     }
+  }
+  // One scheme per run: the report's "tls" must describe every connection.
+  for (const run_endpoint& endpoint : target.subscriber_endpoints) {
+    if (endpoint.url.tls != target.url.tls) {
+      std::fprintf(stderr, "herald-bench: --subscriber-urls and --url mix ws:// and wss://\n");
+      return exit_usage;
+    }
+  }
+  std::unique_ptr<tls_client_context> tls;
+  if (target.url.tls) {
+    tls = tls_client_context::create(options.tls_ca, error);
+    if (!tls) {
+      std::fprintf(stderr, "herald-bench: %s\n", error.c_str());
+      return exit_usage;
+    }
+    target.tls = tls.get();
+  } else if (!options.tls_ca.empty() || !options.tls_server_name.empty()) {
+    std::fprintf(stderr, "herald-bench: --tls-ca and --tls-server-name need a wss:// --url\n");
+    return exit_usage;
   }
   for (const socket_address& source : target.sources) {
     bool same_family = source.family() == target.server.family();

@@ -152,8 +152,11 @@ std::string format_bytes(double bytes) {
 }  // namespace
 
 void print_summary(std::FILE* out, const bench_results& r) {
-  std::fprintf(out, "herald-bench %s%s%s (protocol %s)\n", r.url.c_str(),
-               r.label.empty() ? "" : "  label ", r.label.c_str(), r.protocol.c_str());
+  const char* transport = !r.tls           ? ""
+                          : r.tls_verified ? ", TLS, server verified"
+                                           : ", TLS, server not verified";
+  std::fprintf(out, "herald-bench %s%s%s (protocol %s%s)\n", r.url.c_str(),
+               r.label.empty() ? "" : "  label ", r.label.c_str(), r.protocol.c_str(), transport);
   std::fprintf(out,
                "  connections  %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
                " closed by the server; ramp %.2f s\n",
@@ -270,6 +273,8 @@ void print_json_line(std::FILE* out, const bench_results& r) {
   line.string("label", r.label)
       .string("url", r.url)
       .string("protocol", r.protocol)
+      .boolean("tls", r.tls)
+      .boolean("tls_verified", r.tls_verified)
       .string("mode", r.idle ? "idle" : "load")
       .integer("subscribers", static_cast<std::uint64_t>(r.subscribers))
       .integer("publishers", static_cast<std::uint64_t>(r.publishers))

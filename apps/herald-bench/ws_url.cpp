@@ -5,12 +5,19 @@
 namespace herald::bench {
 
 bool parse_ws_url(std::string_view text, ws_url& url, std::string& error) {
-  constexpr std::string_view scheme = "ws://";
-  if (text.substr(0, scheme.size()) != scheme) {
-    error = "only ws:// URLs are supported (no TLS): " + std::string(text);
+  constexpr std::string_view plain_scheme = "ws://";
+  constexpr std::string_view tls_scheme = "wss://";
+  std::string_view rest;
+  if (text.substr(0, plain_scheme.size()) == plain_scheme) {
+    url.tls = false;
+    rest = text.substr(plain_scheme.size());
+  } else if (text.substr(0, tls_scheme.size()) == tls_scheme) {
+    url.tls = true;
+    rest = text.substr(tls_scheme.size());
+  } else {
+    error = "only ws:// and wss:// URLs are supported: " + std::string(text);
     return false;
   }
-  std::string_view rest = text.substr(scheme.size());
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   url.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -43,7 +50,7 @@ bool parse_ws_url(std::string_view text, ws_url& url, std::string& error) {
     error = "no host in " + std::string(text);
     return false;
   }
-  url.port = 80;
+  url.port = url.tls ? 443 : 80;
   if (!port_text.empty()) {
     unsigned port = 0;
     auto parsed = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

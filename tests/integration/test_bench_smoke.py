@@ -23,9 +23,15 @@ def bench_binary():
     return path
 
 
-def run_bench(server, *args, path="/ws"):
+def tls_server_options():
+    """Options that make the server speak TLS, in the plain run as in the TLS rerun."""
+    pki = hh.shared_pki()
+    return {"tls-cert": pki.cert, "tls-key": pki.key}
+
+
+def run_bench(server, *args, path="/ws", scheme="ws"):
     """Runs herald-bench against `server` with --json; returns (process, report)."""
-    command = [bench_binary(), "--url", "ws://127.0.0.1:%d%s" % (server.port, path),
+    command = [bench_binary(), "--url", "%s://127.0.0.1:%d%s" % (scheme, server.port, path),
                "--server-pid", str(server.pid), "--json", "--quiet"] + list(args)
     proc = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=120)
@@ -79,6 +85,36 @@ def test_client_protocol_run_delivers_every_publication(start_herald):
     assert report["received_total"] == report["published_total"] * report["receivers"]
     assert report["lost"] == 0
     assert report["command_errors"] == {}
+
+
+@pytest.mark.parametrize("protocol,path", [("ws", "/ws"),
+                                           ("centrifuge", "/connection/websocket")])
+def test_tls_run_verifies_the_server_and_delivers_every_publication(start_herald, protocol,
+                                                                    path):
+    server = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
+                                   **tls_server_options()})
+    proc, report = run_bench(server, "--protocol", protocol, "--tls-ca", hh.shared_pki().ca,
+                             "--tls-server-name", "localhost", "--subscribers", "20",
+                             "--publishers", "2", "--rate", "100", "--settle", "0.5",
+                             "--warmup", "0.3", "--duration", "2", "--drain", "10",
+                             "--expect-no-loss", path=path, scheme="wss")
+    assert proc.returncode == 0, report["connect_failures"]
+    assert report["tls"] is True and report["tls_verified"] is True
+    assert report["connections_ok"] == 22
+    assert report["connections_failed"] == 0
+    assert report["received_total"] == report["published_total"] * report["receivers"]
+    assert report["lost"] == 0
+
+
+def test_tls_run_refuses_a_certificate_for_another_name(start_herald):
+    server = start_herald(options=tls_server_options())
+    proc, report = run_bench(server, "--tls-ca", hh.shared_pki().ca, "--tls-server-name",
+                             "elsewhere.example", "--subscribers", "2", "--publishers", "1",
+                             "--settle", "0.3", "--duration", "0.5", scheme="wss")
+    assert proc.returncode != 0
+    assert report["connections_ok"] == 0
+    assert report["connect_failures"] == {"TLS handshake: hostname mismatch": 3}, \
+        report["connect_failures"]
 
 
 def test_channels_published_at_full_rate_at_once_lose_nothing(start_herald):
