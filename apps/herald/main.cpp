@@ -2,6 +2,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -14,7 +16,9 @@
 #include "herald/actors/config_file.hpp"
 #include "herald/actors/hub.hpp"
 #include "herald/core/settings.hpp"
+#include "herald/core/settings_report.hpp"
 #include "herald/core/settings_sources.hpp"
+#include "herald/log/log.hpp"
 #include "herald/net/server.hpp"
 #include "herald/redis/server_address.hpp"
 
@@ -128,6 +132,37 @@ std::string node_name_of(const herald::core::settings& settings) {
          std::to_string(settings.port != 0 ? settings.port : static_cast<unsigned>(getpid()));
 }
 
+// log-level and log-format, checked by the settings already.
+void configure_logging(const herald::core::settings& settings) {
+  herald::log::options chosen;
+  chosen.minimum = herald::log::parse_level(settings.log_level).value_or(chosen.minimum);
+  chosen.line_format = herald::log::parse_format(settings.log_format).value_or(chosen.line_format);
+  herald::log::configure(chosen);
+}
+
+// The start line: the version, where the server listens and every setting,
+// secrets masked, so that a log shows what a process ran with.
+void log_start(const herald::core::settings& settings, const std::string& endpoint) {
+  const auto reported = herald::core::reported_settings(settings);
+  std::vector<herald::log::field> fields{{"version", HERALD_VERSION}, {"listening", endpoint}};
+  for (const auto& [key, value] : reported) {
+    // Numbers and flags as such, so that a JSON reader gets them typed.
+    using kind = herald::core::option_kind;
+    const auto& options = herald::core::option_table();
+    const auto option = std::find_if(options.begin(), options.end(),
+                                     [&](const auto& info) { return info.name == key; });
+    const auto what = option == options.end() ? kind::string : option->kind;
+    if (what == kind::unsigned_integer) {
+      fields.push_back({key, std::stoull(value)});
+    } else if (what == kind::boolean) {
+      fields.push_back({key, value == "true"});
+    } else {
+      fields.push_back({key, value});
+    }
+  }
+  herald::log::write(herald::log::level::info, "herald started", fields);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +204,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  const auto started = std::chrono::steady_clock::now();
+  configure_logging(settings);
   prefer_throughput_scheduling();
   caf::actor_system_config actor_config;
   actor_config.set("scheduler.max-threads",
@@ -199,16 +236,24 @@ int main(int argc, char** argv) {
     hub.stop();
     return 1;
   }
+  // The start line first: whoever waits for the listening line finds it
+  // written.
+  log_start(settings, server.local_endpoint());
   std::cout << "herald: listening on " << server.local_endpoint() << std::endl;
 
   const int signal_number = wait_for_stop_signal(stop_signals);
-  std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  const char* const signal_name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+  std::cout << "herald: " << signal_name << ", shutting down" << std::endl;
+  herald::log::info("shutting down", {{"reason", signal_name}});
   server.shutdown();
   // The I/O threads are gone; end every actor before the server's I/O
   // contexts (and the sessions in them) are destroyed at scope exit.
   hub.stop();
   system.await_all_actors_done();
+  const std::chrono::duration<double> uptime = std::chrono::steady_clock::now() - started;
+  herald::log::info("herald stopped", {{"reason", signal_name},
+                                       {"uptime_s", uptime.count()},
+                                       {"log_lines_dropped", herald::log::lines_dropped()}});
   std::cout << "herald: stopped" << std::endl;
   return 0;
 }
