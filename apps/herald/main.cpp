@@ -2,6 +2,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -14,7 +16,9 @@
 #include "herald/actors/config_file.hpp"
 #include "herald/actors/hub.hpp"
 #include "herald/core/settings.hpp"
+#include "herald/core/settings_report.hpp"
 #include "herald/core/settings_sources.hpp"
+#include "herald/log/log.hpp"
 #include "herald/net/server.hpp"
 #include "herald/redis/server_address.hpp"
 
@@ -128,6 +132,62 @@ std::string node_name_of(const herald::core::settings& settings) {
          std::to_string(settings.port != 0 ? settings.port : static_cast<unsigned>(getpid()));
 }
 
+// log-level and log-format, checked by the settings already.
+void configure_logging(const herald::core::settings& settings) {
+  herald::log::options chosen;
+  chosen.minimum = herald::log::parse_level(settings.log_level).value_or(chosen.minimum);
+  chosen.line_format = herald::log::parse_format(settings.log_format).value_or(chosen.line_format);
+  herald::log::configure(chosen);
+}
+
+// The start line: the version, where the server listens and every setting,
+// secrets masked, so that a log shows what a process ran with.
+void log_start(const herald::core::settings& settings, const std::string& endpoint) {
+  const auto reported = herald::core::reported_settings(settings);
+  std::vector<herald::log::field> fields{{"version", HERALD_VERSION}, {"listening", endpoint}};
+  for (const auto& [key, value] : reported) {
+    // Numbers and flags as such, so that a JSON reader gets them typed.
+    using kind = herald::core::option_kind;
+    const auto& options = herald::core::option_table();
+    const auto option = std::find_if(options.begin(), options.end(),
+                                     [&](const auto& info) { return info.name == key; });
+    const auto what = option == options.end() ? kind::string : option->kind;
+    if (what == kind::unsigned_integer) {
+      fields.push_back({key, std::stoull(value)});
+    } else if (what == kind::boolean) {
+      fields.push_back({key, value == "true"});
+    } else {
+      fields.push_back({key, value});
+    }
+  }
+  herald::log::write(herald::log::level::info, "herald started", fields);
+}
+
+void log_tls_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& warning : warnings) {
+    herald::log::warn("TLS certificate", {{"warning", warning}});
+  }
+}
+
+// SIGHUP: new handshakes get the files' current pair; a pair that does not
+// load is logged and the one in use stays.
+void reload_tls(herald::net::server& server, const herald::core::settings& settings) {
+  if (server.tls_endpoint().empty()) {
+    herald::log::info("SIGHUP ignored: no TLS listener");
+    return;
+  }
+  const auto reloaded = server.reload_tls();
+  log_tls_warnings(reloaded.warnings);
+  for (const auto& error : reloaded.errors) {
+    herald::log::error("TLS certificate not replaced, the one in use stays",
+                       {{"key", error.key}, {"error", error.message}});
+  }
+  if (reloaded.errors.empty()) {
+    herald::log::info("TLS certificate reloaded",
+                      {{"tls-cert", settings.tls_cert}, {"tls-key", settings.tls_key}});
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -165,12 +225,11 @@ int main(int argc, char** argv) {
     std::cout << herald::core::dump_settings(settings);
     return 0;
   }
+  configure_logging(settings);
   // The TLS files are read before anything binds: a certificate without
   // its key (or no certificate at all) is a config error.
   const auto tls = herald::net::check_tls_files(settings);
-  for (const auto& warning : tls.warnings) {
-    std::cerr << "herald: warning: " << warning << "\n";
-  }
+  log_tls_warnings(tls.warnings);
   if (!tls.errors.empty()) {
     for (const auto& error : tls.errors) {
       std::cerr << error.line() << "\n";
@@ -182,6 +241,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  const auto started = std::chrono::steady_clock::now();
   prefer_throughput_scheduling();
   caf::actor_system_config actor_config;
   actor_config.set("scheduler.max-threads",
@@ -212,6 +272,9 @@ int main(int argc, char** argv) {
     hub.stop();
     return 1;
   }
+  // The start line first: whoever waits for the listening line finds it
+  // written.
+  log_start(settings, server.local_endpoint());
   std::cout << "herald: listening on " << server.local_endpoint() << std::endl;
   if (const auto tls_endpoint = server.tls_endpoint(); !tls_endpoint.empty()) {
     std::cout << "herald: TLS on " << tls_endpoint << std::endl;
@@ -219,25 +282,21 @@ int main(int argc, char** argv) {
 
   int signal_number = wait_for_stop_signal(stop_signals);
   while (signal_number == SIGHUP) {
-    const auto reloaded = server.reload_tls();
-    for (const auto& warning : reloaded.warnings) {
-      std::cerr << "herald: warning: " << warning << "\n";
-    }
-    for (const auto& error : reloaded.errors) {
-      std::cerr << "herald: SIGHUP: the certificate was not replaced: " << error.line() << "\n";
-    }
-    if (reloaded.errors.empty() && !server.tls_endpoint().empty()) {
-      std::cout << "herald: SIGHUP: TLS certificate reloaded" << std::endl;
-    }
+    reload_tls(server, settings);
     signal_number = wait_for_stop_signal(stop_signals);
   }
-  std::cout << "herald: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  const char* const signal_name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+  std::cout << "herald: " << signal_name << ", shutting down" << std::endl;
+  herald::log::info("shutting down", {{"reason", signal_name}});
   server.shutdown();
   // The I/O threads are gone; end every actor before the server's I/O
   // contexts (and the sessions in them) are destroyed at scope exit.
   hub.stop();
   system.await_all_actors_done();
+  const std::chrono::duration<double> uptime = std::chrono::steady_clock::now() - started;
+  herald::log::info("herald stopped", {{"reason", signal_name},
+                                       {"uptime_s", uptime.count()},
+                                       {"log_lines_dropped", herald::log::lines_dropped()}});
   std::cout << "herald: stopped" << std::endl;
   return 0;
 }

@@ -209,6 +209,23 @@ def test_bad_input_on_the_tls_port_touches_nobody_else(tls_server, pki):
     after = metric(port, pki, 'herald_refused_total{cause="tls_handshake"}')
     assert after >= before + 4, (before, after)
     assert tls_server.alive()
+    # Each is a warning naming the cause and OpenSSL's reason.
+    log = tls_server.stderr_text(limit=1 << 30)
+    assert "TLS handshake failed cause=tls_handshake" in log, log
+    assert "wrong version number" in log or "http request" in log, log
+
+
+def test_a_flood_of_bad_handshakes_logs_a_bounded_number_of_lines(start_herald, pki):
+    srv = start_herald(options=tls_options(pki))
+    for _ in range(300):
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+            s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            hh.recv_all(s, 5)
+    assert metric(srv.port, pki, 'herald_refused_total{cause="tls_handshake"}') == 300
+    lines = srv.stderr_text(limit=1 << 30).count("TLS handshake failed")
+    # A burst of 20, then 10 a second: the flood takes a few seconds at most.
+    assert 1 <= lines <= 100, lines
+    assert metric(srv.port, pki, "herald_log_lines_dropped_total") >= 300 - lines
 
 
 def test_many_frames_at_once_arrive_whole_and_in_order(tls_server, pki):
@@ -335,8 +352,7 @@ def test_sighup_rotates_the_certificate_without_dropping_connections(start_heral
             shutil.copy(pki.other_cert, cert)
             shutil.copy(pki.other_key, key)
             srv.send_signal(signal.SIGHUP)
-            wait_for(lambda: any("TLS certificate reloaded" in line
-                                 for line in srv.stdout_lines), "no reload line")
+            wait_for(lambda: "TLS certificate reloaded" in srv.stderr_text(), "no reload line")
             assert peer_fingerprint(srv.port, pki) == pki.fingerprint(pki.other_cert)
             # The connection made before goes on.
             await old.send(json.dumps({"message": "after rotation"}))
@@ -346,7 +362,7 @@ def test_sighup_rotates_the_certificate_without_dropping_connections(start_heral
             shutil.copy(pki.stray_key, key)
             srv.send_signal(signal.SIGHUP)
             wait_for(lambda: "not replaced" in srv.stderr_text(), "no error line")
-            assert "tls-key" in srv.stderr_text()
+            assert "key=tls-key" in srv.stderr_text(), srv.stderr_text()
             assert peer_fingerprint(srv.port, pki) == pki.fingerprint(pki.other_cert)
             await old.send(json.dumps({"message": "still"}))
             assert json.loads(await old.recv()) == {"message": "still"}

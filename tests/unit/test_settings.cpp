@@ -278,6 +278,8 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
               "shutdown-timeout", "history-meta-ttl", "history-max-channels", "engine",
               "redis-address", "redis-user", "redis-password", "redis-db", "redis-prefix",
               "redis-connect-timeout", "redis-io-timeout", "node-name", "presence-ttl",
+              // logs
+              "log-level", "log-format",
               // channel options
               "history-size", "history-ttl", "presence", "join-leave", "force-push-join-leave",
               "force-recovery", "allow-recovery", "force-positioning", "allow-positioning",
@@ -766,6 +768,8 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "redis-io-timeout = 4s\n"
           "node-name = \"\"\n"
           "presence-ttl = 60s\n"
+          "log-level = \"info\"\n"
+          "log-format = \"text\"\n"
           "history-size = 0\n"
           "history-ttl = 0s\n"
           "presence = false\n"
@@ -1678,6 +1682,27 @@ TEST_CASE("apply_setting: node-name", "[settings]") {
   REQUIRE(s.node_name == longest);
   set_ok(s, "node-name", "");  // back to hostname:port
   REQUIRE(s.node_name.empty());
+}
+
+TEST_CASE("apply_setting: log-level and log-format", "[settings]") {
+  settings s;
+  REQUIRE(s.log_level == "info");
+  REQUIRE(s.log_format == "text");
+  for (const char* level : {"error", "warn", "info", "debug"}) {
+    set_ok(s, "log-level", level);
+    REQUIRE(s.log_level == level);
+  }
+  REQUIRE(set_bad(s, "log-level", "verbose") ==
+          "expected error, warn, info or debug, got 'verbose'");
+  for (const char* bad : {"", "DEBUG", "warning", "trace", " info"}) {
+    set_bad(s, "log-level", bad);
+  }
+  REQUIRE(s.log_level == "debug");
+  set_ok(s, "log-format", "json");
+  REQUIRE(s.log_format == "json");
+  REQUIRE(set_bad(s, "log-format", "xml") == "expected text or json, got 'xml'");
+  set_bad(s, "log-format", "JSON");
+  REQUIRE(s.log_format == "json");
 }
 
 TEST_CASE("check_settings: engine = redis needs a redis-address", "[settings]") {

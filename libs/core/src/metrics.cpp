@@ -134,6 +134,9 @@ std::string render_prometheus(const metrics_snapshot& m) {
            "offsets); their positioned subscribers are told to recover.",
            engine.interruptions);
   }
+  single(out, "herald_log_lines_dropped_total", "counter",
+         "Log lines a client could cause that were dropped past their kind's rate limit.",
+         m.log_lines_dropped);
   single(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent.",
          m.cpu_seconds);
   single(out, "process_resident_memory_bytes", "gauge", "Resident memory size.", m.resident_bytes);

@@ -210,6 +210,20 @@ std::optional<std::string> engine_name(std::string_view text) {
   return "expected memory or redis, got '" + std::string{text} + "'";
 }
 
+std::optional<std::string> log_level_name(std::string_view text) {
+  if (text == "error" || text == "warn" || text == "info" || text == "debug") {
+    return std::nullopt;
+  }
+  return "expected error, warn, info or debug, got '" + std::string{text} + "'";
+}
+
+std::optional<std::string> log_format_name(std::string_view text) {
+  if (text == "text" || text == "json") {
+    return std::nullopt;
+  }
+  return "expected text or json, got '" + std::string{text} + "'";
+}
+
 // A host name: dot-separated labels of 1 to 63 of [A-Za-z0-9_-], not
 // starting or ending with '-', 253 bytes at most. All digits and dots, it
 // must be an IPv4 address.
@@ -491,6 +505,10 @@ const std::vector<option_entry>& process_entries() {
                       "engine = redis: a presence entry lives this long unless its node "
                       "refreshes it (every third of it), so a node that dies leaves its clients "
                       "in presence at most this long (whole seconds, rounded up)"),
+      string_option("log-level", &settings::log_level, log_level_name,
+                    "Least severe log line written to stderr: error, warn, info or debug"),
+      string_option("log-format", &settings::log_format, log_format_name,
+                    "Log line format: text (key=value) or json (one object per line)"),
   };
   return table;
 }
@@ -798,6 +816,14 @@ std::string dump_settings(const settings& s) {
     }
   }
   return out.str();
+}
+
+std::vector<std::pair<std::string_view, std::string>> setting_values(const settings& s) {
+  std::vector<std::pair<std::string_view, std::string>> values;
+  for (const auto& entry : entries()) {
+    values.emplace_back(entry.info.name, entry.get(s));
+  }
+  return values;
 }
 
 std::string options_help() {

@@ -9,6 +9,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "connection_log.hpp"
 #include "herald/core/websocket_frame.hpp"
 
 namespace herald::net {
@@ -240,10 +241,13 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   std::vector<std::string> server_side_channels;
   if (request.token.empty()) {
     if (!ctx_.settings.allow_anonymous) {
+      connection_log::anonymous_refused(beast::get_lowest_layer(ws_));
       return &cp::disconnects::invalid_token;
     }
   } else {
     auto verified = ctx_.tokens.verify_connect(request.token, unix_now());
+    connection_log::token_checked("connect", verified.problem, true, ctx_.tokens,
+                                  beast::get_lowest_layer(ws_));
     if (verified.problem == core::token_problem::expired) {
       cp::append_separator(replies);
       cp::append_error_reply(replies, id, cp::errors::token_expired);
@@ -351,6 +355,8 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
             std::make_shared<const core::publisher_info>(std::move(with_channel_info));
       }
     }
+    connection_log::channel_token_checked(join.ask.token, ctx_.tokens, beast::get_lowest_layer(ws_),
+                                          request.channel);
   }
   subscriptions_.emplace(request.channel, std::move(entry));
   // Refused or not, the reply comes from the broadcaster, ahead of the
@@ -379,6 +385,8 @@ const cp::disconnect_advice* client_session::handle_refresh(std::uint32_t id,
                                                             const cp::refresh_request& request,
                                                             std::string& replies) {
   const auto verified = ctx_.tokens.verify_connect(request.token, unix_now());
+  connection_log::token_checked("refresh", verified.problem, verified.claims.user == user_,
+                                ctx_.tokens, beast::get_lowest_layer(ws_));
   if (verified.problem == core::token_problem::expired) {
     cp::append_separator(replies);
     cp::append_error_reply(replies, id, cp::errors::token_expired);
@@ -406,6 +414,10 @@ const cp::disconnect_advice* client_session::handle_sub_refresh(
     return nullptr;
   }
   const auto verified = ctx_.tokens.verify_channel(request.token, unix_now());
+  connection_log::token_checked(
+      "sub_refresh", verified.problem,
+      verified.claims.channel == request.channel && verified.claims.user == user_, ctx_.tokens,
+      beast::get_lowest_layer(ws_), request.channel);
   if (verified.problem == core::token_problem::expired) {
     cp::append_separator(replies);
     cp::append_error_reply(replies, id, cp::errors::token_expired);

@@ -11,9 +11,11 @@
 
 #include "api_endpoint.hpp"
 #include "client_session.hpp"
+#include "connection_log.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "herald/core/websocket_frame.hpp"
+#include "herald/log/log.hpp"
 #include "static_files.hpp"
 #include "websocket_session.hpp"
 
@@ -68,6 +70,7 @@ std::string render_metrics(const server_context& ctx) {
   m.engine.writes = published.engine_writes.load(relaxed);
   m.engine.round_trip_us = published.engine_round_trip_us.load(relaxed);
   m.engine.interruptions = published.engine_interruptions.load(relaxed);
+  m.log_lines_dropped = log::lines_dropped();
   core::read_process_stats(m);
   return core::render_prometheus(m);
 }
@@ -104,6 +107,7 @@ void http_session::run() {
   if (ctx_.counters.http_connections.load(std::memory_order_relaxed) >
       ctx_.settings.max_http_connections) {
     ctx_.counters.count(core::refusal::http_connections);
+    connection_log::refused(core::refusal::http_connections, tcp().socket());
     boost::asio::dispatch(tcp().get_executor(), [self = shared_from_this()] {
       if (self->tls_) {
         self->tcp().close();  // no HTTP can be spoken before a handshake
@@ -133,6 +137,7 @@ void http_session::run() {
 void http_session::on_handshake(boost::beast::error_code ec) {
   if (ec) {
     ctx_.counters.count(core::refusal::tls_handshake);
+    connection_log::tls_handshake_failed(ec, tcp().socket());
     tcp().close();
     return;
   }
@@ -188,6 +193,7 @@ void http_session::on_header(boost::beast::error_code ec, std::size_t bytes) {
     // call the API gets its answer before any of the body is read.
     if (auto refused = refuse_api_header(header, from_loopback(), ctx_)) {
       ctx_.counters.count(core::refusal::api_key);
+      connection_log::api_refused(refused->result_int(), header, tcp().socket());
       send(std::move(*refused), false);
       return;
     }
@@ -320,6 +326,7 @@ void http_session::serve_api_request(request&& req, std::optional<std::string_vi
 void http_session::upgrade(request&& req, bool client_protocol) {
   const auto refuse = [&](core::refusal why, http::status status, std::string_view body) {
     ctx_.counters.count(why);
+    connection_log::refused(why, tcp().socket(), req[http::field::origin]);
     send(make_response(status, req.version(), false, body), false);
   };
   if (!core::is_valid_websocket_key(req[http::field::sec_websocket_key])) {

@@ -6,6 +6,7 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
+#include "connection_log.hpp"
 #include "http_session.hpp"
 
 namespace herald::net {
@@ -74,7 +75,9 @@ void listener::on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::sock
     // Out of file descriptors (process or system) or another persistent
     // failure: back off instead of spinning; connections wait in the
     // kernel's backlog meanwhile.
-    backoff_.expires_after(std::chrono::milliseconds{50});
+    constexpr std::chrono::milliseconds backoff{50};
+    connection_log::accept_failed(ec, backoff);
+    backoff_.expires_after(backoff);
     backoff_.async_wait([self = shared_from_this()](boost::beast::error_code wait_ec) {
       if (!wait_ec) {
         self->do_accept();

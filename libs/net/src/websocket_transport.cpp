@@ -6,6 +6,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "connection_log.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/websocket_frame.hpp"
 #include "write_scheduler.hpp"
@@ -39,6 +40,7 @@ websocket_transport::websocket_transport(accepted_stream&& stream, server_contex
     : ws_(std::move(stream), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
       ctx_(ctx),
       figures_(ctx.counters.by_protocol[core::index_of(protocol)]),
+      protocol_(protocol),
       close_deadline_(ws_.get_executor()),
       scheduler_(write_scheduler::of_this_thread()) {}
 
@@ -79,6 +81,7 @@ void websocket_transport::accept(request upgrade, websocket::stream_base::timeou
   ws_.auto_fragment(false);
   ws_.text(true);
   connection_ = std::move(connection);
+  peer_for_log_ = connection_log::peer_for_debug_lines(beast::get_lowest_layer(ws_));
   ws_.async_accept(upgrade,
                    beast::bind_front_handler(&websocket_transport::on_accept, shared_from_this()));
 }
@@ -87,12 +90,16 @@ void websocket_transport::on_accept(beast::error_code ec) {
   if (ec || phase_ != phase::handshaking) {
     // The handshake failed or timed out, or the connection was cut while
     // in it (then it has finished already).
+    if (ec && phase_ == phase::handshaking) {
+      connection_log::handshake_failed(protocol_, ec, beast::get_lowest_layer(ws_));
+    }
     finish();
     return;
   }
   figures_.accepted.fetch_add(1, std::memory_order_relaxed);
   figures_.connections.fetch_add(1, std::memory_order_relaxed);
   enter(phase::open);
+  connection_log::connected(protocol_, peer_for_log_.get());
   ws_.next_layer().start();
   ws_.next_layer().flush();
   if (ctx_.draining.load()) {
@@ -319,6 +326,8 @@ void websocket_transport::enqueue_deferred(std::size_t at_least,
 
 void websocket_transport::close_as_slow() {
   figures_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
+  connection_log::slow_client(protocol_, beast::get_lowest_layer(ws_),
+                              ctx_.settings.client_queue_max_bytes);
   const close_advice advice = slow_close();
   start_close(advice.code, advice.reason, false);
 }
@@ -400,6 +409,7 @@ void websocket_transport::release() {
     figures_.connections.fetch_sub(1, std::memory_order_relaxed);
     ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
         1, std::memory_order_relaxed);
+    connection_log::disconnected(protocol_, close_code_, peer_for_log_.get());
   }
   close_deadline_.cancel();
   if (backlog_timer_) {

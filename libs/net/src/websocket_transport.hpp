@@ -171,6 +171,9 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // What hold_address() gave; null (8 bytes, not a string's 32, on every
   // idle connection) when the per-address limits are off.
   std::unique_ptr<const std::string> held_address_;
+  // The peer named in the debug lines; null while they are off.
+  std::unique_ptr<const std::string> peer_for_log_;
+  const core::protocol protocol_;
   // The close code this connection ends with, for /metrics: ours when we
   // close, the peer's when it does, 1006 when the socket just went away.
   std::uint16_t close_code_ = 1006;

@@ -17,6 +17,7 @@
 #include "connection.hpp"
 #include "herald/core/redis_keys.hpp"
 #include "herald/core/shard_hash.hpp"
+#include "herald/log/log.hpp"
 #include "scripts.hpp"
 
 namespace herald::redis {
@@ -200,7 +201,7 @@ struct redis_engine::impl {
             }
           });
     }
-    log_state(s, "commands connected");
+    log_state(s, "commands");
     update_up();
   }
 
@@ -229,7 +230,7 @@ struct redis_engine::impl {
       }
       s.pubsub->send(encode_command(command));
     }
-    log_state(s, "pub/sub connected");
+    log_state(s, "pub/sub");
     update_up();
   }
 
@@ -327,7 +328,7 @@ struct redis_engine::impl {
   }
 
   void log_state(const shard& s, const char* what) {
-    std::fprintf(stderr, "herald: redis %s: %s\n", s.address.text().c_str(), what);
+    log::info("redis connection up", {{"server", s.address.text()}, {"connection", what}});
   }
 
   void log_lost(const shard& s, const char* which, const std::string& why,
@@ -336,8 +337,8 @@ struct redis_engine::impl {
       return;
     }
     last_logged = why;
-    std::fprintf(stderr, "herald: redis %s: %s connection down (%s); retrying with backoff\n",
-                 s.address.text().c_str(), which, why.c_str());
+    log::warn("redis connection down, retrying with backoff",
+              {{"server", s.address.text()}, {"connection", which}, {"reason", why}});
   }
 
   // --- commands ---

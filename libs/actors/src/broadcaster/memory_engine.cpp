@@ -1,6 +1,6 @@
 #include "memory_engine.hpp"
 
-#include <cstdio>
+#include "herald/log/log.hpp"
 
 namespace herald::actors::broadcaster_parts {
 namespace {
@@ -93,11 +93,9 @@ void memory_engine::tick() {
   // What clients can make the server remember is capped: say so when the
   // cap bites, at most once a minute, however often it does.
   if (evictions != evictions_at_report_ && now() - evictions_reported_ >= std::chrono::minutes{1}) {
-    std::fprintf(stderr,
-                 "herald: history-max-channels reached: %llu channel positions forgotten, the "
-                 "least recently used first (%llu since the last report)\n",
-                 static_cast<unsigned long long>(evictions),
-                 static_cast<unsigned long long>(evictions - evictions_at_report_));
+    log::warn(
+        "history-max-channels reached: channel positions forgotten, the least recently used first",
+        {{"forgotten_total", evictions}, {"since_last_report", evictions - evictions_at_report_}});
     evictions_reported_ = now();
     evictions_at_report_ = evictions;
   }

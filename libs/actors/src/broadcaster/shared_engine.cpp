@@ -2,6 +2,9 @@
 
 #include <caf/send.hpp>
 
+#include "herald/log/log.hpp"
+#include "herald/log/rate_limit.hpp"
+
 namespace herald::actors::broadcaster_parts {
 namespace {
 
@@ -45,6 +48,8 @@ shared_engine::shared_engine(redis::engine_settings settings, receiver to_broadc
       last_seen_.erase(channel);
     }
     interruptions_ += channels.size();
+    log::warn("engine interrupted: pub/sub lost, positioned subscribers told to recover",
+              {{"channels", channels.size()}});
     to_broadcaster_.interrupted(channels);
   };
   redis_ = std::make_unique<redis::redis_engine>(std::move(settings), std::move(run_on_broadcaster),
@@ -83,6 +88,13 @@ void shared_engine::received(const std::string& channel, core::engine_message&& 
     last->second = core::stream_position{item.offset, item.epoch};
     if (gap) {
       ++interruptions_;
+      // One line per gap would be one per publication while a Redis drops
+      // them: limited like the lines clients cause.
+      static log::line_limit gap_lines;
+      log::warn(gap_lines,
+                "engine interrupted: a gap in a channel's offsets, its subscribers "
+                "told to recover",
+                {{"channel", channel}});
       to_broadcaster_.interrupted({channel});
     }
   }

@@ -82,6 +82,7 @@ struct metrics_snapshot {
     std::uint64_t round_trip_us = 0;
     std::uint64_t interruptions = 0;
   } engine;
+  std::uint64_t log_lines_dropped = 0;  // past a line kind's rate limit
   double cpu_seconds = 0;
   std::uint64_t resident_bytes = 0;
 };

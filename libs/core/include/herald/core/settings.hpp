@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "herald/core/channel_options.hpp"
@@ -73,6 +74,11 @@ struct settings {
   std::string node_name;                             // empty: "hostname:port", resolved at start
   std::chrono::milliseconds presence_ttl{60000};     // Centrifugo's 60 s
 
+  // Log lines on stderr: the least severe level written (error, warn, info,
+  // debug) and the line format (text: key=value, json: one object a line).
+  std::string log_level = "info";
+  std::string log_format = "text";
+
   // Channel options (client protocol): namespaces.defaults() are set by the
   // top-level keys (history-size, presence, ...) and apply to channels
   // without a namespace; each namespace ([namespaces.NAME] in the file,
@@ -134,6 +140,10 @@ std::vector<config_error> check_settings(const settings& s);
 // with every key, then one [namespaces.NAME] section per namespace with all
 // of its (resolved) channel options.
 std::string dump_settings(const settings& s);
+
+// Every top-level key with its value as --dump-config writes it (strings
+// quoted), in option_table() order.
+std::vector<std::pair<std::string_view, std::string>> setting_values(const settings& s);
 
 // One line per key for --help.
 std::string options_help();
