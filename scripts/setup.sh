@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
-  libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev
+  libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev libssl-dev
 )
 # The Redis engine's tests start Debian's redis-server themselves (on free
 # loopback ports); the package's own service is not needed.
