@@ -11,6 +11,8 @@
 
 #include "api_endpoint.hpp"
 #include "client_session.hpp"
+#include "dashboard.hpp"
+#include "herald/core/dashboard.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "herald/core/websocket_frame.hpp"
@@ -201,6 +203,10 @@ void http_session::route(request&& req) {
     return;
   }
   const bool keep_alive = req.keep_alive();
+  if (path == core::dashboard_token_path) {
+    send(serve_dashboard_token(req, ctx_, peer_address()), keep_alive);
+    return;
+  }
   const bool websocket_only = path == "/ws" || path == "/connection/websocket";
   const bool endpoint = websocket_only || path == "/health" || path == "/metrics";
   if (endpoint && !is_get_or_head(req)) {
