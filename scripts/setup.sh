@@ -7,6 +7,11 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev libssl-dev
 )
+# The dashboard's browser libraries (web/: the centrifuge SDK, uPlot) come
+# from npm; a machine that has node and npm already (e.g. from nodesource)
+# keeps them.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 # The Redis engine's tests start Debian's redis-server themselves (on free
 # loopback ports); the package's own service is not needed.
 # clang alone does not bring the sanitizer and libFuzzer runtimes that
@@ -21,10 +26,6 @@ test_packages=(
 want=("${packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${test_packages[@]}")
-  # The SDK tests run on Node; a machine that has node and npm already
-  # (e.g. from nodesource) keeps them.
-  command -v node >/dev/null 2>&1 || want+=(nodejs)
-  command -v npm >/dev/null 2>&1 || want+=(npm)
 fi
 
 missing=()
@@ -41,7 +42,20 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# The pages' browser libraries at the versions in web/package-lock.json,
+# copied into public/vendor/ (not tracked), which the server serves with
+# the pages.
+(cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error)
+mkdir -p "$root/public/vendor"
+cp "$root/web/node_modules/centrifuge/dist/centrifuge.js" \
+   "$root/web/node_modules/centrifuge/dist/centrifuge.js.map" \
+   "$root/web/node_modules/uplot/dist/uPlot.iife.min.js" \
+   "$root/web/node_modules/uplot/dist/uPlot.min.css" "$root/public/vendor/"
+cp "$root/web/node_modules/centrifuge/LICENSE" "$root/public/vendor/centrifuge.LICENSE"
+cp "$root/web/node_modules/uplot/LICENSE" "$root/public/vendor/uPlot.LICENSE"
+
 if [[ "${1:-}" == "--test" ]]; then
   # The official centrifuge SDK for tests/sdk, at the versions in its lock file.
-  (cd "$(dirname "$0")/../tests/sdk" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$root/tests/sdk" && npm ci --no-audit --no-fund --loglevel=error)
 fi
