@@ -14,6 +14,8 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # The Redis engine's tests start Debian's redis-server themselves (on free
 # loopback ports); the package's own service is not needed.
+# The browser tests drive Debian's chromium with playwright-core (never a
+# downloaded browser); certutil (libnss3-tools) gives it a test CA for https.
 # clang alone does not bring the sanitizer and libFuzzer runtimes that
 # scripts/fuzz.sh links against (they come with libclang-rt-14-dev, which
 # is only a recommendation); clang-format checks the tree's formatting.
@@ -21,6 +23,7 @@ test_packages=(
   catch2 python3 python3-websockets python3-pytest curl procps
   clang libclang-rt-14-dev clang-format
   redis-server
+  chromium libnss3-tools
 )
 
 want=("${packages[@]}")
@@ -58,4 +61,8 @@ cp "$root/web/node_modules/uplot/LICENSE" "$root/public/vendor/uPlot.LICENSE"
 if [[ "${1:-}" == "--test" ]]; then
   # The official centrifuge SDK for tests/sdk, at the versions in its lock file.
   (cd "$root/tests/sdk" && npm ci --no-audit --no-fund --loglevel=error)
+  # playwright-core for tests/browser; it drives /usr/bin/chromium and must
+  # never download a browser of its own.
+  (cd "$root/tests/browser" &&
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
