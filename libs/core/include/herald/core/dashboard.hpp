@@ -24,11 +24,12 @@ namespace herald::core {
 // neither publish there nor subscribe without the dashboard's token. The
 // `$` makes it private too: no token, no subscription.
 inline constexpr std::string_view dashboard_namespace = "herald.dashboard";
-inline constexpr std::string_view dashboard_channel = "$herald.dashboard:stats";
 // Every node publishes its figures there once a second.
+inline constexpr std::string_view dashboard_channel = "$herald.dashboard:stats";
 inline constexpr std::string_view dashboard_token_path = "/dashboard/token";
-// How long an issued token lets its holder connect (and subscribe); the
-// page asks for a new one before that (the SDK's getToken).
+// How long an issued token may be presented to connect (and subscribe); a
+// connection it admitted lasts until it closes, and the page asks for a
+// new token when it has to connect again later (the SDK's getToken).
 inline constexpr std::int64_t dashboard_token_ttl_seconds = 600;
 
 // Adds the stats channel's namespace to `namespaces`, every option off.
