@@ -8,9 +8,16 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev libssl-dev
   libspdlog-dev
 )
+# The dashboard's browser libraries (web/: the centrifuge SDK, uPlot) come
+# from npm; a machine that has node and npm already (e.g. from nodesource)
+# keeps them.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 # The Redis engine's tests start Debian's redis-server themselves (on free
 # loopback ports); the package's own service is not needed. The TLS tests
 # make their certificates with the openssl command.
+# The browser tests drive Debian's chromium with playwright-core (never a
+# downloaded browser); certutil (libnss3-tools) gives it a test CA for https.
 # clang alone does not bring the sanitizer and libFuzzer runtimes that
 # scripts/fuzz.sh links against (they come with libclang-rt-14-dev, which
 # is only a recommendation); clang-format checks the tree's formatting.
@@ -18,15 +25,12 @@ test_packages=(
   catch2 python3 python3-websockets python3-pytest curl procps openssl
   clang libclang-rt-14-dev clang-format
   redis-server
+  chromium libnss3-tools
 )
 
 want=("${packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${test_packages[@]}")
-  # The SDK tests run on Node; a machine that has node and npm already
-  # (e.g. from nodesource) keeps them.
-  command -v node >/dev/null 2>&1 || want+=(nodejs)
-  command -v npm >/dev/null 2>&1 || want+=(npm)
 fi
 
 missing=()
@@ -43,7 +47,24 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# The pages' browser libraries at the versions in web/package-lock.json,
+# copied into public/vendor/ (not tracked), which the server serves with
+# the pages.
+(cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error)
+mkdir -p "$root/public/vendor"
+cp "$root/web/node_modules/centrifuge/dist/centrifuge.js" \
+   "$root/web/node_modules/centrifuge/dist/centrifuge.js.map" \
+   "$root/web/node_modules/uplot/dist/uPlot.iife.min.js" \
+   "$root/web/node_modules/uplot/dist/uPlot.min.css" "$root/public/vendor/"
+cp "$root/web/node_modules/centrifuge/LICENSE" "$root/public/vendor/centrifuge.LICENSE"
+cp "$root/web/node_modules/uplot/LICENSE" "$root/public/vendor/uPlot.LICENSE"
+
 if [[ "${1:-}" == "--test" ]]; then
   # The official centrifuge SDK for tests/sdk, at the versions in its lock file.
-  (cd "$(dirname "$0")/../tests/sdk" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$root/tests/sdk" && npm ci --no-audit --no-fund --loglevel=error)
+  # playwright-core for tests/browser; it drives /usr/bin/chromium and must
+  # never download a browser of its own.
+  (cd "$root/tests/browser" &&
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -15,6 +15,7 @@
 
 #include "herald/actors/config_file.hpp"
 #include "herald/actors/hub.hpp"
+#include "herald/core/dashboard.hpp"
 #include "herald/core/settings.hpp"
 #include "herald/core/settings_report.hpp"
 #include "herald/core/settings_sources.hpp"
@@ -256,8 +257,11 @@ int main(int argc, char** argv) {
   // One round being written per I/O thread: a thread that is done with its
   // part of a round can take the next while the others finish theirs.
   herald::actors::broadcaster_config broadcaster;
-  broadcaster.namespaces =
-      std::make_shared<const herald::core::channel_namespaces>(settings.namespaces);
+  auto namespaces = settings.namespaces;
+  if (settings.dashboard) {
+    herald::core::add_dashboard_namespace(namespaces);
+  }
+  broadcaster.namespaces = std::make_shared<const herald::core::channel_namespaces>(namespaces);
   broadcaster.history_meta_ttl =
       std::chrono::duration_cast<std::chrono::seconds>(settings.history_meta_ttl);
   broadcaster.history_max_channels = settings.history_max_channels;
@@ -267,6 +271,7 @@ int main(int argc, char** argv) {
   herald::actors::hub hub{system, std::move(broadcaster)};
 
   herald::net::server server{settings, hub};
+  server.set_node_name(node_name_of(settings));
   if (auto problem = server.start(); !problem.empty()) {
     std::cerr << problem << "\n";
     hub.stop();

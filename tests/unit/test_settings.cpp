@@ -274,6 +274,9 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
               "connection-rate-per-ip", "max-http-connections", "max-message-bytes",
               "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
               "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
+              // the dashboard
+              "dashboard", "dashboard-password",
+              // the rest
               "ping-interval", "pong-timeout", "idle-timeout", "handshake-timeout",
               "shutdown-timeout", "history-meta-ttl", "history-max-channels", "engine",
               "redis-address", "redis-user", "redis-password", "redis-db", "redis-prefix",
@@ -661,6 +664,19 @@ TEST_CASE("check_settings accepts a consistent configuration", "[settings]") {
   REQUIRE(check_settings(s).empty());
 }
 
+TEST_CASE("check_settings: dashboard = true needs dashboard-password", "[settings]") {
+  temp_dir dir;
+  settings s;
+  s.static_dir = dir.path().string();
+  REQUIRE_FALSE(apply_setting(s, "dashboard", "true"));
+  const auto errors = check_settings(s);
+  REQUIRE(errors.size() == 1);
+  REQUIRE(errors[0].key == "dashboard-password");
+  REQUIRE_FALSE(apply_setting(s, "dashboard-password", "pw"));
+  REQUIRE(check_settings(s).empty());
+  REQUIRE(apply_setting(s, "dashboard", "yes"));
+}
+
 TEST_CASE("check_settings: static dir must be a folder", "[settings]") {
   temp_dir dir;
   settings s;
@@ -751,6 +767,8 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "client-channel-limit = 128\n"
           "api-key = \"\"\n"
           "api-max-body-bytes = 1048576\n"
+          "dashboard = false\n"
+          "dashboard-password = \"\"\n"
           "ping-interval = 25s\n"
           "pong-timeout = 8s\n"
           "idle-timeout = 60s\n"

@@ -458,6 +458,12 @@ const std::vector<option_entry>& process_entries() {
       unsigned_option("api-max-body-bytes", &settings::api_max_body_bytes, 1024, 1u << 30,
                       "Server API: the largest request body; more get 413 (the key is checked "
                       "before any of it is read)"),
+      bool_option("dashboard", &settings::dashboard,
+                  "The live dashboard: every node publishes its figures once a second on a "
+                  "private channel that POST /dashboard/token opens to dashboard-password"),
+      string_option("dashboard-password", &settings::dashboard_password, any_string,
+                    "dashboard = true: the password the dashboard page asks for (required "
+                    "then)"),
       duration_option("ping-interval", &settings::ping_interval,
                       "Client protocol: server ping period, announced in the connect reply"),
       duration_option("pong-timeout", &settings::pong_timeout,
@@ -787,6 +793,9 @@ std::vector<config_error> check_settings(const settings& s) {
     errors.push_back({"pong-timeout", "must be at least 1s"});
   } else if (s.pong_timeout >= s.ping_interval) {
     errors.push_back({"pong-timeout", "must be shorter than ping-interval"});
+  }
+  if (s.dashboard && s.dashboard_password.empty()) {
+    errors.push_back({"dashboard-password", "dashboard = true needs a password"});
   }
   if (s.engine == "redis" && s.redis_address.empty()) {
     errors.push_back({"redis-address", "engine = redis needs at least one host:port"});

@@ -10,6 +10,8 @@
 #include <boost/beast/websocket.hpp>
 
 #include "connection_log.hpp"
+#include "dashboard.hpp"
+#include "herald/core/dashboard.hpp"
 #include "herald/core/websocket_frame.hpp"
 
 namespace herald::net {
@@ -174,6 +176,11 @@ const cp::disconnect_advice* client_session::handle(const cp::command& command,
   if (!connected_) {
     return &cp::disconnects::bad_request;  // every other command needs connect first
   }
+  if (dashboard_ && !dashboard_connection_may(command)) {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, cp::errors::permission_denied);
+    return nullptr;
+  }
   if (const auto* subscribe = std::get_if<cp::subscribe_request>(&command.body)) {
     return handle_subscribe(id, *subscribe, replies);
   }
@@ -239,7 +246,15 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   cp::connect_result result;
   core::client_identity identity;
   std::vector<std::string> server_side_channels;
-  if (request.token.empty()) {
+  const auto dashboard = verify_dashboard_token(ctx_, request.token);
+  if (dashboard == core::token_problem::expired) {
+    cp::append_separator(replies);
+    cp::append_error_reply(replies, id, cp::errors::token_expired);
+    return nullptr;
+  }
+  if (dashboard == core::token_problem::none) {
+    dashboard_ = true;  // anonymous, with the stats channel alone open to it
+  } else if (request.token.empty()) {
     if (!ctx_.settings.allow_anonymous) {
       connection_log::anonymous_refused(beast::get_lowest_layer(ws_));
       return &cp::disconnects::invalid_token;
@@ -280,7 +295,7 @@ const cp::disconnect_advice* client_session::handle_connect(std::uint32_t id,
   // join, settled by the broadcaster (which skips unknown namespaces).
   for (const auto& channel : server_side_channels) {
     if (subscriptions_.size() >= ctx_.settings.client_channel_limit ||
-        subscriptions_.count(channel) > 0) {
+        subscriptions_.count(channel) > 0 || channel == core::dashboard_channel) {
       continue;
     }
     core::server_side_subscription subscription;
@@ -332,7 +347,9 @@ const cp::disconnect_advice* client_session::handle_subscribe(std::uint32_t id,
   join.flag = request.flag;
   subscription entry;
   entry.generation = join.generation;
-  if (!request.token.empty()) {
+  if (request.channel == core::dashboard_channel) {
+    join.ask.token = stats_channel_token(ctx_, request.token, dashboard_);
+  } else if (!request.token.empty()) {
     // Verified here, off the broadcaster's thread; the policy decides what
     // the outcome means (a valid token grants the subscription whatever the
     // namespace's permissions say, as in Centrifugo).

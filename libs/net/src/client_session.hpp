@@ -95,6 +95,7 @@ class client_session final : public websocket_transport {
   std::optional<std::int64_t> expires_at_;                 // the connect token's `exp`
   std::shared_ptr<const core::publisher_info> publisher_;  // set by connect
   bool connected_ = false;                                 // the connect command succeeded
+  bool dashboard_ = false;               // admitted by a dashboard token: the stats channel only
   bool awaiting_pong_ = false;           // a ping went out and no pong came back yet
   std::uint32_t queries_in_flight_ = 0;  // presence/history reads not answered yet
 };

@@ -12,10 +12,12 @@
 #include "api_endpoint.hpp"
 #include "client_session.hpp"
 #include "connection_log.hpp"
+#include "dashboard.hpp"
+#include "herald/core/dashboard.hpp"
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "herald/core/websocket_frame.hpp"
-#include "herald/log/log.hpp"
+#include "server_metrics.hpp"
 #include "static_files.hpp"
 #include "websocket_session.hpp"
 
@@ -34,45 +36,7 @@ bool is_api_path(std::string_view path) {
 }
 
 std::string render_metrics(const server_context& ctx) {
-  core::metrics_snapshot m;
-  const auto& counters = ctx.counters;
-  constexpr auto relaxed = std::memory_order_relaxed;
-  for (std::size_t i = 0; i < core::protocol_count; ++i) {
-    const auto& from = counters.by_protocol[i];
-    auto& to = m.by_protocol[i];
-    to.connections = from.connections.load(relaxed);
-    to.accepted = from.accepted.load(relaxed);
-    to.slow_disconnects = from.slow_disconnects.load(relaxed);
-  }
-  m.tcp_accepted = counters.accepted_tcp.load(relaxed);
-  m.http_connections = counters.http_connections.load(relaxed);
-  for (std::size_t i = 0; i < core::refusal_count; ++i) {
-    m.refused[i] = counters.refused[i].load(relaxed);
-  }
-  m.api_requests = counters.api_requests.load(relaxed);
-  for (std::size_t i = 0; i < m.disconnects.size(); ++i) {
-    m.disconnects[i] = counters.disconnects[i].load(relaxed);
-  }
-  m.bytes_in = counters.bytes_in.load(relaxed);
-  m.bytes_out = counters.bytes_out.load(relaxed);
-  const auto& published = ctx.hub.counters();
-  m.publications = published.publications.load(relaxed);
-  m.deliveries = published.deliveries.load(relaxed);
-  m.channels = published.channels.load(relaxed);
-  m.subscriptions = published.subscriptions.load(relaxed);
-  m.history_channels = published.history_channels.load(relaxed);
-  m.history_evictions = published.history_evictions.load(relaxed);
-  m.engine.shared = published.engine_shared.load(relaxed);
-  m.engine.up = published.engine_up.load(relaxed);
-  m.engine.reconnects = published.engine_reconnects.load(relaxed);
-  m.engine.publish_errors = published.engine_publish_errors.load(relaxed);
-  m.engine.commands = published.engine_commands.load(relaxed);
-  m.engine.writes = published.engine_writes.load(relaxed);
-  m.engine.round_trip_us = published.engine_round_trip_us.load(relaxed);
-  m.engine.interruptions = published.engine_interruptions.load(relaxed);
-  m.log_lines_dropped = log::lines_dropped();
-  core::read_process_stats(m);
-  return core::render_prometheus(m);
+  return core::render_prometheus(snapshot_metrics(ctx));
 }
 
 bool is_get_or_head(const request& req) {
@@ -155,15 +119,7 @@ bool http_session::from_loopback() {
 }
 
 std::string http_session::peer_address() {
-  boost::beast::error_code ec;
-  auto address = tcp().socket().remote_endpoint(ec).address();
-  if (ec) {
-    return {};
-  }
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
-  }
-  return address.to_string();
+  return connection_log::peer_of(tcp().socket());
 }
 
 void http_session::do_read() {
@@ -278,6 +234,10 @@ void http_session::route(request&& req) {
     return;
   }
   const bool keep_alive = req.keep_alive();
+  if (path == core::dashboard_token_path) {
+    send(serve_dashboard_token(req, ctx_, peer_address()), keep_alive);
+    return;
+  }
   const bool websocket_only = path == "/ws" || path == "/connection/websocket";
   const bool endpoint = websocket_only || path == "/health" || path == "/metrics";
   if (endpoint && !is_get_or_head(req)) {

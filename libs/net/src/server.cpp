@@ -13,6 +13,7 @@
 #include "listener.hpp"
 #include "server_context.hpp"
 #include "tls_context.hpp"
+#include "stats_publisher.hpp"
 #include "websocket_session.hpp"
 #include "write_scheduler.hpp"
 
@@ -40,6 +41,8 @@ struct server::impl {
   std::shared_ptr<listener> tls_acceptor;  // tls-port's, if set
   std::string endpoint_text;
   std::string tls_endpoint_text;
+  std::string node_name = "herald";
+  std::shared_ptr<stats_publisher> stats;
 
   void stop_threads() {
     guards.clear();
@@ -84,6 +87,9 @@ std::string server::start() {
                                     {},
                                     {},
                                     core::token_verifier{self.settings.token_hmac_secret}});
+  if (self.settings.dashboard) {
+    self.ctx->dashboard = std::make_unique<dashboard_access>(self.settings.dashboard_password);
+  }
 
   const unsigned workers = core::effective_workers(self.settings);
   std::vector<asio::io_context*> raw_contexts;
@@ -139,6 +145,11 @@ std::string server::start() {
   if (self.tls_acceptor) {
     self.tls_acceptor->run();
   }
+  if (self.settings.dashboard) {
+    self.stats =
+        std::make_shared<stats_publisher>(*self.contexts.front(), *self.ctx, self.node_name);
+    self.stats->start();
+  }
   for (std::size_t i = 0; i < self.contexts.size(); ++i) {
     self.threads.emplace_back([ctx = self.contexts[i].get(), scheduler = self.schedulers[i].get()] {
       // The thread's sessions are made on it and take its scheduler.
@@ -147,6 +158,10 @@ std::string server::start() {
     });
   }
   return {};
+}
+
+void server::set_node_name(std::string name) {
+  impl_->node_name = std::move(name);
 }
 
 std::string server::local_endpoint() const {
@@ -190,6 +205,9 @@ void server::shutdown() {
   }
   auto& sessions = self.ctx->sessions;
   self.ctx->draining.store(true);
+  if (self.stats) {
+    self.stats->stop();
+  }
   for (auto& session : sessions.snapshot()) {
     session->begin_shutdown();
   }

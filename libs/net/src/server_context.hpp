@@ -4,9 +4,11 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 
+#include "dashboard_access.hpp"
 #include "herald/actors/hub.hpp"
 #include "herald/core/address_limits.hpp"
 #include "herald/core/metrics.hpp"
@@ -74,6 +76,8 @@ struct server_context {
   // Bytes of publications sessions have handed to the broadcaster and it
   // has not yet acknowledged (publish-backlog-bytes bounds it).
   std::atomic<std::uint64_t> publish_backlog_bytes{0};
+  // With `dashboard = true` only.
+  std::unique_ptr<dashboard_access> dashboard{};
 };
 
 }  // namespace herald::net

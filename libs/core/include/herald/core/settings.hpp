@@ -50,6 +50,8 @@ struct settings {
   std::uint64_t client_channel_limit = 128;         // Centrifugo's default client_channel_limit
   std::string api_key;                              // empty: /api answers loopback clients only
   std::uint64_t api_max_body_bytes = 1048576;       // a server API request's body
+  bool dashboard = false;          // /dashboard.html's token endpoint and stats channel
+  std::string dashboard_password;  // required with dashboard = true
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds pong_timeout{8000};
   std::chrono::milliseconds idle_timeout{60000};

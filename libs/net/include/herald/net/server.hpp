@@ -30,6 +30,10 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
+  // The name this node's dashboard figures carry (`dashboard = true`);
+  // call before start().
+  void set_node_name(std::string name);
+
   // Binds and starts serving. Returns an error line on failure (nothing is
   // left running then).
   std::string start();
