@@ -12,8 +12,8 @@
 
 #include "listener.hpp"
 #include "server_context.hpp"
-#include "tls_context.hpp"
 #include "stats_publisher.hpp"
+#include "tls_context.hpp"
 #include "websocket_session.hpp"
 #include "write_scheduler.hpp"
 
