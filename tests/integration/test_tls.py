@@ -278,6 +278,44 @@ def test_a_slow_tls_client_is_cut_with_1008(start_herald, pki):
     raw.close()
 
 
+def test_an_idle_timeout_during_a_stalled_tls_write_ends_only_that_client(start_herald, pki):
+    """A TLS client that stops reading while deliveries are queued for it
+    (a TLS write stuck in flight) and sends nothing: idle-timeout ends it.
+    The session goes while its write is still pending; the write's
+    completion must find its stream alive (the sanitizer build checks)."""
+    srv = start_herald(options=tls_options(pki, **{"idle-timeout": "2s",
+                                                   "client-queue-max-bytes": str(64 << 20)}))
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", srv.port))
+    raw = context(pki).wrap_socket(raw, server_hostname="localhost")
+    raw.sendall(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    assert b" 101 " in raw.recv(4096)
+
+    async def main():
+        url = "wss://127.0.0.1:%d/ws" % srv.port
+        async with websockets.connect(url, ssl=context(pki)) as talker:
+            payload = "z" * 16000
+            for _ in range(500):  # 8 MB: more than both sockets' buffers hold
+                await talker.send(json.dumps({"message": payload}))
+                await talker.recv()
+            # The talker keeps talking so that only the stalled one is idle.
+            deadline = time.monotonic() + 15
+            while metric(srv.port, pki, 'herald_connections{protocol="ws"}') > 1:
+                assert time.monotonic() < deadline, "the stalled client was not ended"
+                await talker.send(json.dumps({"message": "tick"}))
+                assert json.loads(await talker.recv()) == {"message": "tick"}
+                await asyncio.sleep(0.2)
+            await talker.send(json.dumps({"message": "after"}))
+            assert json.loads(await talker.recv()) == {"message": "after"}
+    run(main())
+    raw.close()
+    assert srv.alive()
+
+
 def test_tls_port_next_to_a_plain_port(start_herald, pki):
     tls_port = hh.free_port()
     srv = start_herald(options=tls_options(pki, **{"tls-port": tls_port}))

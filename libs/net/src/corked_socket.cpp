@@ -121,9 +121,9 @@ void corked_socket::flush_tls() {
   tls.writing = true;
   boost::asio::async_write(
       *tls.stream, boost::asio::buffer(tls.staging),
-      [this, owner = owner_](boost::system::error_code ec, std::size_t written) {
+      [this, owner = owner_, layer = tls_](boost::system::error_code ec, std::size_t written) {
         if (owner.expired()) {
-          return;  // the session, and this layer, are gone
+          return;  // the session is gone; `layer` kept the stream alive until now
         }
         on_tls_written(ec, written);
       });

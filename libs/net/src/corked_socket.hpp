@@ -56,9 +56,21 @@ class corked_socket {
                 std::atomic<std::uint64_t>& bytes_out)
       : socket_(std::move(stream.socket)), queue_(max_queue_bytes), bytes_out_(bytes_out) {
     if (stream.tls) {
-      tls_ = std::make_unique<tls_layer>(std::move(stream.tls));
+      tls_ = std::make_shared<tls_layer>(std::move(stream.tls));
     }
   }
+  // A TLS write in flight holds the layer (its stream and buffer) until it
+  // completes: Asio's SSL stream touches itself when an operation completes,
+  // even a cancelled one, so it must outlive the session if the session
+  // ends first. Closing the socket makes that completion come at once.
+  ~corked_socket() {
+    if (tls_ && tls_->writing) {
+      boost::system::error_code ignored;
+      tls_->stream->next_layer().socket().close(ignored);
+    }
+  }
+  corked_socket(const corked_socket&) = delete;
+  corked_socket& operator=(const corked_socket&) = delete;
 
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   // The TCP socket, under TLS when there is TLS.
@@ -265,7 +277,7 @@ class corked_socket {
   void on_tls_written(boost::system::error_code ec, std::size_t written);
 
   socket_type socket_;
-  std::unique_ptr<tls_layer> tls_;  // null: plain TCP
+  std::shared_ptr<tls_layer> tls_;  // null: plain TCP; shared with a write in flight
   core::outbound_queue queue_;
   std::atomic<std::uint64_t>& bytes_out_;
   std::weak_ptr<void> owner_;
