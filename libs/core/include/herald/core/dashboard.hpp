@@ -36,8 +36,9 @@ inline constexpr std::int64_t dashboard_token_ttl_seconds = 600;
 void add_dashboard_namespace(channel_namespaces& namespaces);
 
 // The password check and the tokens. Every node derives the same signing
-// key from the password alone (HMAC-SHA256 keyed with the password over a
-// fixed label), so a token issued by one node is good on every node that
+// key from the password alone (PBKDF2-HMAC-SHA256, 600,000 rounds, a fixed
+// salt: slow on purpose, since every viewer holds a token that a guesser
+// could test passwords against), so a token issued by one node is good on every node that
 // shares the configuration, token-hmac-secret set or not; and the key is
 // not token-hmac-secret, so no token a backend signs is a dashboard token
 // and no dashboard token is a client token.
