@@ -491,7 +491,12 @@ void client_connection::fail(std::string_view reason) {
 }
 
 void client_connection::shut_down() {
-  if (state_ == state::ready) {
+  // A close frame may only follow whole frames: not after a frame the
+  // socket took part of, nor, over TLS, while OpenSSL holds a record that
+  // it must be handed again (a write that wanted the socket writable).
+  const bool unsent = out_sent_ < out_.size();
+  const bool cut = tls_.active() ? unsent : unsent && out_sent_ > 0;
+  if (state_ == state::ready && !cut) {
     out_.clear();  // what the run did not send by now no longer matters
     out_sent_ = 0;
     char code[2] = {static_cast<char>(close_normal >> 8), static_cast<char>(close_normal & 0xFF)};
