@@ -171,6 +171,17 @@ TEST_CASE("attempt_limiter: a full table refuses new addresses until it clears",
   CHECK(limiter.tracked() == 1);
 }
 
+TEST_CASE("attempt_key: IPv4 alone, IPv6 by its /64", "[dashboard]") {
+  using herald::core::attempt_key;
+  CHECK(attempt_key("192.0.2.7") == "192.0.2.7");
+  CHECK(attempt_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64");
+  CHECK(attempt_key("2001:db8:1:2::1") == attempt_key("2001:db8:1:2:ffff::9"));
+  CHECK(attempt_key("2001:db8:1:3::1") != attempt_key("2001:db8:1:2::1"));
+  CHECK(attempt_key("::1") == "::/64");
+  CHECK(attempt_key("") == "");
+  CHECK(attempt_key("not an address") == "not an address");
+}
+
 TEST_CASE("stats document: figures, rates over the interval, totals", "[dashboard]") {
   herald::core::metrics_snapshot before;
   before.publications = 10;

@@ -1,5 +1,6 @@
 #include "herald/core/dashboard.hpp"
 
+#include <arpa/inet.h>
 #include <jwt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -140,6 +141,22 @@ std::optional<std::string> decode_dashboard_login(std::string_view body) {
     return std::nullopt;
   }
   return std::string{password->get_string()};
+}
+
+std::string attempt_key(std::string_view address) {
+  const std::string text{address};
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) {
+    return text;  // IPv4 (IPv4-mapped addresses arrive as IPv4 already) or not an address
+  }
+  for (std::size_t i = 8; i < sizeof v6.s6_addr; ++i) {
+    v6.s6_addr[i] = 0;
+  }
+  char prefix[INET6_ADDRSTRLEN];
+  if (inet_ntop(AF_INET6, &v6, prefix, sizeof prefix) == nullptr) {
+    return text;
+  }
+  return std::string{prefix} + "/64";
 }
 
 attempt_limiter::attempt_limiter(std::uint32_t max_failures, clock::duration window,

@@ -34,7 +34,8 @@ string_response serve_dashboard_token(const request& req, server_context& ctx,
   if (req.method() != http::verb::post) {
     return method_not_allowed(req, "POST");
   }
-  if (!ctx.dashboard->may_try(address)) {
+  const std::string counted = core::attempt_key(address);
+  if (!ctx.dashboard->may_try(counted)) {
     return json_response(http::status::too_many_requests, req,
                          R"({"error":"too many wrong passwords, try again in a minute"})");
   }
@@ -44,7 +45,7 @@ string_response serve_dashboard_token(const request& req, server_context& ctx,
                          R"({"error":"expected {\"password\":\"...\"}"})");
   }
   if (!ctx.dashboard->keys().password_matches(*password)) {
-    ctx.dashboard->failed(address);
+    ctx.dashboard->failed(counted);
     return json_response(http::status::forbidden, req, R"({"error":"wrong password"})");
   }
   const std::int64_t now = unix_now();

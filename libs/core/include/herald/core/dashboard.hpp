@@ -68,6 +68,12 @@ class dashboard_keys {
 // nullopt when the body is not such an object.
 std::optional<std::string> decode_dashboard_login(std::string_view body);
 
+// Whom the attempt limiter counts for a peer address: an IPv4 address
+// alone, but an IPv6 address's /64 ("2001:db8:1:2::/64"), since one host
+// is usually given a whole /64 and could otherwise take a fresh address
+// for every five guesses. Text that is no address is returned as it is.
+std::string attempt_key(std::string_view address);
+
 // Guessing the password: each address may fail `max_failures` times per
 // `window`; then it is refused until its window ends. At most
 // `max_addresses` addresses are tracked; when that many failed within their
