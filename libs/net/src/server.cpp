@@ -61,6 +61,10 @@ struct server::impl {
     // their io_context, before the server_context they point to.
     acceptor.reset();
     tls_acceptor.reset();
+    // Its timer belongs to a context too: it must go before the contexts
+    // (a member destroyed after this body would find its timer service
+    // gone).
+    stats.reset();
     // What the inboxes still hold (sessions among it) goes first, while
     // the sessions' contexts still exist.
     schedulers.clear();
