@@ -125,8 +125,16 @@ mark "base image"
 log "building $IMAGE (podman build -f docker/Dockerfile .)"
 build_log="$CACHE/build.log"
 old_id=$(podman image inspect "$IMAGE" --format '{{.Id}}' 2>/dev/null || true)
+# A machine whose TLS to the npm registry goes through an inspecting proxy
+# trusts that proxy's CA through NODE_EXTRA_CA_CERTS; the build's npm ci
+# needs it too (mounted for the build only, never in the image).
+extra_ca=()
+if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then
+  extra_ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/build-extra-ca.crt:ro"
+            --build-arg NODE_EXTRA_CA_CERTS=/run/build-extra-ca.crt)
+fi
 # --format docker keeps the HEALTHCHECK (OCI image configs have no field for it).
-if ! podman build --format docker --network host --pull=never \
+if ! podman build --format docker --network host --pull=never "${extra_ca[@]}" \
        -f docker/Dockerfile -t "$IMAGE" . >"$build_log" 2>&1; then
   tail -n 40 "$build_log" >&2
   fail "podman build failed (log: $build_log)"
@@ -184,6 +192,13 @@ for f in chat.js chat.css favicon.svg; do
   curl -fsS -o /dev/null "$url/$f" || fail "GET /$f"
 done
 log "GET / serves the chat page (and chat.js, chat.css, favicon.svg)"
+# The dashboard's page and the libraries setup fetched from npm into
+# public/vendor/, which the image must carry (they are not in the context).
+for f in dashboard.html dashboard.js vendor/centrifuge.js vendor/uPlot.iife.min.js \
+         vendor/uPlot.min.css; do
+  curl -fsS -o /dev/null "$url/$f" || fail "GET /$f"
+done
+log "GET /dashboard.html and its npm libraries (vendor/centrifuge.js, vendor/uPlot.*)"
 
 podman healthcheck run "$name" >/dev/null || fail "the image's HEALTHCHECK fails"
 log "HEALTHCHECK passes"
