@@ -583,13 +583,15 @@ def test_connection_and_subscription_expiry(start_herald):
             "eve", "$renewed", exp=exp + 3600)})
         assert result["expires"] is True and result["ttl"] > 3500, result
 
-        # Both answer pings meanwhile (pong-timeout is 1s).
+        # Both answer pings meanwhile (pong-timeout is 1s), if one comes.
         expired = asyncio.ensure_future(expiring.closed_with(timeout=8))
         while not expired.done():
             await refreshed.pump(0.1)
         assert expired.result() == (3005, "connection expired")
         assert time.time() >= exp - 0.1
-        assert expiring.pings >= 1
+        # (No ping count for `expiring`: its token lapses 1-2 s after it
+        # connects, the first ping is due 2 s after, so which comes first
+        # is up to the scheduler. The refreshed one is checked below.)
         # the lapsed subscription ends with 2501
         assert await refreshed.push(timeout=5) == {"channel": "$lapses", "unsubscribe": {
             "code": 2501, "reason": "subscription expired"}}
