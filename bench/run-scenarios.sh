@@ -4,8 +4,8 @@
 # OUT/results.jsonl plus a markdown summary (medians) to OUT/summary.md.
 #
 #   bench/run-scenarios.sh [--runs N] [--duration S] [--scenarios S1,S2,...]
-#                          [--servers herald,herald-tls,websocketpp,node-ws,go-tutorial]
-#                          [--baseline PATH] [--out DIR]
+#                          [--servers herald,herald-tls,websocketpp,node-ws,go-tutorial,uws]
+#                          [--baseline PATH] [--out DIR] [--sweep]
 #
 # --baseline PATH measures another Herald binary (an earlier build, say) as
 # server "herald-baseline", run by run beside the current one, in every
@@ -24,7 +24,17 @@
 #   S6 client protocol: Herald only, S1's shape over /connection/websocket
 #                      (Centrifugo's protocol; the peers do not speak it)
 # Max rate means each publisher keeps --inflight (default 64) of its own
-# messages in flight. Builds Herald and herald-bench (Release, build-release/)
+# messages in flight.
+#
+# --sweep measures load shapes other than the closed loop at 64 in flight
+# (scenarios SW-inflight, SW-read, SW-rate; servers herald,uws unless
+# --servers says otherwise), 1000 subscribers and 64 B unless stated:
+#   SW-inflight: --inflight 1, 4, 16, 64
+#   SW-read:     subscribers that read at most every 200 us, --inflight 16;
+#                and S2's shape (100 + 10 publishers, 512 B) read the same way
+#   SW-rate:     fixed --rate 50, 200, 1000, 2000, 5000 publications/s
+# Server "uws" is a uWebSockets broadcast server taken from
+# HERALD_UWS_BROADCAST (see bench/start-peer.sh); nothing here builds it. Builds Herald and herald-bench (Release, build-release/)
 # and the peers (bench/setup-peers.sh) first. Loopback only; every run stops
 # by itself.
 set -euo pipefail
@@ -34,8 +44,9 @@ root=$(pwd)
 runs=3
 duration=10
 baseline=
-scenarios=S1,S2,S3,S4,S5,S6
-servers=herald,websocketpp,node-ws,go-tutorial
+sweep=
+scenarios=
+servers=
 out="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -45,10 +56,21 @@ while [[ $# -gt 0 ]]; do
     --servers) servers=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --sweep) sweep=1; shift ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "run-scenarios: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+if [[ -n $sweep ]]; then
+  scenarios=${scenarios:-SW-inflight,SW-read,SW-rate}
+  servers=${servers:-herald,uws}
+fi
+scenarios=${scenarios:-S1,S2,S3,S4,S5,S6}
+servers=${servers:-herald,websocketpp,node-ws,go-tutorial}
+if [[ ,$servers, == *,uws,* && ! -x ${HERALD_UWS_BROADCAST:-} ]]; then
+  echo "run-scenarios: server uws needs HERALD_UWS_BROADCAST (see bench/start-peer.sh)" >&2
+  exit 2
+fi
 mkdir -p "$out"
 results="$out/results.jsonl"
 : > "$results"
@@ -155,6 +177,21 @@ for scenario in ${scenarios//,/ }; do
         --size 64 --rate 0 --warmup 2 --duration "$duration"
       path=/ws
       herald_args=() ;;
+    SW-inflight)
+      for inflight in 1 4 16 64; do
+        measure "sweep inflight=$inflight" "$servers" 0 1 1 --subscribers 1000 --publishers 1 \
+          --size 64 --rate 0 --inflight "$inflight" --warmup 2 --duration "$duration"
+      done ;;
+    SW-read)
+      measure "sweep read=200us inflight=16" "$servers" 0 1 1 --subscribers 1000 --publishers 1 \
+        --size 64 --rate 0 --inflight 16 --read-interval-us 200 --warmup 2 --duration "$duration"
+      measure "sweep read=200us S2" "$servers" 0 1 1 --subscribers 100 --publishers 10 \
+        --size 512 --rate 0 --read-interval-us 200 --warmup 2 --duration "$duration" ;;
+    SW-rate)
+      for rate in 50 200 1000 2000 5000; do
+        measure "sweep rate=$rate" "$servers" 0 1 1 --subscribers 1000 --publishers 1 \
+          --size 64 --rate "$rate" --warmup 2 --duration "$duration"
+      done ;;
     *) log "unknown scenario $scenario"; exit 2 ;;
   esac
 done

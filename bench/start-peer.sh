@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # bench/start-peer.sh NAME PORT
-#   NAME: go-tutorial | node-ws | websocketpp
+#   NAME: go-tutorial | node-ws | websocketpp | uws
 # Runs that peer in the foreground on ws://127.0.0.1:PORT/ws. The script
 # execs the server, so the PID a caller gets (e.g. $! after
 # `taskset -c 0 bench/start-peer.sh go-tutorial 9001 &`) is the server
 # process itself and /proc/PID/stat holds the server's CPU time.
-# Run bench/setup-peers.sh first.
+# Run bench/setup-peers.sh first. uws is a uWebSockets broadcast server
+# that is not built here (it is neither a Debian nor an npm package): set
+# HERALD_UWS_BROADCAST to a binary that takes PORT and serves /ws on
+# 127.0.0.1 with the tutorial's contract (every message to every client).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-usage() { echo "usage: $0 {go-tutorial|node-ws|websocketpp} PORT" >&2; exit 2; }
+usage() { echo "usage: $0 {go-tutorial|node-ws|websocketpp|uws} PORT" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
 name=$1 port=$2
 [[ $port =~ ^[0-9]+$ ]] || usage
@@ -32,5 +35,11 @@ case $name in
     websocketpp)
         need "$here/.build/websocketpp-broadcast"
         exec "$here/.build/websocketpp-broadcast" "$port" 127.0.0.1 ;;
+    uws)
+        [[ -x ${HERALD_UWS_BROADCAST:-} ]] || {
+            echo "$0: set HERALD_UWS_BROADCAST to a uWebSockets broadcast server binary" >&2
+            exit 1
+        }
+        exec "$HERALD_UWS_BROADCAST" "$port" ;;
     *) usage ;;
 esac

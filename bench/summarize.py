@@ -74,9 +74,37 @@ def summarize_idle(label, servers):
     return rows
 
 
+def summarize_sweep(groups):
+    """One row per load shape of --sweep, the servers side by side."""
+    sweep = OrderedDict((label[len("sweep "):], servers)
+                        for label, servers in groups.items() if label.startswith("sweep "))
+    if not sweep:
+        return []
+    names = []
+    for servers in sweep.values():
+        names += [name for name in servers if name not in names]
+    header = "| load | " + " | ".join(
+        f"{name} us/delivery | {name} p50 / p99 / p99.9 ms" for name in names) + " |"
+    rows = ["### Sweep (medians)", "", header,
+            "| --- |" + " --- | --- |" * len(names)]
+    for shape, servers in sweep.items():
+        cells = []
+        for name in names:
+            records = servers.get(name)
+            if not records:
+                cells += ["-", "-"]
+                continue
+            cells.append(fmt(median(r["server_cpu_us_per_delivery"] for r in records), 3))
+            cells.append(" / ".join(
+                fmt(median(r["latency_us"][p] for r in records), 2, 1e-3)
+                for p in ("p50", "p99", "p999")))
+        rows.append(f"| {shape} | " + " | ".join(cells) + " |")
+    return rows + [""]
+
+
 def main():
     groups = load(sys.argv[1])
-    out = []
+    out = summarize_sweep(groups)
     for label, servers in groups.items():
         first = next(iter(servers.values()))[0]
         if first.get("mode") == "idle":

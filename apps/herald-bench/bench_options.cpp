@@ -98,6 +98,7 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
        }},
       {"rate", true, number_flag(o.rate)},
       {"inflight", true, int_flag(o.inflight, 1, 1'000'000)},
+      {"read-interval-us", true, int_flag(o.read_interval_us, 0, 10'000'000)},
       {"warmup", true, number_flag(o.warmup_s)},
       {"duration", true, number_flag(o.duration_s)},
       {"drain", true, number_flag(o.drain_s)},
@@ -278,6 +279,10 @@ Load
                              allows (default 0)
   --inflight W               at --rate 0, messages a publisher may have sent
                              but not yet received back itself (default 64)
+  --read-interval-us U       a subscriber reads at most once per U
+                             microseconds (up to 64 KiB a read), as a client
+                             behind a network that batches does; publishers
+                             read at once (default 0: whenever data arrives)
 
 Phases (seconds, fractions allowed)
   --settle S                 pause after the last connection is up, before

@@ -28,6 +28,9 @@ struct bench_options {
   std::size_t size = 64;
   double rate = 0;  // publications per second over all publishers; 0 = max
   int inflight = 64;
+  // Subscribers read at most once per this many microseconds (0: whenever
+  // data arrives), as clients behind a real network do.
+  int read_interval_us = 0;
   double warmup_s = 1;
   double duration_s = 10;
   double drain_s = 2;

@@ -25,6 +25,7 @@ struct bench_results {
   std::size_t size = 0;
   double rate = 0;
   int inflight = 0;
+  int read_interval_us = 0;
   double warmup_s = 0;
   double drain_s = 0;
 

@@ -55,6 +55,10 @@ bench_runner::bench_runner(const bench_options& options, const run_target& targe
     connections_.emplace_back(static_cast<std::uint32_t>(i), channel_of(i), shared_);
   }
   publishers_.resize(publisher_count_);
+  read_interval_ns_ = static_cast<std::int64_t>(options.read_interval_us) * 1000;
+  if (read_interval_ns_ > 0) {
+    next_read_ns_.assign(total, 0);
+  }
   channel_receivers_.resize(protocol_.channel_count());
 }
 
@@ -110,11 +114,14 @@ bench_results bench_runner::run() {
       publish_due(now);
     }
     flush_queued();
-    int ready = poller_.wait(wait_timeout_ms(now));
+    resume_parked(now);
+    int ready = poller_.wait(wait_timeout_ns(now));
+    std::int64_t woken = read_interval_ns_ > 0 ? monotonic_ns() : 0;
     for (int i = 0; i < ready; ++i) {
       const epoll_event& event = poller_.ready(i);
       client_connection& connection = connections_[event.data.u64];
-      if ((event.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+      if ((event.events & (EPOLLERR | EPOLLHUP)) != 0 ||
+          ((event.events & EPOLLIN) != 0 && may_read(connection, woken))) {
         connection.on_readable();
       }
       if ((event.events & EPOLLOUT) != 0 &&
@@ -312,7 +319,29 @@ void bench_runner::flush_queued() {
   queue.clear();
 }
 
-int bench_runner::wait_timeout_ms(std::int64_t now_ns) const {
+bool bench_runner::may_read(client_connection& connection, std::int64_t now_ns) {
+  // Publishers read at once: their window is counted by what they read.
+  if (read_interval_ns_ == 0 || connection.index() < publisher_count_ || !connection.is_ready()) {
+    return true;
+  }
+  std::int64_t& next = next_read_ns_[connection.index()];
+  if (now_ns >= next) {
+    next = now_ns + read_interval_ns_;
+    return true;
+  }
+  connection.pause_reading();
+  parked_.emplace(next, connection.index());
+  return false;
+}
+
+void bench_runner::resume_parked(std::int64_t now_ns) {
+  while (!parked_.empty() && parked_.top().first <= now_ns) {
+    connections_[parked_.top().second].resume_reading();
+    parked_.pop();
+  }
+}
+
+std::int64_t bench_runner::wait_timeout_ns(std::int64_t now_ns) const {
   std::int64_t next = last_progress_ns_ + progress_interval_ns;
   if (phase_ == phase::connecting) {
     next = std::min(next, now_ns + expiry_check_interval_ns);
@@ -325,13 +354,13 @@ int bench_runner::wait_timeout_ms(std::int64_t now_ns) const {
                         std::ceil(static_cast<double>(rate_issued_ + 1) * 1e9 / options_.rate));
     next = std::min(next, next_due);
   }
+  if (!parked_.empty()) {
+    next = std::min(next, parked_.top().first);
+  }
   if (next <= now_ns) {
     return 0;
   }
-  // Round up: waking a little late costs a publication a millisecond of
-  // schedule (its stamp is the real send time); waking early spins.
-  return static_cast<int>(
-      std::min<std::int64_t>((next - now_ns + ns_per_ms - 1) / ns_per_ms, 1000));
+  return std::min<std::int64_t>(next - now_ns, 1000 * ns_per_ms);
 }
 
 void bench_runner::report_progress(std::int64_t now_ns) {
@@ -438,6 +467,7 @@ void bench_runner::collect_results(bench_results& r) {
   r.size = options_.size;
   r.rate = options_.rate;
   r.inflight = options_.inflight;
+  r.read_interval_us = options_.read_interval_us;
   r.warmup_s = options_.warmup_s;
   r.drain_s = options_.drain_s;
 

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_options.hpp"
@@ -83,7 +85,11 @@ class bench_runner final : private connection_events {
   void publish_due(std::int64_t now_ns);
   void publish_one(std::uint32_t publisher, std::int64_t now_ns);
   void flush_queued();
-  int wait_timeout_ms(std::int64_t now_ns) const;
+  std::int64_t wait_timeout_ns(std::int64_t now_ns) const;
+  // --read-interval-us: whether `connection` reads now (and when next);
+  // false parks it until its next read is due.
+  bool may_read(client_connection& connection, std::int64_t now_ns);
+  void resume_parked(std::int64_t now_ns);
   void report_progress(std::int64_t now_ns);
   void collect_results(bench_results& results);
 
@@ -106,6 +112,12 @@ class bench_runner final : private connection_events {
   connection_shared shared_;
   std::vector<client_connection> connections_;
   std::vector<publisher_state> publishers_;
+  // --read-interval-us: per connection, when it may read next; and the
+  // subscribers that stopped watching for input until then, soonest first.
+  std::int64_t read_interval_ns_ = 0;
+  std::vector<std::int64_t> next_read_ns_;
+  using parked_read = std::pair<std::int64_t, std::uint32_t>;  // due, connection
+  std::priority_queue<parked_read, std::vector<parked_read>, std::greater<>> parked_;
   std::uint32_t publisher_count_ = 0;
 
   phase phase_ = phase::connecting;

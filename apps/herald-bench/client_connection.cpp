@@ -474,8 +474,28 @@ void client_connection::flush_tls() {
 void client_connection::set_write_interest(bool want_write) {
   if (want_write != write_interest_) {
     write_interest_ = want_write;
-    shared_->poll->modify(fd_, index_, want_write ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    update_ready_interest();
   }
+}
+
+void client_connection::pause_reading() {
+  if (!reading_paused_ && state_ == state::ready) {
+    reading_paused_ = true;
+    update_ready_interest();
+  }
+}
+
+void client_connection::resume_reading() {
+  if (reading_paused_ && state_ == state::ready) {
+    reading_paused_ = false;
+    update_ready_interest();
+  }
+}
+
+void client_connection::update_ready_interest() {
+  std::uint32_t events = (reading_paused_ ? 0u : std::uint32_t{EPOLLIN}) |
+                         (write_interest_ ? std::uint32_t{EPOLLOUT} : 0u);
+  shared_->poll->modify(fd_, index_, events);
 }
 
 void client_connection::close_for_protocol_error(std::string_view reason) {

@@ -100,6 +100,13 @@ class client_connection final : public text_message_sink {
   void on_readable();
   void on_writable();
 
+  // A ready connection stops or starts watching for input (its output is
+  // still watched while some waits); a paused one is still told of errors
+  // and hang-ups.
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return reading_paused_; }
+
   // Queues a masked text frame; it leaves with the next flush().
   void send_text(std::string_view text) override;
   // Sends what is queued; arms EPOLLOUT if the socket is full.
@@ -133,6 +140,7 @@ class client_connection final : public text_message_sink {
   void queue_frame(ws_opcode opcode, std::string_view payload);
   void queue_for_flush();
   void set_write_interest(bool want_write);
+  void update_ready_interest();
   // Closes the socket and reports: on_closed if it was ready, else on_failed.
   void finish(std::uint16_t code, std::string_view reason);
 
@@ -152,6 +160,7 @@ class client_connection final : public text_message_sink {
   state state_ = state::unused;
   std::uint8_t protocol_state_ = 0;
   bool write_interest_ = false;
+  bool reading_paused_ = false;
   bool flush_queued_ = false;
 };
 

@@ -52,8 +52,23 @@ void poller::remove(int fd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-int poller::wait(int timeout_ms) {
-  int count = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+int poller::wait(std::int64_t timeout_ns) {
+  auto capacity = static_cast<int>(events_.size());
+  int count = -1;
+  if (have_pwait2_) {
+    timespec timeout{};
+    timeout.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+    timeout.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+    count = epoll_pwait2(epoll_fd_, events_.data(), capacity, timeout_ns < 0 ? nullptr : &timeout,
+                         nullptr);
+    if (count < 0 && errno == ENOSYS) {
+      have_pwait2_ = false;
+    }
+  }
+  if (!have_pwait2_) {
+    int timeout_ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+    count = epoll_wait(epoll_fd_, events_.data(), capacity, timeout_ms);
+  }
   if (count < 0) {
     if (errno == EINTR) {
       return 0;

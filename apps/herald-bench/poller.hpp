@@ -24,12 +24,15 @@ class poller {
   // Not needed before close(): the kernel forgets a closed descriptor.
   void remove(int fd);
 
-  // Waits up to `timeout_ms` (-1: forever); the events are in ready().
-  int wait(int timeout_ms);
+  // Waits up to `timeout_ns` (negative: forever); the events are in
+  // ready(). Sub-millisecond waits need epoll_pwait2 (Linux 5.11); where it
+  // is missing the wait is rounded up to whole milliseconds.
+  int wait(std::int64_t timeout_ns);
   const epoll_event& ready(int i) const { return events_[i]; }
 
  private:
   int epoll_fd_ = -1;
+  bool have_pwait2_ = true;
   std::vector<epoll_event> events_;
 };
 

@@ -189,6 +189,9 @@ void print_summary(std::FILE* out, const bench_results& r) {
   std::fprintf(out,
                "  load         %d subscribers + %d publishers = %d receivers, %zu B, rate %s\n",
                r.subscribers, r.publishers, r.receivers, r.size, rate);
+  if (r.read_interval_us > 0) {
+    std::fprintf(out, "  reading      subscribers at most every %d us\n", r.read_interval_us);
+  }
   std::fprintf(out, "  window       %.2f s: %.0f deliveries/s, %.0f publications/s\n", r.window_s,
                per_second(r.deliveries, r.window_s), per_second(r.published, r.window_s));
   std::fprintf(out, "  latency      p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
@@ -282,6 +285,7 @@ void print_json_line(std::FILE* out, const bench_results& r) {
       .integer("size", r.size)
       .number("rate", r.rate)
       .integer("inflight", static_cast<std::uint64_t>(r.inflight))
+      .integer("read_interval_us", static_cast<std::uint64_t>(r.read_interval_us))
       .number("warmup_s", r.warmup_s)
       .number("duration_s", r.window_s, 6)
       .number("drain_s", r.drain_s)

@@ -61,6 +61,20 @@ def test_fixed_rate_run_delivers_every_publication_to_every_receiver(start_heral
     assert report["server_cpu_s"] is not None
 
 
+def test_subscribers_reading_at_intervals_still_get_every_publication(start_herald):
+    # Subscribers that stop watching their sockets between reads must come
+    # back to them: a pause that never ends shows up as loss.
+    server = start_herald()
+    proc, report = run_bench(server, "--subscribers", "20", "--inflight", "8",
+                             "--read-interval-us", "20000", "--settle", "0.3", "--warmup", "0.3",
+                             "--duration", "1", "--drain", "10", "--expect-no-loss")
+    assert proc.returncode == 0, proc.stderr
+    assert report["read_interval_us"] == 20000
+    assert report["connections_closed"] == 0
+    assert report["published_total"] > 0
+    assert report["received_total"] == report["published_total"] * report["receivers"]
+
+
 def test_idle_run_holds_every_connection(start_herald):
     server = start_herald()
     proc, report = run_bench(server, "--idle", "--subscribers", "50", "--settle", "0.3",
