@@ -80,12 +80,16 @@ struct broadcaster_fixture {
     return connections.size() - 1;
   }
 
+  // The session the broadcaster is given for connection `index`.
+  std::weak_ptr<actors::session_sink> session_of(std::size_t index) const { return sinks[index]; }
+
   // A /ws connection, subscribed as hub::connect does: from the caller, so
   // the subscription is queued before anything the test sends next. Runs
   // nothing.
   std::size_t seed_subscriber(const std::string& channel) {
     const std::size_t index = spawn_connection();
-    caf::anon_send(broadcaster, actors::subscribe_atom::value, channel, connections[index]);
+    caf::anon_send(broadcaster, actors::subscribe_atom::value, channel, connections[index],
+                   session_of(index));
     return index;
   }
 
@@ -94,7 +98,8 @@ struct broadcaster_fixture {
   // runs, and forgets the connect reply, so that a test sees what follows.
   std::size_t client(std::string client_id, std::string user, std::string conn_info = {}) {
     const std::size_t index = spawn_connection();
-    caf::anon_send(broadcaster, actors::announce_atom::value, connections[index]);
+    caf::anon_send(broadcaster, actors::announce_atom::value, connections[index],
+                   session_of(index));
     core::connect_request connect;
     connect.id = 1;
     connect.identity =

@@ -101,7 +101,7 @@ TEST_CASE("unsubscribe (leave) stops deliveries and drops empty channels") {
   const auto reader = f.seed_subscriber("a");
   f.run();
   caf::anon_send(f.broadcaster, actors::subscribe_atom::value, std::string{"b"},
-                 f.connections[reader]);
+                 f.connections[reader], f.session_of(reader));
   f.run();
   CHECK(read(f.counters->channels) == 2);
   CHECK(read(f.counters->subscriptions) == 2);
@@ -162,7 +162,9 @@ TEST_CASE("closing the broadcaster ends every connection actor with it") {
   }
   f.client("c-lonely", "u");  // connected, subscribed to nothing
   // Announced at its spawn, but never connected.
-  caf::anon_send(f.broadcaster, actors::announce_atom::value, f.connections[f.spawn_connection()]);
+  const auto announced = f.spawn_connection();
+  caf::anon_send(f.broadcaster, actors::announce_atom::value, f.connections[announced],
+                 f.session_of(announced));
   f.run();
   CHECK(f.sys.system.registry().running() == 6);
   // At shutdown the sessions cannot close their actors any more.

@@ -87,22 +87,22 @@ hub::~hub() {
 }
 
 connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::string& channel) {
-  connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
+  connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, sink);
   // Subscribe from the caller's thread, not from the actor's start: the
   // request is in the broadcaster's mailbox before this returns, so anything
   // published after the caller goes on (after the 101 reaches the client)
   // is queued behind it and reaches the new client.
-  caf::anon_send(impl_->broadcaster, subscribe_atom::value, channel, actor);
+  caf::anon_send(impl_->broadcaster, subscribe_atom::value, channel, actor, std::move(sink));
   // Transfer one strong reference into the handle.
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
 }
 
 connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
-  connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, std::move(sink));
+  connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, sink);
   // Known to the broadcaster from now on, so that its close_atom at
   // shutdown reaches a session that never sent connect.
-  caf::anon_send(impl_->broadcaster, announce_atom::value, actor);
+  caf::anon_send(impl_->broadcaster, announce_atom::value, actor, std::move(sink));
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
 }

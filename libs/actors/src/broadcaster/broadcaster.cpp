@@ -136,10 +136,15 @@ broadcaster_actor::behavior_type broadcaster(broadcaster_pointer self, broadcast
   self->delayed_send(self, sweep_interval, sweep_atom::value);
   return {
       [self](close_atom) { close_everything(self); },
-      [self](subscribe_atom, const std::string& channel, const connection_actor& actor) {
+      [self](subscribe_atom, const std::string& channel, const connection_actor& actor,
+             std::weak_ptr<session_sink>& sink) {
+        attach_session(self, actor, std::move(sink));
         add_seed_subscriber(self, channel, actor);
       },
-      [self](announce_atom, const connection_actor& actor) { announce(self, actor); },
+      [self](announce_atom, const connection_actor& actor, std::weak_ptr<session_sink>& sink) {
+        attach_session(self, actor, std::move(sink));
+        announce(self, actor);
+      },
       [self](join_atom, const std::string& channel, const connection_actor& actor,
              const core::subscription_request& request) {
         subscribe(self, channel, actor, request);

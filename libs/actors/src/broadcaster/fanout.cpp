@@ -148,11 +148,12 @@ void send_suffix(broadcaster_pointer self, const pending_channel& entry,
     publications += std::holds_alternative<pending_publication>(entry.events[i]) ? 1 : 0;
   }
   self->state.deliveries += publications;
-  self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{batch, round}});
+  send_delivery(self, subscriber.actor, delivery{channel_pushes{batch, round}});
 }
 
 round_ticket_ptr start_round(broadcaster_pointer self) {
   ++self->state.rounds.in_flight;
+  ++self->state.rounds.sent;
   return std::make_shared<const round_ticket>(
       [broadcaster = caf::actor_cast<broadcaster_actor>(self)] {
         caf::anon_send(broadcaster, round_done_atom::value);
@@ -205,7 +206,7 @@ void send_received(broadcaster_pointer self, const std::string& channel,
   const core::frame_batch_ptr batch =
       subscriber.client_protocol ? push_batch(entry, false) : seed_batch(entry);
   self->state.deliveries += entry.publications;
-  self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{batch, nullptr}});
+  send_delivery(self, subscriber.actor, delivery{channel_pushes{batch, nullptr}});
 }
 
 void announce_presence(broadcaster_pointer self, const std::string& channel, bool join,
@@ -311,7 +312,7 @@ void flush_pending(broadcaster_pointer self) {
         batch = &*for_clients;
       }
       if (*batch) {
-        self->send(subscriber.actor, deliver_atom::value, delivery{channel_pushes{*batch, round}});
+        send_delivery(self, subscriber.actor, delivery{channel_pushes{*batch, round}});
       }
     }
     state.deliveries += entry.publications * from_the_start;
@@ -320,6 +321,7 @@ void flush_pending(broadcaster_pointer self) {
   rounds.pending_index.clear();
   counters.publications.store(state.publications, std::memory_order_relaxed);
   counters.deliveries.store(state.deliveries, std::memory_order_relaxed);
+  counters.rounds.store(rounds.sent, std::memory_order_relaxed);
 }
 
 void note_joined_mid_round(broadcaster_pointer self, const std::string& channel,
@@ -353,7 +355,24 @@ void on_round_done(broadcaster_pointer self) {
 }
 
 void send_delivery(broadcaster_pointer self, const connection_actor& actor, delivery item) {
-  self->send(actor, deliver_atom::value, std::move(item));
+  auto& sessions = self->state.sessions;
+  auto known = sessions.find(actor);
+  if (known == sessions.end()) {
+    self->send(actor, deliver_atom::value, std::move(item));
+    return;
+  }
+  if (auto session = known->second.lock()) {
+    session->deliver(std::move(item));
+  }
+}
+
+void attach_session(broadcaster_pointer self, const connection_actor& actor,
+                    std::weak_ptr<session_sink> session) {
+  self->state.sessions.insert_or_assign(actor, std::move(session));
+}
+
+void detach_session(broadcaster_pointer self, const connection_actor& actor) {
+  self->state.sessions.erase(actor);
 }
 
 void send_reply(broadcaster_pointer self, const connection_actor& actor,

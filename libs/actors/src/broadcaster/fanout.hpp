@@ -75,8 +75,18 @@ void note_joined_mid_round(broadcaster_pointer self, const std::string& channel,
 void on_flush(broadcaster_pointer self);
 void on_round_done(broadcaster_pointer self);
 
-// Hands `item` to `actor`'s session, behind what was sent to it before.
+// Hands `item` to `actor`'s session, behind what was sent to it before:
+// straight to the session (attach_session), which passes it to its I/O
+// thread; through the actor for one whose session the broadcaster was not
+// given. Every delivery to a connection takes the same way, so they stay in
+// order.
 void send_delivery(broadcaster_pointer self, const connection_actor& actor, delivery item);
+
+// `actor`'s session, known from its first message (subscribe_atom,
+// announce_atom) until the actor is down (detach_session).
+void attach_session(broadcaster_pointer self, const connection_actor& actor,
+                    std::weak_ptr<session_sink> session);
+void detach_session(broadcaster_pointer self, const connection_actor& actor);
 
 // Sends `text` as one frame answering a command of `actor`'s session.
 void send_reply(broadcaster_pointer self, const connection_actor& actor,

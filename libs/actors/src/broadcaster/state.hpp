@@ -26,6 +26,7 @@
 #include "engine.hpp"
 #include "herald/actors/broadcast_counters.hpp"
 #include "herald/actors/messages.hpp"
+#include "herald/actors/session_sink.hpp"
 #include "herald/core/channel_history.hpp"
 #include "herald/core/channel_policy.hpp"
 #include "herald/core/channel_registry.hpp"
@@ -117,6 +118,7 @@ struct round_state {
   // max_in_flight are.
   unsigned in_flight = 0;
   unsigned max_in_flight = 1;
+  std::uint64_t sent = 0;  // rounds started, for /metrics
 };
 
 // A subscription being set up: its channel's publications are watched and
@@ -172,6 +174,9 @@ struct broadcaster_state {
   // Subscriptions being set up, by channel.
   std::unordered_map<std::string, std::vector<join_attempt_ptr>> joining;
   client_directory directory;
+  // Every connection's session, from its subscribe_atom or announce_atom
+  // until its actor is down: deliveries go to it directly (send_delivery).
+  std::unordered_map<connection_actor, std::weak_ptr<session_sink>, actor_hash> sessions;
   std::unordered_map<std::string, known_node> nodes;  // by uid; this node not among them
   std::unordered_map<std::string, channels_survey_state> surveys;  // by survey id
   std::uint64_t surveys_started = 0;

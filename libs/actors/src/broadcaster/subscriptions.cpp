@@ -420,6 +420,7 @@ void remove_connection(broadcaster_pointer self, const connection_actor& actor) 
     }
   }
   state.registry.remove(subscriber{actor});
+  detach_session(self, actor);
   forget_client(self, actor, channels);
   for (const auto& channel : channels) {
     release_channel(self, channel);

@@ -16,6 +16,7 @@ struct broadcast_counters {
   std::atomic<std::uint64_t> history_evictions{0};  // forgotten for history-max-channels
   std::atomic<std::uint64_t> publications{0};
   std::atomic<std::uint64_t> deliveries{0};
+  std::atomic<std::uint64_t> rounds{0};  // fan-out rounds sent
   // The Redis engine (engine = redis); all zero with the memory engine.
   std::atomic<bool> engine_shared{false};
   std::atomic<bool> engine_up{false};  // every shard answers

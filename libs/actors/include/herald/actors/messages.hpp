@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -10,6 +11,7 @@
 
 #include "herald/actors/api_call.hpp"
 #include "herald/actors/delivery.hpp"
+#include "herald/actors/session_sink.hpp"
 #include "herald/core/client_requests.hpp"
 #include "herald/core/frame.hpp"
 
@@ -23,6 +25,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::channel_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::core::connect_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::api_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::delivery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::weak_ptr<herald::actors::session_sink>)
 
 namespace herald::actors {
 
@@ -44,10 +47,13 @@ using round_done_atom = caf::atom_constant<caf::atom("round_done")>;
 using engine_atom = caf::atom_constant<caf::atom("engine")>;
 
 // One per WebSocket connection, between its session and the broadcaster.
-// The broadcaster sends it deliveries (deliver_atom: a round's pushes,
-// replies, server-side unsubscribes and disconnects), which it hands to its
-// session in order. The session sends, through it, so that one client's
-// requests reach the broadcaster in the order it made them:
+// The broadcaster hands deliveries (a round's pushes, replies, server-side
+// unsubscribes and disconnects) to the session itself, through the
+// session_sink it got with subscribe_atom or announce_atom: one call per
+// delivery instead of a message and an actor's turn. deliver_atom carries
+// them for a connection the broadcaster knows only by its handle. The
+// session sends, through the actor, so that one client's requests reach
+// the broadcaster in the order it made them:
 //  - publish_atom: a /ws client's publication (trusted: /ws clients may
 //    publish on their channel), or a client-protocol publish with its
 //    command id (checked by the broadcaster); both are acknowledged
@@ -80,8 +86,9 @@ using connection_actor = caf::typed_actor<
 // sends itself sweep_atom every second to expire history. engine_atom says
 // a shared engine (Redis) has results and news queued for it.
 using broadcaster_actor = caf::typed_actor<
-    caf::reacts_to<close_atom>, caf::reacts_to<subscribe_atom, std::string, connection_actor>,
-    caf::reacts_to<announce_atom, connection_actor>,
+    caf::reacts_to<close_atom>,
+    caf::reacts_to<subscribe_atom, std::string, connection_actor, std::weak_ptr<session_sink>>,
+    caf::reacts_to<announce_atom, connection_actor, std::weak_ptr<session_sink>>,
     caf::reacts_to<connect_atom, connection_actor, core::connect_request>,
     caf::reacts_to<join_atom, std::string, connection_actor, core::subscription_request>,
     caf::reacts_to<unsubscribe_atom, std::string, connection_actor>,
