@@ -24,6 +24,7 @@ TEST_CASE("render_prometheus writes every family with HELP and TYPE", "[metrics]
   m.api_requests = 5;
   m.publications = 7;
   m.deliveries = 21;
+  m.rounds = 3;
   m.disconnects[close_code_slot(1008)] = 2;
   m.disconnects[close_code_slot(4321)] = 1;
   m.resident_bytes = 4096;
@@ -37,6 +38,7 @@ TEST_CASE("render_prometheus writes every family with HELP and TYPE", "[metrics]
   CHECK(text.find("herald_api_requests_total 5\n") != std::string::npos);
   CHECK(text.find("herald_publications_total 7\n") != std::string::npos);
   CHECK(text.find("herald_deliveries_total 21\n") != std::string::npos);
+  CHECK(text.find("herald_rounds_total 3\n") != std::string::npos);
   CHECK(text.find("herald_disconnects_total{code=\"1008\"} 2\n") != std::string::npos);
   CHECK(text.find("herald_disconnects_total{code=\"other\"} 1\n") != std::string::npos);
   CHECK(text.find("process_resident_memory_bytes 4096\n") != std::string::npos);

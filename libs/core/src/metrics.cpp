@@ -86,6 +86,8 @@ std::string render_prometheus(const metrics_snapshot& m) {
          "Publications this node fanned out, whichever node they came from.", m.publications);
   single(out, "herald_deliveries_total", "counter", "Publications handed to subscribers.",
          m.deliveries);
+  single(out, "herald_rounds_total", "counter",
+         "Fan-out rounds sent: deliveries per round grow with load.", m.rounds);
   per_protocol(out, m, "herald_slow_disconnects_total", "counter",
                "Clients disconnected for falling client-queue-max-bytes behind, by protocol.",
                &protocol_figures::slow_disconnects);

@@ -29,6 +29,7 @@ core::metrics_snapshot snapshot_metrics(const server_context& ctx) {
   const auto& published = ctx.hub.counters();
   m.publications = published.publications.load(relaxed);
   m.deliveries = published.deliveries.load(relaxed);
+  m.rounds = published.rounds.load(relaxed);
   m.channels = published.channels.load(relaxed);
   m.subscriptions = published.subscriptions.load(relaxed);
   m.history_channels = published.history_channels.load(relaxed);

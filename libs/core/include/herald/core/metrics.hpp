@@ -64,6 +64,7 @@ struct metrics_snapshot {
   std::uint64_t api_requests = 0;
   std::uint64_t publications = 0;
   std::uint64_t deliveries = 0;
+  std::uint64_t rounds = 0;
   std::array<std::uint64_t, close_code_slots> disconnects{};
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
