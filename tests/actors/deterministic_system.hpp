@@ -38,6 +38,13 @@ struct deterministic_system {
   }
 };
 
+// Counts pushes over every recording_sink, so that a test can tell which
+// session a round reached first.
+inline std::uint64_t next_push_number() {
+  static std::uint64_t pushes = 0;
+  return ++pushes;
+}
+
 // A session stand-in that records what its connection actor delivers, each
 // kind on its own.
 struct recording_sink : actors::session_sink {
@@ -52,6 +59,7 @@ struct recording_sink : actors::session_sink {
     frames.clear();
     pointers.clear();
     batches.clear();
+    push_numbers.clear();
     held_rounds.clear();
     replies.clear();
     outcomes.clear();
@@ -69,6 +77,7 @@ struct recording_sink : actors::session_sink {
   std::vector<std::string> frames;
   std::vector<core::frame_ptr> pointers;
   std::vector<core::frame_batch_ptr> batches;  // of pushes only
+  std::vector<std::uint64_t> push_numbers;     // each push's next_push_number()
   bool hold_rounds = false;                    // keep the round tickets until the test lets go
   std::vector<actors::round_ticket_ptr> held_rounds;
   std::vector<actors::command_reply::answering> replies;  // what each reply answered
@@ -88,6 +97,7 @@ struct recording_sink : actors::session_sink {
       held_rounds.push_back(std::move(pushes.round));  // a session still writing
     }
     batches.push_back(pushes.frames);
+    push_numbers.push_back(next_push_number());
     record_frames(*pushes.frames);
   }
   void record(actors::command_reply& reply) {

@@ -61,6 +61,25 @@ TEST_CASE("a publication fans out to N subscribers as one shared frame") {
   CHECK(read(f.counters->channels) == 1);
 }
 
+TEST_CASE("a round reaches the subscribers that published in it after the others") {
+  broadcaster_fixture f;
+  const auto first = f.seed_subscriber("chat");
+  const auto talker = f.seed_subscriber("chat");
+  const auto last = f.seed_subscriber("chat");
+  f.run();
+  caf::anon_send(f.broadcaster, actors::publish_atom::value, std::string{"chat"},
+                 publication_of("hi"), f.connections[talker]);
+  f.run();
+  for (const auto who : {first, talker, last}) {
+    REQUIRE(f.sink(who).received() == std::vector<std::string>{"hi"});
+  }
+  // Its acknowledgement still comes ahead of its own publication.
+  CHECK(f.sink(talker).replies.size() == 1);
+  const auto at = [&f](std::size_t who) { return f.sink(who).push_numbers.at(0); };
+  CHECK(at(talker) > at(first));
+  CHECK(at(talker) > at(last));
+}
+
 TEST_CASE("a client's publications go through its connection actor in order") {
   broadcaster_fixture f;
   const auto reader = f.seed_subscriber("c");

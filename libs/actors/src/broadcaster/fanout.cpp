@@ -267,6 +267,17 @@ void client_publish(broadcaster_pointer self, const std::string& channel,
 void flush_pending(broadcaster_pointer self) {
   auto& state = self->state;
   auto& rounds = state.rounds;
+  // Who published in this round, taken before their acknowledgements go:
+  // they get the round after every other subscriber of the channel. A
+  // client that has its own publication back sends its next at once; last
+  // in the round, its next messages reach a thread that is done writing
+  // and are read together, so they join one round instead of being split
+  // over two by a write pass still going (at 16 messages in flight, one
+  // publisher and 1000 subscribers: 15.6 publications per round instead of
+  // 9.2). The other subscribers, whom the publication is for, get it
+  // sooner.
+  std::unordered_map<connection_actor, std::size_t, actor_hash> publishers;
+  publishers.swap(rounds.ack_index);
   // Before the pushes: a publisher gets its reply ahead of its own
   // publication.
   send_acknowledgements(self);
@@ -276,6 +287,7 @@ void flush_pending(broadcaster_pointer self) {
     return;
   }
   const round_ticket_ptr round = start_round(self);
+  std::vector<const subscriber*>& publishers_last = rounds.publishers_last;
   for (auto& entry : rounds.pending) {
     const auto& subscribers = state.registry.subscribers(entry.channel);
     // Built on first need, once per channel and kind of subscriber: /ws
@@ -285,12 +297,12 @@ void flush_pending(broadcaster_pointer self) {
     std::optional<core::frame_batch_ptr> with_presence;
     const bool has_presence = entry.presence_changes > 0;
     std::size_t from_the_start = 0;  // subscribers that get the whole round
-    for (const auto& subscriber : subscribers) {
+    const auto give = [&](const subscriber& subscriber) {
       if (!entry.joined_at.empty()) {
         auto joined = entry.joined_at.find(subscriber.actor);
         if (joined != entry.joined_at.end()) {
           send_suffix(self, entry, subscriber, joined->second, round);
-          continue;
+          return;
         }
       }
       ++from_the_start;
@@ -314,7 +326,18 @@ void flush_pending(broadcaster_pointer self) {
       if (*batch) {
         send_delivery(self, subscriber.actor, delivery{channel_pushes{*batch, round}});
       }
+    };
+    for (const auto& subscriber : subscribers) {
+      if (!publishers.empty() && publishers.count(subscriber.actor) != 0) {
+        publishers_last.push_back(&subscriber);
+        continue;
+      }
+      give(subscriber);
     }
+    for (const subscriber* publisher : publishers_last) {
+      give(*publisher);
+    }
+    publishers_last.clear();
     state.deliveries += entry.publications * from_the_start;
   }
   rounds.pending.clear();

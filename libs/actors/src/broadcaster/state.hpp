@@ -119,6 +119,9 @@ struct round_state {
   unsigned in_flight = 0;
   unsigned max_in_flight = 1;
   std::uint64_t sent = 0;  // rounds started, for /metrics
+  // flush_pending's list of a channel's subscribers that published in the
+  // round, kept for its capacity.
+  std::vector<const subscriber*> publishers_last;
 };
 
 // A subscription being set up: its channel's publications are watched and
