@@ -34,7 +34,7 @@
 #                and S2's shape (100 + 10 publishers, 512 B) read the same way
 #   SW-rate:     fixed --rate 50, 200, 1000, 2000, 5000 publications/s
 # Server "uws" is a uWebSockets broadcast server taken from
-# HERALD_UWS_BROADCAST (see bench/start-peer.sh); nothing here builds it. Builds Herald and herald-bench (Release, build-release/)
+# UWS_BROADCAST (see bench/start-peer.sh); nothing here builds it. Builds Herald and herald-bench (Release, build-release/)
 # and the peers (bench/setup-peers.sh) first. Loopback only; every run stops
 # by itself.
 set -euo pipefail
@@ -67,8 +67,8 @@ if [[ -n $sweep ]]; then
 fi
 scenarios=${scenarios:-S1,S2,S3,S4,S5,S6}
 servers=${servers:-herald,websocketpp,node-ws,go-tutorial}
-if [[ ,$servers, == *,uws,* && ! -x ${HERALD_UWS_BROADCAST:-} ]]; then
-  echo "run-scenarios: server uws needs HERALD_UWS_BROADCAST (see bench/start-peer.sh)" >&2
+if [[ ,$servers, == *,uws,* && ! -x ${UWS_BROADCAST:-} ]]; then
+  echo "run-scenarios: server uws needs UWS_BROADCAST (see bench/start-peer.sh)" >&2
   exit 2
 fi
 mkdir -p "$out"

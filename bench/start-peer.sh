@@ -7,8 +7,9 @@
 # process itself and /proc/PID/stat holds the server's CPU time.
 # Run bench/setup-peers.sh first. uws is a uWebSockets broadcast server
 # that is not built here (it is neither a Debian nor an npm package): set
-# HERALD_UWS_BROADCAST to a binary that takes PORT and serves /ws on
+# UWS_BROADCAST to a binary that takes PORT and serves /ws on
 # 127.0.0.1 with the tutorial's contract (every message to every client).
+# (Not HERALD_*: Herald reads those as its configuration.)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,10 +37,10 @@ case $name in
         need "$here/.build/websocketpp-broadcast"
         exec "$here/.build/websocketpp-broadcast" "$port" 127.0.0.1 ;;
     uws)
-        [[ -x ${HERALD_UWS_BROADCAST:-} ]] || {
-            echo "$0: set HERALD_UWS_BROADCAST to a uWebSockets broadcast server binary" >&2
+        [[ -x ${UWS_BROADCAST:-} ]] || {
+            echo "$0: set UWS_BROADCAST to a uWebSockets broadcast server binary" >&2
             exit 1
         }
-        exec "$HERALD_UWS_BROADCAST" "$port" ;;
+        exec "$UWS_BROADCAST" "$port" ;;
     *) usage ;;
 esac
