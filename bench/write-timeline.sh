@@ -9,6 +9,7 @@
 # tracepoints) and Linux perf.
 #
 #   bench/write-timeline.sh [--server herald|uws] [--herald PATH] [--record S] BENCH_ARGS...
+#   (KEEP=1 keeps the perf data and events in a temporary folder)
 #
 # e.g. bench/write-timeline.sh --server herald --subscribers 1000 --rate 200
 # Server on CPU 0, bench on CPU 1; loopback only; stops by itself.
@@ -125,4 +126,8 @@ if lags:
 report = json.load(open(f"{out}/bench.json"))
 print("bench latency us:", report["latency_us"])
 PY
-[[ -n ${KEEP:-} ]] && log "kept $out" || rm -rf "$out"
+if [[ -n ${KEEP:-} ]]; then
+  log "kept the trace in $out"
+else
+  rm -rf "$out"
+fi
