@@ -170,6 +170,22 @@ TEST_CASE("writes wait while reads make progress, then go out together") {
   CHECK(f.log == std::vector<std::string>{"reads done", "a wrote"});
 }
 
+TEST_CASE("with one I/O thread, writes do not wait for reads") {
+  // One round in flight at a time: the pass holding it is what the next
+  // round waits for.
+  boost::asio::io_context context{1};
+  write_scheduler scheduler{context, herald::net::write_deferral_limit::for_workers(1)};
+  const write_scheduler::binding bound{scheduler};
+  std::vector<std::string> log;
+  auto a = std::make_shared<fake_session>("a", log, scheduler);
+  int turns = 0;
+  boost::asio::post(context, [&] { keep_reading(context, scheduler, a, turns, 10, log); });
+  context.poll();
+  CHECK(turns == 10);
+  CHECK(log == std::vector<std::string>{"a wrote", "reads done"});
+  CHECK(herald::net::write_deferral_limit::for_workers(2).turns > 0);
+}
+
 TEST_CASE("reads that never stop hold writes back for a bounded number of turns") {
   scheduler_fixture f;
   auto a = f.session("a");

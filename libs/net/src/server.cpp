@@ -99,7 +99,8 @@ std::string server::start() {
   std::vector<asio::io_context*> raw_contexts;
   for (unsigned i = 0; i < workers; ++i) {
     self.contexts.push_back(std::make_unique<asio::io_context>(1));
-    self.schedulers.push_back(std::make_unique<write_scheduler>(*self.contexts.back()));
+    self.schedulers.push_back(std::make_unique<write_scheduler>(
+        *self.contexts.back(), write_deferral_limit::for_workers(workers)));
     raw_contexts.push_back(self.contexts.back().get());
     self.guards.push_back(asio::make_work_guard(*self.contexts.back()));
   }
