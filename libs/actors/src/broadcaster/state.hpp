@@ -111,7 +111,9 @@ struct round_state {
   std::vector<pending_channel> pending;
   std::unordered_map<std::string, std::size_t> pending_index;  // channel -> slot in pending
   std::vector<pending_ack> acks;
-  std::unordered_map<connection_actor, std::size_t, actor_hash> ack_index;  // -> slot in acks
+  // -> slot in acks; also the round's publishers, which flush_pending
+  // reads to write them last and clears once the round's pushes are out.
+  std::unordered_map<connection_actor, std::size_t, actor_hash> ack_index;
   bool flush_scheduled = false;
   // Rounds sent whose deliveries are not all written yet (round_ticket): a
   // flush_atom sends the pending publications only when fewer than
