@@ -10,7 +10,7 @@ shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(fuzz_seed_codec fuzz_client_protocol fuzz_static_path fuzz_server_api
-    fuzz_engine_codec)
+    fuzz_engine_codec fuzz_inflating_frame_reader)
 fi
 build_dir=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

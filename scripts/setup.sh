@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libjwt-dev libhiredis-dev libssl-dev
-  libspdlog-dev
+  libspdlog-dev zlib1g-dev
 )
 # The dashboard's browser libraries (web/: the centrifuge SDK, uPlot) come
 # from npm; a machine that has node and npm already (e.g. from nodesource)

@@ -9,7 +9,9 @@
 //
 // Scenarios: chat (two browser contexts chat both ways on /ws), dashboard
 // (signs in, charts drawn, figures follow a chat), dashboard-wrong-password
-// (the refusal is shown). Each saves a screenshot of what a user sees in
+// (the refusal is shown), compression (the server runs with compression =
+// true: Chromium's own WebSocket negotiates permessage-deflate, and a large
+// message goes both ways compressed, then the chat works on top). Each saves a screenshot of what a user sees in
 // --out (and one named *-failure.png when it fails), and prints
 // "ok SCENARIO". https: --ca-cert trusts a test CA (put into a fresh NSS
 // database with certutil, as Chromium on Linux reads one from $HOME), or
@@ -233,8 +235,41 @@ async function dashboardWrongPassword(browser, options, problems) {
   return [page];
 }
 
+// Chromium offers permessage-deflate on every WebSocket; with the server's
+// compression on, the page's socket reports the extension, a message over
+// compression-min-bytes comes back intact (Chromium compressed it on the
+// way in, Herald on the way out), and the chat page works as before.
+async function compression(browser, options, problems) {
+  const context = await newContext(browser, options);
+  const page = await context.newPage();
+  collectProblems(page, problems, "compression");
+  await page.goto(options.baseUrl);
+  const result = await page.evaluate(async () => {
+    const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws");
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("the WebSocket failed"));
+    });
+    const text = Array.from({ length: 500 }, (_, i) => `price-${i}`).join(" ");
+    const echoed = new Promise((resolve) => {
+      ws.onmessage = (event) => resolve(event.data);
+    });
+    ws.send(JSON.stringify({ message: text }));
+    const data = await echoed;
+    ws.close();
+    return { extensions: ws.extensions, same: JSON.parse(data).message === text };
+  });
+  if (!result.extensions.startsWith("permessage-deflate")) {
+    throw new Error(`the socket negotiated "${result.extensions}"`);
+  }
+  if (!result.same) throw new Error("the large message came back different");
+  await page.close();
+  return chat(browser, options, problems);
+}
+
 const SCENARIOS = {
   chat,
+  compression,
   dashboard,
   "dashboard-wrong-password": dashboardWrongPassword,
 };

@@ -372,10 +372,11 @@ class HandshakeRefused(Exception):
 
 
 class Frame:
-    __slots__ = ("fin", "opcode", "payload")
+    __slots__ = ("fin", "opcode", "payload", "rsv1")
 
-    def __init__(self, fin, opcode, payload):
+    def __init__(self, fin, opcode, payload, rsv1=False):
         self.fin, self.opcode, self.payload = fin, opcode, payload
+        self.rsv1 = rsv1  # permessage-deflate: the payload is compressed
 
     def close_code(self):
         if self.opcode != OP_CLOSE:
@@ -454,6 +455,7 @@ class RawWebSocket:
             self.sock.close()
             response.body = body
             raise HandshakeRefused(response)
+        self.response = response  # the 101, headers included
         expected = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
         got = response.header("sec-websocket-accept")
         if got != expected:
@@ -508,7 +510,7 @@ class RawWebSocket:
             if b1 & 0x80:
                 raise AssertionError("server sent a masked frame")
             self._fill(pos + n, deadline)
-            frame = Frame(bool(b0 & 0x80), b0 & 0x0F, self.buf[pos:pos + n])
+            frame = Frame(bool(b0 & 0x80), b0 & 0x0F, self.buf[pos:pos + n], bool(b0 & 0x40))
             self.buf = self.buf[pos + n:]
             if frame.opcode == OP_PING and answer_pings:
                 try:

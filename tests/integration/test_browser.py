@@ -85,6 +85,19 @@ def test_dashboard_in_the_browser(start_herald):
     assert srv.alive()
 
 
+def test_compression_in_the_browser(start_herald):
+    """compression = true with every message compressed (no size
+    threshold): Chromium's WebSocket negotiates permessage-deflate, and the
+    chat and dashboard pages work through it."""
+    check_prerequisites()
+    srv = start_herald(options={"dashboard": "true", "dashboard-password": PASSWORD,
+                                "compression": "true", "compression-min-bytes": "0"},
+                       static_dir=PUBLIC_DIR)
+    run_browser("http://127.0.0.1:%d/" % srv.port, ["compression", "dashboard"],
+                out=os.path.join(output_dir(), "compression"))
+    assert srv.alive()
+
+
 def test_chat_and_dashboard_over_tls(start_herald):
     """The same pages over https and wss, Chromium trusting the test CA
     (no certificate errors ignored): what a browser meets on a TLS

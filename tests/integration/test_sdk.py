@@ -22,6 +22,8 @@ import shutil
 import subprocess
 import threading
 
+import pytest
+
 import herald_harness as hh
 
 SECRET = "sdk-secret"
@@ -42,11 +44,14 @@ def check_node_modules(*packages):
             "tests/sdk/node_modules/%s is missing: run scripts/setup.sh --test" % package
 
 
-def test_centrifuge_sdk_scenarios(start_herald):
+@pytest.mark.parametrize("compression", ["false", "true"])
+def test_centrifuge_sdk_scenarios(start_herald, compression):
+    """With compression = true, ws (which offers permessage-deflate by
+    default) negotiates it on every connection the scenarios open."""
     check_node_modules("centrifuge", "ws")
     srv = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true",
                                 "token-hmac-secret": SECRET, "history-size": "100",
-                                "history-ttl": "300s"})
+                                "history-ttl": "300s", "compression": compression})
     result = subprocess.run(["node", os.path.join(SDK_DIR, "scenarios.mjs"), str(srv.port),
                              SECRET], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -61,6 +66,23 @@ def test_sdk_features_and_cent_js(start_herald):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split() == [w for name in API_SCENARIOS for w in ("ok", name)], \
+        result.stdout + result.stderr
+    assert srv.alive()
+
+
+def test_compression_with_ws_sdk_and_cent_js(start_herald):
+    """tests/sdk/compression_scenarios.mjs: ws negotiates permessage-deflate
+    and round-trips messages up to 40 KB; the SDK publishes and receives
+    large publications, cent.js publishes one; a client that declines the
+    extension beside them gets plain frames."""
+    check_node_modules("centrifuge", "ws", "cent.js")
+    srv = start_herald(options={**FEATURES, "compression": "true"})
+    scenarios = ["wsNegotiatesAndRoundTrips", "sdkLargePublications", "plainClientBeside"]
+    result = subprocess.run(["node", os.path.join(SDK_DIR, "compression_scenarios.mjs"),
+                             str(srv.port), SECRET, API_KEY], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == [w for name in scenarios for w in ("ok", name)], \
         result.stdout + result.stderr
     assert srv.alive()
 

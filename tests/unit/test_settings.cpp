@@ -272,8 +272,9 @@ TEST_CASE("option_table lists every key once, in order", "[settings]") {
               "port", "address", "static-dir", "tls-cert", "tls-key", "tls-port", "workers",
               "seed-channel", "allowed-origins", "max-connections", "max-connections-per-ip",
               "connection-rate-per-ip", "max-http-connections", "max-message-bytes",
-              "client-queue-max-bytes", "publish-backlog-bytes", "token-hmac-secret",
-              "allow-anonymous", "client-channel-limit", "api-key", "api-max-body-bytes",
+              "client-queue-max-bytes", "publish-backlog-bytes", "compression",
+              "compression-min-bytes", "compression-level", "token-hmac-secret", "allow-anonymous",
+              "client-channel-limit", "api-key", "api-max-body-bytes",
               // the dashboard
               "dashboard", "dashboard-password",
               // the rest
@@ -451,6 +452,21 @@ TEST_CASE("apply_setting: max-connections", "[settings]") {
   set_bad(s, "max-connections", "4294967296");
   set_bad(s, "max-connections", "-1");
   REQUIRE(s.max_connections == 0);
+}
+
+TEST_CASE("apply_setting: compression keys", "[settings]") {
+  herald::core::settings s;
+  REQUIRE_FALSE(s.compression);
+  REQUIRE(s.compression_min_bytes == 512);
+  REQUIRE(s.compression_level == 6);
+  set_ok(s, "compression", "true");
+  REQUIRE(s.compression);
+  set_ok(s, "compression-min-bytes", "0");
+  REQUIRE(s.compression_min_bytes == 0);
+  set_ok(s, "compression-level", "9");
+  REQUIRE(s.compression_level == 9);
+  REQUIRE(set_bad(s, "compression-level", "0") == "expected an integer in 1..9, got '0'");
+  REQUIRE(set_bad(s, "compression-level", "10") == "expected an integer in 1..9, got '10'");
 }
 
 TEST_CASE("apply_setting: max-message-bytes", "[settings]") {
@@ -762,6 +778,9 @@ TEST_CASE("dump_settings of the defaults", "[settings]") {
           "max-message-bytes = 65536\n"
           "client-queue-max-bytes = 1048576\n"
           "publish-backlog-bytes = 67108864\n"
+          "compression = false\n"
+          "compression-min-bytes = 512\n"
+          "compression-level = 6\n"
           "token-hmac-secret = \"\"\n"
           "allow-anonymous = false\n"
           "client-channel-limit = 128\n"

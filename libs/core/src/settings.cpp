@@ -444,6 +444,15 @@ const std::vector<option_entry>& process_entries() {
                       "Bytes of publications received from clients and not yet sent, over the "
                       "whole server; past it every publishing connection stops being read "
                       "until it drains"),
+      bool_option("compression", &settings::compression,
+                  "permessage-deflate for clients that offer it (browsers, Node's ws, Python's "
+                  "websockets): each message compressed once and shared by every such "
+                  "connection; their compressed messages are inflated, at most to "
+                  "max-message-bytes"),
+      unsigned_option("compression-min-bytes", &settings::compression_min_bytes, 0, 64u << 20,
+                      "compression = true: messages smaller than this go uncompressed"),
+      unsigned_option("compression-level", &settings::compression_level, 1, 9,
+                      "compression = true: zlib level, 1 (fastest) to 9 (smallest)"),
       string_option("token-hmac-secret", &settings::token_hmac_secret, any_string,
                     "Client protocol: HMAC secret of HS256 connection and channel tokens "
                     "(empty: no token is valid)"),

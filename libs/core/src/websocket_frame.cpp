@@ -3,31 +3,15 @@
 #include <cassert>
 #include <cstdint>
 
+#include "websocket_frame_layout.hpp"
+
 namespace herald::core {
 namespace {
 
 constexpr unsigned char fin_text = 0x81;
-constexpr std::size_t max_7bit_length = 125;
-constexpr std::size_t max_16bit_length = 0xffff;
-constexpr unsigned char length_16bit = 126;
-constexpr unsigned char length_64bit = 127;
 
-// Writes the header of a text frame with `size` payload bytes at `out`:
-// text_frame_header_size(size) bytes, the shortest length form.
 void write_text_frame_header(char* out, std::uint64_t size) {
-  out[0] = static_cast<char>(fin_text);
-  if (size <= max_7bit_length) {
-    out[1] = static_cast<char>(size);
-  } else if (size <= max_16bit_length) {
-    out[1] = static_cast<char>(length_16bit);
-    out[2] = static_cast<char>((size >> 8) & 0xff);
-    out[3] = static_cast<char>(size & 0xff);
-  } else {
-    out[1] = static_cast<char>(length_64bit);
-    for (int i = 0; i < 8; ++i) {
-      out[2 + i] = static_cast<char>((size >> (56 - 8 * i)) & 0xff);
-    }
-  }
+  frame_layout::write_server_header(out, fin_text, size);
 }
 
 }  // namespace
@@ -44,7 +28,7 @@ std::string encode_text_frame_of(std::size_t at_least,
   // Room for what the encoder adds around the data (keys, offsets, infos),
   // so that the text grows in place rather than being copied again.
   const std::size_t room = at_least + at_least / 16 + 4096;
-  if (at_least <= max_16bit_length) {
+  if (at_least <= frame_layout::max_16bit_length) {
     std::string payload;
     payload.reserve(room);
     append(payload);
@@ -65,13 +49,7 @@ std::string encode_text_frame_of(std::size_t at_least,
 }
 
 std::size_t text_frame_header_size(std::size_t payload_size) {
-  if (payload_size <= max_7bit_length) {
-    return 2;
-  }
-  if (payload_size <= max_16bit_length) {
-    return 4;
-  }
-  return 10;
+  return frame_layout::server_header_size(payload_size);
 }
 
 std::string encode_text_frame(std::string_view payload) {

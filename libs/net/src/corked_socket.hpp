@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -21,6 +22,7 @@
 
 #include "accepted_stream.hpp"
 #include "herald/core/outbound_queue.hpp"
+#include "inflating_input.hpp"
 
 namespace herald::net {
 
@@ -102,14 +104,90 @@ class corked_socket {
     }
   }
 
+  // permessage-deflate was negotiated: what the client sends is read
+  // through an inflating_input. When the client breaks the extension's
+  // rules, `on_failure` runs (posted, on the socket's thread) with the close
+  // code; meanwhile its data frames are dropped and only its control frames
+  // reach Beast.
+  void inflate_incoming(std::size_t max_message_bytes,
+                        std::function<void(inflating_input::failure)> on_failure) {
+    inflating_ = std::make_unique<inflating_state>(max_message_bytes, std::move(on_failure));
+  }
+
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    if (inflating_) {
+      return boost::asio::async_compose<Handler, void(boost::system::error_code, std::size_t)>(
+          inflating_read_op<MutableBuffers>{*this, buffers}, handler, socket_);
+    }
+    return raw_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+ private:
+  // The bytes as they come off the socket (out of TLS when there is TLS).
+  template <class MutableBuffers, class Handler>
+  auto raw_read_some(const MutableBuffers& buffers, Handler&& handler) {
     if (tls_) {
       return tls_->stream->async_read_some(buffers, std::forward<Handler>(handler));
     }
     return socket_.async_read_some(buffers, std::forward<Handler>(handler));
   }
 
+  struct inflating_state {
+    inflating_state(std::size_t max_message_bytes,
+                    std::function<void(inflating_input::failure)> failed)
+        : input(max_message_bytes), on_failure(std::move(failed)) {}
+    inflating_input input;
+    std::function<void(inflating_input::failure)> on_failure;
+  };
+
+  // Beast's read through the inflating_input: what the input has ready is
+  // handed over first; otherwise the socket is read into Beast's buffer,
+  // the bytes go through the input, and what comes out is copied back into
+  // that buffer. A read that gives nothing (a compressed message still
+  // arriving) reads again, so Beast never sees a read of zero bytes.
+  template <class MutableBuffers>
+  struct inflating_read_op {
+    corked_socket& layer;
+    MutableBuffers buffers;
+    enum class step { start, handing, reading } state = step::start;
+
+    template <class Self>
+    void operator()(Self& self, boost::system::error_code ec = {}, std::size_t read = 0) {
+      auto& inflating = *layer.inflating_;
+      switch (state) {
+        case step::start:
+          if (inflating.input.has_ready()) {
+            state = step::handing;
+            boost::asio::post(std::move(self));  // never complete inside the initiation
+            return;
+          }
+          state = step::reading;
+          layer.raw_read_some(buffers, std::move(self));
+          return;
+        case step::handing:
+          self.complete({}, inflating.input.hand_out(buffers));
+          return;
+        case step::reading:
+          if (ec) {
+            self.complete(ec, 0);
+            return;
+          }
+          if (auto failure = inflating.input.take(buffers, read)) {
+            boost::asio::post(layer.get_executor(),
+                              [report = inflating.on_failure, found = *failure] { report(found); });
+          }
+          if (!inflating.input.has_ready()) {
+            layer.raw_read_some(buffers, std::move(self));
+            return;
+          }
+          self.complete({}, inflating.input.hand_out(buffers));
+          return;
+      }
+    }
+  };
+
+ public:
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     if (tls_) {
@@ -281,6 +359,8 @@ class corked_socket {
   core::outbound_queue queue_;
   std::atomic<std::uint64_t>& bytes_out_;
   std::weak_ptr<void> owner_;
+  // permessage-deflate's read side; null (8 bytes per connection) without it.
+  std::unique_ptr<inflating_state> inflating_;
   phase phase_ = phase::handshake;
   beast_write beast_ = beast_write::none;
   // This layer's own wait for writability is pending (at most one): what

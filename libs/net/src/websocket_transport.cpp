@@ -8,6 +8,7 @@
 
 #include "connection_log.hpp"
 #include "herald/core/metrics.hpp"
+#include "herald/core/permessage_deflate.hpp"
 #include "herald/core/websocket_frame.hpp"
 #include "write_scheduler.hpp"
 
@@ -31,6 +32,19 @@ std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
     --end;  // text[end] continues a character: cut before that character
   }
   return text.substr(0, end);
+}
+
+// Whether the upgrade offers permessage-deflate in a form Herald accepts.
+bool accepts_deflate(const request& upgrade) {
+  std::string offers;  // every Sec-WebSocket-Extensions line, as one list
+  const auto [first, last] = upgrade.equal_range(http::field::sec_websocket_extensions);
+  for (auto line = first; line != last; ++line) {
+    if (!offers.empty()) {
+      offers += ',';
+    }
+    offers.append(line->value());
+  }
+  return !offers.empty() && core::accepts_deflate_offer(offers);
 }
 
 }  // namespace
@@ -75,8 +89,22 @@ void websocket_transport::accept(request upgrade, websocket::stream_base::timeou
   // Beast's own timer takes over from the HTTP read deadline (which went
   // with the HTTP session's tcp_stream).
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, server_name); }));
+  deflates_ = ctx_.settings.compression && accepts_deflate(upgrade);
+  ws_.set_option(
+      websocket::stream_base::decorator([deflates = deflates_](websocket::response_type& res) {
+        res.set(http::field::server, server_name);
+        if (deflates) {
+          res.set(http::field::sec_websocket_extensions, core::deflate_extension_response);
+        }
+      }));
+  if (deflates_) {
+    ws_.next_layer().inflate_incoming(ctx_.settings.max_message_bytes,
+                                      [weak = weak_from_this()](inflating_input::failure failure) {
+                                        if (const auto self = weak.lock()) {
+                                          self->start_close(failure.code, failure.reason, false);
+                                        }
+                                      });
+  }
   ws_.read_message_max(ctx_.settings.max_message_bytes);
   ws_.auto_fragment(false);
   ws_.text(true);
@@ -297,6 +325,11 @@ void websocket_transport::enqueue(core::frame_batch_ptr batch) {
   // shutdown-timeout.
   if (phase_ != phase::handshaking && phase_ != phase::open) {
     return;
+  }
+  if (deflates_) {
+    batch = core::deflated(
+        batch, core::compression_options{ctx_.settings.compression_min_bytes,
+                                         static_cast<int>(ctx_.settings.compression_level)});
   }
   auto& socket = ws_.next_layer();
   if (!socket.queue().push(std::move(batch))) {

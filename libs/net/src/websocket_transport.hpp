@@ -174,6 +174,10 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // The peer named in the debug lines; null while they are off.
   std::unique_ptr<const std::string> peer_for_log_;
   const core::protocol protocol_;
+  // permessage-deflate was negotiated: frames go out compressed where
+  // worth it (compressed once per batch, see core::deflated), and the
+  // client's compressed messages are inflated under Beast.
+  bool deflates_ = false;
   // The close code this connection ends with, for /metrics: ours when we
   // close, the peer's when it does, 1006 when the socket just went away.
   std::uint16_t close_code_ = 1006;

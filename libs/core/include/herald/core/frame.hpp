@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct frame_batch {
   // drop pushes that were in flight when it unsubscribed; empty for replies
   // and /ws frames.
   std::string channel;
+  // The same frames for connections that negotiated permessage-deflate:
+  // made once, by deflated() (permessage_deflate.hpp), on first need; null
+  // there when no frame was worth compressing.
+  mutable std::once_flag deflate_once;
+  mutable std::shared_ptr<const frame_batch> deflated_twin;
 
   void append(frame_ptr frame) {
     bytes += frame->size();

@@ -45,13 +45,18 @@ struct settings {
   std::uint64_t max_message_bytes = 65536;
   std::uint64_t client_queue_max_bytes = 1048576;
   std::uint64_t publish_backlog_bytes = 64u << 20;  // publications not yet sent, server-wide
-  std::string token_hmac_secret;                    // empty: no token is valid
-  bool allow_anonymous = false;                     // client protocol: connect without a token
-  std::uint64_t client_channel_limit = 128;         // Centrifugo's default client_channel_limit
-  std::string api_key;                              // empty: /api answers loopback clients only
-  std::uint64_t api_max_body_bytes = 1048576;       // a server API request's body
-  bool dashboard = false;          // /dashboard.html's token endpoint and stats channel
-  std::string dashboard_password;  // required with dashboard = true
+  // permessage-deflate with clients that offer it: each message compressed
+  // once, for every connection that negotiated it (see permessage_deflate.hpp).
+  bool compression = false;
+  std::uint64_t compression_min_bytes = 512;   // smaller messages go uncompressed
+  std::uint32_t compression_level = 6;         // zlib's 1 (fastest) to 9 (smallest)
+  std::string token_hmac_secret;               // empty: no token is valid
+  bool allow_anonymous = false;                // client protocol: connect without a token
+  std::uint64_t client_channel_limit = 128;    // Centrifugo's default client_channel_limit
+  std::string api_key;                         // empty: /api answers loopback clients only
+  std::uint64_t api_max_body_bytes = 1048576;  // a server API request's body
+  bool dashboard = false;                      // /dashboard.html's token endpoint and stats channel
+  std::string dashboard_password;              // required with dashboard = true
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds pong_timeout{8000};
   std::chrono::milliseconds idle_timeout{60000};
