@@ -133,7 +133,10 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   virtual close_advice shutdown_close() const = 0;  // SIGTERM
   virtual void on_finish() {}  // the socket is done (not called from the destructor)
 
-  websocket::stream<corked_socket> ws_;
+  // Beast's own permessage-deflate compiled out (deflateSupported = false):
+  // Herald does the extension itself, without a zlib stream per connection
+  // (see corked_socket::inflate_incoming and core::deflated).
+  websocket::stream<corked_socket, false> ws_;
   server_context& ctx_;
   server_counters::per_protocol& figures_;  // this endpoint's /metrics figures
   actors::connection_handle connection_;
