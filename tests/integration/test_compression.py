@@ -104,6 +104,24 @@ def test_offers_declined_connection_stays_plain(server, offer):
     ws.close()
 
 
+def test_server_max_window_bits_15_is_named_back(server):
+    """RFC 7692 7.1.2.1: accepting server_max_window_bits means naming it in
+    the answer; websockets refuses the handshake otherwise."""
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+    assert extensions_header(server, "permessage-deflate; server_max_window_bits=15") == \
+        ACCEPTED + "; server_max_window_bits=15"
+
+    async def main():
+        ws = await hh.connect(server, extensions=[
+            ClientPerMessageDeflateFactory(server_max_window_bits=15)])
+        assert ws.extensions, "not negotiated"
+        text = big_message()
+        await ws.send(json.dumps({"message": text}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"message": text}
+        await ws.close()
+    run(main())
+
+
 def test_python_websockets_negotiates_and_round_trips(server):
     async def main():
         ws = await hh.connect(server)  # compression="deflate" is websockets' default
@@ -207,7 +225,13 @@ def test_not_deflate_data_closes_1007(server):
 
 
 def test_bomb_closes_1009_at_max_message_bytes(server):
-    bomb = deflate(b"a" * (64 << 20))  # 64 MiB of 'a' in about 64 KiB
+    # 4 MiB of 'a' in about 4 KiB: gathered whole (under the compressed
+    # bound), then inflating stops at max-message-bytes.
+    bomb = deflate(b"a" * (4 << 20))
+    assert len(bomb) < MAX_MESSAGE
+    assert close_code_after(server, lambda ws: ws.send_frame(OP_TEXT | RSV1, bomb)) == 1009
+    # 64 MiB of 'a' in about 64 KiB: past the compressed bound at its header.
+    bomb = deflate(b"a" * (64 << 20))
     assert close_code_after(server, lambda ws: ws.send_frame(OP_TEXT | RSV1, bomb)) == 1009
     just_over = deflate(json.dumps({"message": "x" * MAX_MESSAGE}).encode())
     assert close_code_after(server, lambda ws: ws.send_frame(OP_TEXT | RSV1, just_over)) == 1009

@@ -112,11 +112,11 @@ TEST_CASE("inflating_frame_reader: fragments, a ping between them, then a plain 
   const std::string message = long_text(3000);
   const std::string compressed = compress(message);
   const std::size_t third = compressed.size() / 3;
-  const std::string input =
-      client_frame(rsv1 | binary, compressed.substr(0, third)) + client_frame(fin | ping, "hi") +
-      client_frame(continuation, compressed.substr(third, third)) +
-      client_frame(fin | continuation, compressed.substr(2 * third)) +
-      client_frame(fin | text, "after");
+  const std::string input = client_frame(rsv1 | binary, compressed.substr(0, third)) +
+                            client_frame(fin | ping, "hi") +
+                            client_frame(continuation, compressed.substr(third, third)) +
+                            client_frame(fin | continuation, compressed.substr(2 * third)) +
+                            client_frame(fin | text, "after");
   reader in(65536);
   std::string out;
   CHECK_FALSE(in.read(input, out));
@@ -192,8 +192,8 @@ TEST_CASE("inflating_frame_reader fails what only it can see, with the close cod
     reader in(1000);
     std::string out;
     // Only the header is sent: the reader need not wait for the payload.
-    const std::string header = client_frame(fin | rsv1 | text, std::string(70000, 'x'))
-                                   .substr(0, 14);
+    const std::string header =
+        client_frame(fin | rsv1 | text, std::string(70000, 'x')).substr(0, 14);
     const auto failure = in.read(header, out);
     REQUIRE(failure);
     CHECK(failure->code == 1009);

@@ -47,37 +47,45 @@ std::string inflate(const std::string& compressed, std::size_t limit = 1 << 20) 
 }  // namespace
 
 TEST_CASE("permessage-deflate offers: what Herald accepts", "[permessage_deflate]") {
-  using core::accepts_deflate_offer;
-  CHECK(accepts_deflate_offer("permessage-deflate"));
+  using core::accept_deflate_offer;
+  CHECK(accept_deflate_offer("permessage-deflate"));
   // What Chromium, Node's ws and Python's websockets offer.
-  CHECK(accepts_deflate_offer("permessage-deflate; client_max_window_bits"));
-  CHECK(accepts_deflate_offer("permessage-deflate;client_max_window_bits=10"));
-  CHECK(accepts_deflate_offer("Permessage-Deflate; Client_Max_Window_Bits"));
-  CHECK(accepts_deflate_offer(
+  CHECK(accept_deflate_offer("permessage-deflate; client_max_window_bits"));
+  CHECK(accept_deflate_offer("permessage-deflate;client_max_window_bits=10"));
+  CHECK(accept_deflate_offer("Permessage-Deflate; Client_Max_Window_Bits"));
+  CHECK(accept_deflate_offer(
       "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
       "server_max_window_bits=15"));
-  CHECK(accepts_deflate_offer(R"(permessage-deflate; client_max_window_bits="12")"));
+  CHECK(accept_deflate_offer(R"(permessage-deflate; client_max_window_bits="12")"));
   // A later offer when an earlier one is declined; other extensions skipped.
-  CHECK(accepts_deflate_offer(
-      "x-webkit-deflate-frame; no_context_takeover, permessage-deflate; "
-      "server_max_window_bits=10, , permessage-deflate"));
+  CHECK(
+      accept_deflate_offer("x-webkit-deflate-frame; no_context_takeover, permessage-deflate; "
+                           "server_max_window_bits=10, , permessage-deflate"));
+  // The answer, and server_max_window_bits named back when offered (RFC 7692
+  // 7.1.2.1: that is how the server accepts it).
+  CHECK(accept_deflate_offer("permessage-deflate; client_max_window_bits") ==
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+  CHECK(accept_deflate_offer("permessage-deflate; server_max_window_bits=15") ==
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+        "server_max_window_bits=15");
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; client_max_window_bits=08"));
   // A smaller server window: Herald compresses once, with the full window.
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; server_max_window_bits=10"));
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; server_max_window_bits"));
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; client_max_window_bits=7"));
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; client_max_window_bits=16"));
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; client_max_window_bits=1a"));
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; server_no_context_takeover=1"));
-  CHECK_FALSE(accepts_deflate_offer(
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; server_max_window_bits=10"));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; server_max_window_bits"));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; client_max_window_bits=7"));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; client_max_window_bits=16"));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; client_max_window_bits=1a"));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; server_no_context_takeover=1"));
+  CHECK_FALSE(accept_deflate_offer(
       "permessage-deflate; server_no_context_takeover; server_no_context_takeover"));
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; x-unknown"));
-  CHECK_FALSE(accepts_deflate_offer("x-webkit-deflate-frame"));
-  CHECK_FALSE(accepts_deflate_offer(""));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; x-unknown"));
+  CHECK_FALSE(accept_deflate_offer("x-webkit-deflate-frame"));
+  CHECK_FALSE(accept_deflate_offer(""));
   // Not an extension list: nothing is accepted, not even a valid offer before it.
-  CHECK_FALSE(accepts_deflate_offer("permessage-deflate; client_max_window_bits=\"1"));
-  CHECK_FALSE(accepts_deflate_offer("x; =1, permessage-deflate"));
-  CHECK_FALSE(accepts_deflate_offer("x y, permessage-deflate"));
-  CHECK_FALSE(accepts_deflate_offer(R"(permessage-deflate; client_max_window_bits="1\5")"));
+  CHECK_FALSE(accept_deflate_offer("permessage-deflate; client_max_window_bits=\"1"));
+  CHECK_FALSE(accept_deflate_offer("x; =1, permessage-deflate"));
+  CHECK_FALSE(accept_deflate_offer("x y, permessage-deflate"));
+  CHECK_FALSE(accept_deflate_offer(R"(permessage-deflate; client_max_window_bits="1\5")"));
 }
 
 TEST_CASE("deflate_frame compresses a large text frame once, RSV1 set", "[permessage_deflate]") {
@@ -96,7 +104,8 @@ TEST_CASE("deflate_frame leaves small and incompressible frames alone", "[permes
   CHECK(core::deflate_frame(core::encode_text_frame(compressible(512)), options));
   CHECK_FALSE(core::deflate_frame(random_binary_frame(), options));
   // A close frame is a control frame: never compressed.
-  CHECK_FALSE(core::deflate_frame(std::string("\x88\x02\x03\xe8", 4), core::compression_options{0, 6}));
+  CHECK_FALSE(
+      core::deflate_frame(std::string("\x88\x02\x03\xe8", 4), core::compression_options{0, 6}));
 }
 
 TEST_CASE("deflate_frame: each level and the 64-bit length form round-trip",
@@ -155,7 +164,7 @@ TEST_CASE("inflate_message: a bomb costs no more than the limit", "[permessage_d
   REQUIRE(compressed);
   CHECK(compressed->size() < 128 * 1024);
   std::string out;
-  CHECK(core::inflate_message(payload_of(*compressed) + std::string("\x00\x00\xff\xff", 4),
-                              65536, out) == core::inflate_result::too_big);
+  CHECK(core::inflate_message(payload_of(*compressed) + std::string("\x00\x00\xff\xff", 4), 65536,
+                              out) == core::inflate_result::too_big);
   CHECK(out.capacity() < 1u << 20);
 }

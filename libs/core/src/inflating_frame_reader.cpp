@@ -20,6 +20,7 @@ constexpr unsigned char binary = 0x2;
 constexpr std::uint16_t protocol_error = 1002;
 constexpr std::uint16_t invalid_payload = 1007;
 constexpr std::uint16_t message_too_big = 1009;
+constexpr std::uint16_t internal_error = 1011;
 
 // A read buffer that grew past this for one large message is freed after it.
 constexpr std::size_t kept_capacity = 16 * 1024;
@@ -62,8 +63,8 @@ std::optional<inflating_frame_reader::failure> inflating_frame_reader::fail(
   return failure{code, reason};
 }
 
-std::optional<inflating_frame_reader::failure> inflating_frame_reader::read(
-    std::string_view input, std::string& out) {
+std::optional<inflating_frame_reader::failure> inflating_frame_reader::read(std::string_view input,
+                                                                            std::string& out) {
   std::optional<failure> first;
   const auto note = [&first](std::optional<failure> found) {
     if (found && !first) {
@@ -98,9 +99,8 @@ std::optional<inflating_frame_reader::failure> inflating_frame_reader::read(
       const std::size_t before = compressed_.size();
       compressed_.append(piece);
       for (std::size_t i = 0; i < take; ++i) {
-        compressed_[before + i] =
-            static_cast<char>(static_cast<unsigned char>(compressed_[before + i]) ^
-                              mask_[(payload_seen_ + i) % 4]);
+        compressed_[before + i] = static_cast<char>(
+            static_cast<unsigned char>(compressed_[before + i]) ^ mask_[(payload_seen_ + i) % 4]);
       }
     }
     payload_left_ -= take;
@@ -114,8 +114,7 @@ std::optional<inflating_frame_reader::failure> inflating_frame_reader::read(
   return first;
 }
 
-std::optional<inflating_frame_reader::failure> inflating_frame_reader::on_header(
-    std::string& out) {
+std::optional<inflating_frame_reader::failure> inflating_frame_reader::on_header(std::string& out) {
   const std::size_t size = header_have_;
   header_have_ = 0;
   const unsigned char first = header_[0];
@@ -172,12 +171,16 @@ std::optional<inflating_frame_reader::failure> inflating_frame_reader::on_header
     compressed_opcode_ = opcode;
     compressed_.clear();
   }
+  const bool whole_message = opcode != continuation && frame_fin_;
   if (message_ == message::compressed) {
     // Deflate may grow incompressible data by a few bytes per 16 KiB block;
     // past that, the message would inflate past the bound anyway.
     const std::uint64_t bound = max_message_bytes_ + max_message_bytes_ / 64 + 64;
     if (length > bound - std::min<std::uint64_t>(bound, compressed_.size())) {
       return fail(message_too_big, "message too big");
+    }
+    if (whole_message) {
+      compressed_.reserve(length + 4);  // the payload and the tail, without regrowing
     }
     use_ = payload_use::gather;
     return std::nullopt;
@@ -212,6 +215,9 @@ std::optional<inflating_frame_reader::failure> inflating_frame_reader::on_frame_
   }
   if (result == inflate_result::corrupt) {
     return fail(invalid_payload, "invalid compressed data");
+  }
+  if (result == inflate_result::no_memory) {
+    return fail(internal_error, "out of memory");
   }
   append_inflated_frame(out, compressed_opcode_, inflated);
   if (inflated.capacity() > kept_capacity) {

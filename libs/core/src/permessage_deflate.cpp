@@ -18,6 +18,16 @@ constexpr int full_window_bits = 15;  // 32 KiB, the most DEFLATE allows
 // RFC 7692 7.2.1: a message's compressed bytes end with an empty stored
 // block, which the sender removes and the receiver puts back.
 constexpr std::array<char, 4> flush_tail{'\x00', '\x00', '\xff', '\xff'};
+// zlib's avail_in and avail_out are 32-bit; a larger message goes plain.
+constexpr std::size_t max_deflate_input = 1u << 30;
+// A thread's compression buffer that grew past this for one message is
+// freed after it.
+constexpr std::size_t kept_scratch_capacity = 256 * 1024;
+constexpr std::string_view deflate_response =
+    "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+constexpr std::string_view deflate_response_with_window =
+    "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+    "server_max_window_bits=15";
 
 // One zlib deflater per thread, reset for every message: compressing
 // allocates nothing per connection or per message.
@@ -102,8 +112,8 @@ bool same_token(std::string_view a, std::string_view b) {
 
 // The value of a *_max_window_bits parameter: 8 to 15, digits only.
 std::optional<int> window_bits(std::string_view value) {
-  if (value.empty() || value.size() > 2) {
-    return std::nullopt;
+  if (value.empty() || value.size() > 2 || value.front() == '0') {
+    return std::nullopt;  // RFC 7692 7.1.2: no leading zeros
   }
   int bits = 0;
   for (const char c : value) {
@@ -233,7 +243,7 @@ class extension_list_reader {
 
 }  // namespace
 
-bool accepts_deflate_offer(std::string_view extensions) {
+std::optional<std::string_view> accept_deflate_offer(std::string_view extensions) {
   extension_list_reader list(extensions);
   while (const auto extension = list.next_extension()) {
     bool acceptable = same_token(*extension, "permessage-deflate");
@@ -266,13 +276,15 @@ bool accepts_deflate_offer(std::string_view extensions) {
       }
     }
     if (!list.ok()) {
-      return false;
+      return std::nullopt;
     }
     if (acceptable) {
-      return true;
+      // RFC 7692 7.1.2.1: a server_max_window_bits offered is accepted by
+      // naming it in the response.
+      return seen_server_bits ? deflate_response_with_window : deflate_response;
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 frame_ptr deflate_frame(std::string_view frame, const compression_options& options) {
@@ -282,66 +294,92 @@ frame_ptr deflate_frame(std::string_view frame, const compression_options& optio
     return nullptr;
   }
   const std::string_view payload = frame.substr(layout->header_size);
+  if (payload.size() > max_deflate_input) {
+    return nullptr;  // zlib counts in 32 bits; no message Herald takes is this large
+  }
   thread_local thread_deflater deflater;
+  thread_local std::string scratch;  // the compressed bytes, before the exact-size frame
   z_stream& stream = deflater.ready_for(options.level);
-  // Room for the longest header, then the compressed bytes behind it; the
-  // header goes just before them once their size is known.
-  constexpr std::size_t room = frame_layout::max_server_header_size;
-  std::string out(room + deflateBound(&stream, payload.size()) + 16, '\0');
+  scratch.resize(deflateBound(&stream, payload.size()) + 16);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
   stream.avail_in = static_cast<uInt>(payload.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data() + room);
-  stream.avail_out = static_cast<uInt>(out.size() - room);
-  // deflateBound's room suffices for one Z_SYNC_FLUSH of the whole input.
-  if (deflate(&stream, Z_SYNC_FLUSH) != Z_OK || stream.avail_in != 0 || stream.avail_out == 0) {
-    return nullptr;
+  stream.next_out = reinterpret_cast<Bytef*>(scratch.data());
+  stream.avail_out = static_cast<uInt>(scratch.size());
+  // deflateBound's room (and the 16 bytes more) suffices for one
+  // Z_SYNC_FLUSH of the whole input; were it not so, the plain frame goes.
+  const int status = deflate(&stream, Z_SYNC_FLUSH);
+  std::size_t compressed = scratch.size() - stream.avail_out;
+  const bool whole = status == Z_OK && stream.avail_in == 0 && stream.avail_out > 0 &&
+                     compressed >= flush_tail.size() &&
+                     std::memcmp(scratch.data() + compressed - flush_tail.size(), flush_tail.data(),
+                                 flush_tail.size()) == 0;
+  if (scratch.capacity() > kept_scratch_capacity) {
+    // One large message must not pin its buffer on the thread for good.
+    std::string kept = whole ? scratch.substr(0, compressed) : std::string();
+    std::string().swap(scratch);
+    scratch = std::move(kept);
   }
-  std::size_t compressed = out.size() - room - stream.avail_out;
-  if (compressed < flush_tail.size() ||
-      std::memcmp(out.data() + room + compressed - flush_tail.size(), flush_tail.data(),
-                  flush_tail.size()) != 0) {
-    return nullptr;  // zlib always ends a sync flush so; never expected
+  if (!whole) {
+    return nullptr;
   }
   compressed -= flush_tail.size();
   if (compressed >= payload.size()) {
     return nullptr;  // incompressible: the plain frame is smaller
   }
-  const std::size_t header = frame_layout::server_header_size(compressed);
-  const std::size_t start = room - header;
-  frame_layout::write_server_header(out.data() + start, layout->first_byte | frame_layout::rsv1_bit,
+  // Exactly the frame's size: the queue's byte bound counts what is held.
+  std::string out(frame_layout::server_header_size(compressed) + compressed, '\0');
+  frame_layout::write_server_header(out.data(), layout->first_byte | frame_layout::rsv1_bit,
                                     compressed);
-  out.resize(room + compressed);
-  out.erase(0, start);
+  std::memcpy(out.data() + out.size() - compressed, scratch.data(), compressed);
   return make_frame(std::move(out));
 }
 
+namespace {
+
+// The batch's frames, each compressed where worth it; null when none is.
+std::shared_ptr<const frame_batch> compress_batch(const frame_batch& batch,
+                                                  const compression_options& options) {
+  std::shared_ptr<frame_batch> twin;
+  for (std::size_t i = 0; i < batch.frames.size(); ++i) {
+    frame_ptr compressed = deflate_frame(*batch.frames[i], options);
+    if (!compressed) {
+      if (twin) {
+        twin->append(batch.frames[i]);
+      }
+      continue;
+    }
+    if (!twin) {
+      twin = std::make_shared<frame_batch>();
+      twin->channel = batch.channel;
+      twin->frames.reserve(batch.frames.size());
+      for (std::size_t before = 0; before < i; ++before) {
+        twin->append(batch.frames[before]);
+      }
+    }
+    twin->append(std::move(compressed));
+  }
+  return twin;
+}
+
+}  // namespace
+
 frame_batch_ptr deflated(const frame_batch_ptr& batch, const compression_options& options) {
   std::call_once(batch->deflate_once, [&] {
-    std::shared_ptr<frame_batch> twin;
-    for (std::size_t i = 0; i < batch->frames.size(); ++i) {
-      frame_ptr compressed = deflate_frame(*batch->frames[i], options);
-      if (!compressed) {
-        if (twin) {
-          twin->append(batch->frames[i]);
-        }
-        continue;
-      }
-      if (!twin) {
-        twin = std::make_shared<frame_batch>();
-        twin->channel = batch->channel;
-        twin->frames.reserve(batch->frames.size());
-        for (std::size_t before = 0; before < i; ++before) {
-          twin->append(batch->frames[before]);
-        }
-      }
-      twin->append(std::move(compressed));
+    // Out of memory while compressing: the batch goes plain. (An exception
+    // would leave the flag unset and make the next subscriber try again.)
+    try {
+      batch->deflated_twin = compress_batch(*batch, options);
+    } catch (const std::bad_alloc&) {
+      batch->deflated_twin = nullptr;
     }
-    batch->deflated_twin = std::move(twin);
   });
   return batch->deflated_twin ? batch->deflated_twin : batch;
 }
 
 inflate_result inflate_message(std::string_view compressed, std::size_t limit, std::string& out) {
+  if (compressed.size() > max_deflate_input) {
+    return inflate_result::too_big;  // never reached: the reader bounds what it gathers
+  }
   thread_local thread_inflater inflater;
   z_stream& stream = inflater.ready();
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
@@ -349,6 +387,8 @@ inflate_result inflate_message(std::string_view compressed, std::size_t limit, s
   const std::size_t start = out.size();
   // Grows as the output does, never past limit + 1 (the byte that tells
   // too_big), so a small bomb does not reserve a large buffer up front.
+  // (limit is at most max-message-bytes, 64 MiB: the sizes fit zlib's
+  // 32-bit counts.)
   std::size_t capacity = std::min<std::size_t>(limit + 1, compressed.size() * 4 + 256);
   for (;;) {
     const std::size_t produced = out.size() - start;
@@ -364,6 +404,10 @@ inflate_result inflate_message(std::string_view compressed, std::size_t limit, s
     }
     if (status == Z_STREAM_END) {
       return inflate_result::ok;  // a final block: anything after it is ignored
+    }
+    if (status == Z_MEM_ERROR) {
+      out.resize(start);
+      return inflate_result::no_memory;
     }
     if (status != Z_OK && status != Z_BUF_ERROR) {
       out.resize(start);

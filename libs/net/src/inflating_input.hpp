@@ -34,8 +34,8 @@ class inflating_input {
          size > 0 && it != boost::asio::buffer_sequence_end(buffers); ++it) {
       const boost::asio::mutable_buffer piece{*it};
       const std::size_t used = std::min(size, piece.size());
-      auto found = reader_.read(std::string_view{static_cast<const char*>(piece.data()), used},
-                                ready_);
+      auto found =
+          reader_.read(std::string_view{static_cast<const char*>(piece.data()), used}, ready_);
       if (found && !first) {
         first = found;
       }

@@ -34,8 +34,9 @@ std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
   return text.substr(0, end);
 }
 
-// Whether the upgrade offers permessage-deflate in a form Herald accepts.
-bool accepts_deflate(const request& upgrade) {
+// The Sec-WebSocket-Extensions answer when the upgrade offers
+// permessage-deflate in a form Herald accepts.
+std::optional<std::string_view> accept_deflate(const request& upgrade) {
   std::string offers;  // every Sec-WebSocket-Extensions line, as one list
   const auto [first, last] = upgrade.equal_range(http::field::sec_websocket_extensions);
   for (auto line = first; line != last; ++line) {
@@ -44,7 +45,10 @@ bool accepts_deflate(const request& upgrade) {
     }
     offers.append(line->value());
   }
-  return !offers.empty() && core::accepts_deflate_offer(offers);
+  if (offers.empty()) {
+    return std::nullopt;
+  }
+  return core::accept_deflate_offer(offers);
 }
 
 }  // namespace
@@ -89,12 +93,15 @@ void websocket_transport::accept(request upgrade, websocket::stream_base::timeou
   // Beast's own timer takes over from the HTTP read deadline (which went
   // with the HTTP session's tcp_stream).
   ws_.set_option(timeouts);
-  deflates_ = ctx_.settings.compression && accepts_deflate(upgrade);
-  ws_.set_option(
-      websocket::stream_base::decorator([deflates = deflates_](websocket::response_type& res) {
+  // The answer is one of two static strings: the decorator keeps a view.
+  const std::optional<std::string_view> deflate_answer =
+      ctx_.settings.compression ? accept_deflate(upgrade) : std::nullopt;
+  deflates_ = deflate_answer.has_value();
+  ws_.set_option(websocket::stream_base::decorator(
+      [answer = deflate_answer.value_or(std::string_view{})](websocket::response_type& res) {
         res.set(http::field::server, server_name);
-        if (deflates) {
-          res.set(http::field::sec_websocket_extensions, core::deflate_extension_response);
+        if (!answer.empty()) {
+          res.set(http::field::sec_websocket_extensions, answer);
         }
       }));
   if (deflates_) {

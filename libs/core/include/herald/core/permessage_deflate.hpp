@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,19 +17,18 @@ namespace herald::core {
 //  - no connection keeps a zlib stream between messages: each I/O thread has
 //    one deflater and one inflater, reset for every message.
 
-// The response header value that accepts an offer.
-inline constexpr std::string_view deflate_extension_response =
-    "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
-
-// Whether Sec-WebSocket-Extensions (several header lines joined with ",")
-// offers permessage-deflate in a form Herald accepts: the first acceptable
-// offer wins (RFC 7692 5). Declined: an offer with an unknown or repeated
-// parameter or a bad value, and server_max_window_bits under 15 (Herald
-// compresses with the full 32 KiB window, once for every subscriber).
-// client_max_window_bits is accepted with or without a value: the inflater
-// takes any window. A header that is not a valid extension list declines
-// everything.
-bool accepts_deflate_offer(std::string_view extensions);
+// The Sec-WebSocket-Extensions value that accepts permessage-deflate, when
+// the upgrade's (several header lines joined with ",") offers it in a form
+// Herald accepts: the first acceptable offer wins (RFC 7692 5); nullopt
+// when none is. The answer is always "permessage-deflate;
+// server_no_context_takeover; client_no_context_takeover", with
+// "; server_max_window_bits=15" when the offer named it. Declined: an offer
+// with an unknown or repeated parameter or a bad value, and
+// server_max_window_bits under 15 (Herald compresses with the full 32 KiB
+// window, once for every subscriber). client_max_window_bits is accepted
+// with or without a value: the inflater takes any window. A header that is
+// not a valid extension list declines everything.
+std::optional<std::string_view> accept_deflate_offer(std::string_view extensions);
 
 // What a connection that negotiated the extension gets compressed.
 struct compression_options {
@@ -49,12 +49,13 @@ frame_ptr deflate_frame(std::string_view frame, const compression_options& optio
 // itself when no frame is worth compressing.
 frame_batch_ptr deflated(const frame_batch_ptr& batch, const compression_options& options);
 
-enum class inflate_result { ok, too_big, corrupt };
+enum class inflate_result { ok, too_big, corrupt, no_memory };
 
 // Inflates one compressed message (its payload with the 00 00 ff ff tail
 // put back), appending at most `limit` bytes to `out`: too_big as soon as
 // more would come, so a message that inflates without bound costs `limit`
-// bytes of work; corrupt when it is not valid DEFLATE data.
+// bytes of work; corrupt when it is not valid DEFLATE data; no_memory when
+// zlib could not allocate its state.
 inflate_result inflate_message(std::string_view compressed, std::size_t limit, std::string& out);
 
 }  // namespace herald::core
