@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "payload_filler.hpp"
+
 namespace herald::bench {
 
 // Everything a run is told on the command line; see help_text() for the
@@ -26,6 +28,9 @@ struct bench_options {
   int subscribers = 100;
   int publishers = 1;
   std::size_t size = 64;
+  payload_filler filler = payload_filler::x;
+  // Offer permessage-deflate and fail connections whose server declines it.
+  bool compression = false;
   double rate = 0;  // publications per second over all publishers; 0 = max
   int inflight = 64;
   // Subscribers read at most once per this many microseconds (0: whenever

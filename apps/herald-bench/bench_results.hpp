@@ -23,6 +23,8 @@ struct bench_results {
   int subscribers = 0;
   int publishers = 0;
   std::size_t size = 0;
+  std::string filler;        // --filler: "x" or "ticker"
+  bool compression = false;  // --compression: permessage-deflate offered, and required
   double rate = 0;
   int inflight = 0;
   int read_interval_us = 0;
@@ -41,6 +43,10 @@ struct bench_results {
   // The measured window.
   double window_s = 0;
   std::uint64_t deliveries = 0;
+  // Bytes read from the sockets by every connection, publishers included
+  // (they are receivers too), after TLS decryption: with ws:// the
+  // WebSocket bytes on the wire, frame headers and the rare ping included.
+  std::uint64_t received_bytes = 0;
   std::uint64_t published = 0;
   std::uint64_t latency_samples = 0;
   std::int64_t latency_p50_ns = 0;

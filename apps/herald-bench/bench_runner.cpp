@@ -34,13 +34,13 @@ bench_runner::bench_runner(const bench_options& options, const run_target& targe
                            bench_protocol& protocol)
     : options_(options), target_(target), protocol_(protocol) {
   handshakes_.reserve(1 + target.subscriber_endpoints.size());
-  handshakes_.emplace_back(target.url.host_header, target.url.path);
+  handshakes_.emplace_back(target.url.host_header, target.url.path, options.compression);
   auto tls_name = [&options](const ws_url& url) {
     return options.tls_server_name.empty() ? url.host : options.tls_server_name;
   };
   tls_server_names_.push_back(tls_name(target.url));
   for (const run_endpoint& endpoint : target.subscriber_endpoints) {
-    handshakes_.emplace_back(endpoint.url.host_header, endpoint.url.path);
+    handshakes_.emplace_back(endpoint.url.host_header, endpoint.url.path, options.compression);
     tls_server_names_.push_back(tls_name(endpoint.url));
   }
   shared_.poll = &poller_;
@@ -148,6 +148,7 @@ bench_runner::window_mark bench_runner::mark(std::int64_t now_ns) const {
   window_mark reading;
   reading.ns = now_ns;
   reading.bench_cpu_s = sample_self().cpu_s;
+  reading.bytes_read = shared_.bytes_read;
   if (!options_.server_pids.empty()) {
     reading.server = sample_servers(reading.servers);
   }
@@ -296,7 +297,7 @@ void bench_runner::publish_one(std::uint32_t publisher, std::int64_t now_ns) {
   publisher_state& state = publishers_[publisher];
   publication_stamp stamp{publisher, state.next_seq++, now_ns};
   payload_.clear();
-  append_payload(payload_, stamp, options_.size);
+  append_payload(payload_, stamp, options_.size, options_.filler);
   text_.clear();
   protocol_.encode_publication(payload_, connection.channel(), text_);
   connection.send_text(text_);
@@ -465,6 +466,8 @@ void bench_runner::collect_results(bench_results& r) {
   r.subscribers = options_.subscribers;
   r.publishers = static_cast<int>(publisher_count_);
   r.size = options_.size;
+  r.filler = std::string(filler_name(options_.filler));
+  r.compression = options_.compression;
   r.rate = options_.rate;
   r.inflight = options_.inflight;
   r.read_interval_us = options_.read_interval_us;
@@ -483,6 +486,7 @@ void bench_runner::collect_results(bench_results& r) {
   if (window_measured) {
     r.window_s = ns_to_s(window_end_.ns - window_start_.ns);
     r.bench_cpu_s = window_end_.bench_cpu_s - window_start_.bench_cpu_s;
+    r.received_bytes = window_end_.bytes_read - window_start_.bytes_read;
     if (window_start_.server && window_end_.server) {
       r.server_cpu_s = window_end_.server->cpu_s - window_start_.server->cpu_s;
       r.server_rss_bytes = window_end_.server->rss_bytes;

@@ -67,6 +67,7 @@ class bench_runner final : private connection_events {
   struct window_mark {
     std::int64_t ns = 0;
     double bench_cpu_s = 0;
+    std::uint64_t bytes_read = 0;                        // by every connection so far
     std::optional<process_sample> server;                // the sum; empty if one is missing
     std::vector<std::optional<process_sample>> servers;  // one per --server-pid
   };

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "clock.hpp"
@@ -171,6 +172,7 @@ void client_connection::on_readable() {
     }
     return;
   }
+  shared_->bytes_read += static_cast<std::uint64_t>(received);
   // One clock reading per read: every frame in it arrived at the same time
   // as far as the bench can tell.
   handle_received(buffer, kept + static_cast<std::size_t>(received), monotonic_ns());
@@ -204,6 +206,7 @@ void client_connection::receive_tls() {
     char* buffer = prepare_receive(kept, want);
     got = tls_.read(buffer + kept, want);
     if (got.bytes > 0) {
+      shared_->bytes_read += got.bytes;
       handle_received(buffer, kept + got.bytes, monotonic_ns());
       if (state_ == state::closed) {
         return;
@@ -234,7 +237,9 @@ void client_connection::handle_received(char* data, std::size_t size, std::int64
   if (state_ == state::upgrading) {
     std::size_t header_bytes = 0;
     std::string reason;
-    auto verdict = handshake_->check_response(std::string_view(data, size), header_bytes, reason);
+    std::optional<deflate_agreement> deflate;
+    auto verdict =
+        handshake_->check_response(std::string_view(data, size), header_bytes, reason, deflate);
     if (verdict == ws_handshake::result::incomplete) {
       tail_.assign(data, data + size);
       return;
@@ -242,6 +247,16 @@ void client_connection::handle_received(char* data, std::size_t size, std::int64
     if (verdict == ws_handshake::result::rejected) {
       finish(close_abnormal, reason);
       return;
+    }
+    if (deflate) {
+      // Node's ws keeps its compression context across messages unless
+      // told otherwise; Herald sends server_no_context_takeover, since it
+      // compresses each publication once for every subscriber.
+      inflater_ = message_inflater::create(!deflate->server_no_context_takeover);
+      if (!inflater_) {
+        finish(close_abnormal, "zlib: no memory for an inflater");
+        return;
+      }
     }
     position = header_bytes;
     state_ = state::setting_up;
@@ -260,7 +275,8 @@ void client_connection::handle_received(char* data, std::size_t size, std::int64
   pending_frame_bytes_ = 0;
   while (position < size) {
     ws_frame_header header;
-    auto status = parse_frame_header(data + position, size - position, header);
+    auto status =
+        parse_frame_header(data + position, size - position, header, inflater_ != nullptr);
     if (status == frame_header_status::need_more) {
       break;
     }
@@ -293,6 +309,10 @@ bool client_connection::handle_frame(const ws_frame_header& header, char* payloa
   switch (header.opcode) {
     case ws_opcode::text:
     case ws_opcode::binary:
+      if (header.compressed) {
+        return handle_compressed_frame(header, std::string_view(payload, size), now_ns);
+      }
+      in_compressed_message_ = false;
       // Fragmented messages are not reassembled: no server under test sends
       // them for small messages, and skipping them keeps the buffers flat.
       if (!header.fin) {
@@ -304,6 +324,9 @@ bool client_connection::handle_frame(const ws_frame_header& header, char* payloa
       }
       return state_ != state::closed;
     case ws_opcode::continuation:
+      if (in_compressed_message_) {
+        return handle_compressed_frame(header, std::string_view(payload, size), now_ns);
+      }
       shared_->events->on_ignored_frame(*this);
       return true;
     case ws_opcode::ping:
@@ -331,6 +354,32 @@ bool client_connection::handle_frame(const ws_frame_header& header, char* payloa
       close_for_protocol_error("unknown opcode from the server");
       return false;
   }
+}
+
+bool client_connection::handle_compressed_frame(const ws_frame_header& header,
+                                                std::string_view payload, std::int64_t now_ns) {
+  // Fragments are inflated too, though their message is then ignored like
+  // any fragmented one: with context takeover the server's next messages
+  // may refer to their bytes.
+  in_compressed_message_ = !header.fin;
+  std::string_view text;
+  switch (inflater_->inflate(payload, header.fin, shared_->inflate_buffer, text)) {
+    case message_inflater::status::ok:
+      break;
+    case message_inflater::status::too_big:
+      close_for_protocol_error("compressed message inflates past 16 MiB");
+      return false;
+    case message_inflater::status::corrupt:
+      close_for_protocol_error("invalid compressed data from the server");
+      return false;
+  }
+  // A whole text message in one frame: read as if it had come uncompressed.
+  if (header.fin && header.opcode == ws_opcode::text) {
+    handle_text(text, now_ns);
+  } else {
+    shared_->events->on_ignored_frame(*this);
+  }
+  return state_ != state::closed;
 }
 
 // Lives on the stack for one frame, so that a connection keeps no read time.
@@ -536,6 +585,7 @@ void client_connection::shut_down() {
   state_ = state::closed;
   std::vector<char>().swap(tail_);
   std::vector<char>().swap(out_);
+  inflater_.reset();
 }
 
 void client_connection::finish(std::uint16_t code, std::string_view reason) {
@@ -549,6 +599,7 @@ void client_connection::finish(std::uint16_t code, std::string_view reason) {
   std::vector<char>().swap(tail_);
   std::vector<char>().swap(out_);
   out_sent_ = 0;
+  inflater_.reset();
   if (previous == state::ready) {
     shared_->events->on_closed(*this, code);
   } else if (previous != state::closed) {

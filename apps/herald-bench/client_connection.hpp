@@ -2,10 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "message_inflater.hpp"
 #include "payload.hpp"
 #include "protocol.hpp"
 #include "socket_address.hpp"
@@ -45,7 +47,8 @@ class connection_events {
 // What all connections of a run share. One receive buffer serves every
 // connection: a read lands in it, every complete frame is handled in place,
 // and only an incomplete frame's bytes are copied into the connection's own
-// tail. An idle connection therefore holds no buffer at all.
+// tail. An idle connection therefore holds no buffer at all. Compressed
+// messages likewise inflate into one buffer, read before the next inflates.
 struct connection_shared {
   poller* poll = nullptr;
   bench_protocol* protocol = nullptr;
@@ -53,6 +56,10 @@ struct connection_shared {
   const tls_client_context* tls = nullptr;  // null: plain TCP (ws://)
   mask_key_source masks{0x2545F491u};
   std::vector<char> receive_buffer;
+  std::vector<char> inflate_buffer;  // --compression: one message's text
+  // Bytes every connection read from its socket, after TLS decryption: the
+  // runner reads it at the window's edges.
+  std::uint64_t bytes_read = 0;
   // Connections with output waiting for the end of the event round: their
   // frames of one round leave in one send() (see flush()).
   std::vector<std::uint32_t> flush_queue;
@@ -128,6 +135,9 @@ class client_connection final : public text_message_sink {
   void handle_received(char* data, std::size_t size, std::int64_t now_ns);
   // Returns false when the frame ended the connection.
   bool handle_frame(const ws_frame_header& header, char* payload, std::int64_t now_ns);
+  // A frame of a permessage-deflate message (RSV1 on its first frame).
+  bool handle_compressed_frame(const ws_frame_header& header, std::string_view payload,
+                               std::int64_t now_ns);
   class inbound_events;  // the protocol's findings in one frame -> the owner's events
   void handle_text(std::string_view text, std::int64_t now_ns);
   void decode_text(std::string_view text, std::int64_t now_ns);
@@ -154,6 +164,9 @@ class client_connection final : public text_message_sink {
   std::size_t pending_frame_bytes_ = 0;
   std::int64_t deadline_ns_ = 0;
   tls_session tls_;  // inactive on ws://
+  // Only when the upgrade agreed on permessage-deflate: without it a
+  // connection carries no zlib state.
+  std::unique_ptr<message_inflater> inflater_;
   int fd_ = -1;
   std::uint32_t index_;
   std::uint32_t channel_;
@@ -162,6 +175,9 @@ class client_connection final : public text_message_sink {
   bool write_interest_ = false;
   bool reading_paused_ = false;
   bool flush_queued_ = false;
+  // Continuation frames now belong to a compressed message: they go through
+  // the inflater, whose window has to see every byte the server compressed.
+  bool in_compressed_message_ = false;
 };
 
 }  // namespace herald::bench

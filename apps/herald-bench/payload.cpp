@@ -4,7 +4,8 @@
 
 namespace herald::bench {
 
-void append_payload(std::string& out, const publication_stamp& stamp, std::size_t size) {
+void append_payload(std::string& out, const publication_stamp& stamp, std::size_t size,
+                    payload_filler filler) {
   std::size_t start = out.size();
   // 20 digits hold any 64-bit value.
   char digits[24];
@@ -15,7 +16,9 @@ void append_payload(std::string& out, const publication_stamp& stamp, std::size_
   out.append(digits, std::to_chars(digits, digits + sizeof digits, stamp.sent_ns).ptr);
   std::size_t stamp_bytes = out.size() - start;
   if (size > stamp_bytes) {
-    out.append(size - stamp_bytes, 'x');
+    // Publisher and seq both: two publishers' n-th messages differ too.
+    std::uint64_t seed = (std::uint64_t{stamp.publisher} << 40) ^ stamp.seq;
+    append_filler(out, size - stamp_bytes, filler, seed);
   }
 }
 

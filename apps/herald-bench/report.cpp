@@ -21,6 +21,13 @@ double per_second(std::uint64_t count, double seconds) {
   return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
 }
 
+std::optional<double> received_bytes_per_delivery(const bench_results& r) {
+  if (r.deliveries == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(r.received_bytes) / static_cast<double>(r.deliveries);
+}
+
 double loss_ratio(const bench_results& r) {
   return r.expected_total == 0
              ? 0.0
@@ -189,11 +196,17 @@ void print_summary(std::FILE* out, const bench_results& r) {
   std::fprintf(out,
                "  load         %d subscribers + %d publishers = %d receivers, %zu B, rate %s\n",
                r.subscribers, r.publishers, r.receivers, r.size, rate);
+  std::fprintf(out, "  messages     filler %s, %s\n", r.filler.c_str(),
+               r.compression ? "permessage-deflate" : "no compression");
   if (r.read_interval_us > 0) {
     std::fprintf(out, "  reading      subscribers at most every %d us\n", r.read_interval_us);
   }
   std::fprintf(out, "  window       %.2f s: %.0f deliveries/s, %.0f publications/s\n", r.window_s,
                per_second(r.deliveries, r.window_s), per_second(r.published, r.window_s));
+  auto bytes_each = received_bytes_per_delivery(r);
+  std::fprintf(out, "  received     %s read from the sockets in the window, %.1f B/delivery\n",
+               format_bytes(static_cast<double>(r.received_bytes)).c_str(),
+               bytes_each ? *bytes_each : 0.0);
   std::fprintf(out, "  latency      p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
                format_latency(r.latency_p50_ns).c_str(), format_latency(r.latency_p90_ns).c_str(),
                format_latency(r.latency_p99_ns).c_str(), format_latency(r.latency_p999_ns).c_str(),
@@ -283,6 +296,8 @@ void print_json_line(std::FILE* out, const bench_results& r) {
       .integer("publishers", static_cast<std::uint64_t>(r.publishers))
       .integer("receivers", static_cast<std::uint64_t>(r.receivers))
       .integer("size", r.size)
+      .string("filler", r.filler)
+      .boolean("compression", r.compression)
       .number("rate", r.rate)
       .integer("inflight", static_cast<std::uint64_t>(r.inflight))
       .integer("read_interval_us", static_cast<std::uint64_t>(r.read_interval_us))
@@ -291,6 +306,8 @@ void print_json_line(std::FILE* out, const bench_results& r) {
       .number("drain_s", r.drain_s)
       .integer("deliveries", r.deliveries)
       .number("deliveries_per_s", per_second(r.deliveries, r.window_s))
+      .integer("received_bytes", r.received_bytes)
+      .number("received_bytes_per_delivery", received_bytes_per_delivery(r), 6)
       .integer("published", r.published)
       .number("published_per_s", per_second(r.published, r.window_s))
       .integer("published_total", r.published_total)

@@ -43,18 +43,26 @@ void append_client_frame(std::vector<char>& out, ws_opcode opcode, std::string_v
   xor_with_key(payload.data(), p, payload.size(), mask_key);
 }
 
-frame_header_status parse_frame_header(const char* data, std::size_t size,
-                                       ws_frame_header& header) {
+frame_header_status parse_frame_header(const char* data, std::size_t size, ws_frame_header& header,
+                                       bool compression_negotiated) {
   if (size < 2) {
     return frame_header_status::need_more;
   }
   auto byte = [data](std::size_t i) { return static_cast<std::uint8_t>(data[i]); };
-  // Reserved bits mean an extension this client never negotiated.
-  if ((byte(0) & 0x70) != 0) {
+  // RSV2 and RSV3 belong to extensions this client never offers.
+  if ((byte(0) & 0x30) != 0) {
     return frame_header_status::invalid;
   }
   header.fin = (byte(0) & 0x80) != 0;
   header.opcode = static_cast<ws_opcode>(byte(0) & 0x0F);
+  // RSV1 is permessage-deflate's "compressed" bit, and only ever on a data
+  // message's first frame (RFC 7692 section 6.1): never on control frames
+  // nor on continuations.
+  header.compressed = (byte(0) & 0x40) != 0;
+  if (header.compressed && (!compression_negotiated || (header.opcode != ws_opcode::text &&
+                                                        header.opcode != ws_opcode::binary))) {
+    return frame_header_status::invalid;
+  }
   header.masked = (byte(1) & 0x80) != 0;
   std::uint64_t length = byte(1) & 0x7F;
   std::size_t offset = 2;

@@ -41,6 +41,8 @@ void append_client_frame(std::vector<char>& out, ws_opcode opcode, std::string_v
 struct ws_frame_header {
   bool fin = true;
   ws_opcode opcode = ws_opcode::text;
+  // RSV1 (permessage-deflate): the message this frame starts is compressed.
+  bool compressed = false;
   bool masked = false;  // servers must not mask; tolerated anyway
   std::uint32_t mask_key = 0;
   std::size_t header_bytes = 0;
@@ -51,7 +53,11 @@ enum class frame_header_status { complete, need_more, invalid };
 
 // Parses the header at `data`. `need_more` when fewer than the header's bytes
 // are available; the payload may still be incomplete after `complete`.
-frame_header_status parse_frame_header(const char* data, std::size_t size, ws_frame_header& header);
+// `compression_negotiated`: the connection agreed on permessage-deflate, so
+// RSV1 may mark the first frame of a text or binary message. Any other
+// reserved bit, or RSV1 anywhere else, is `invalid`.
+frame_header_status parse_frame_header(const char* data, std::size_t size, ws_frame_header& header,
+                                       bool compression_negotiated);
 
 // Undoes a (server-side, non-conforming) mask in place.
 void unmask_payload(char* payload, std::size_t size, std::uint32_t mask_key);

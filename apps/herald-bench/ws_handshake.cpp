@@ -1,8 +1,8 @@
 #include "ws_handshake.hpp"
 
-#include <cctype>
 #include <random>
 
+#include "http_text.hpp"
 #include "sha1.hpp"
 
 namespace herald::bench {
@@ -10,29 +10,6 @@ namespace herald::bench {
 namespace {
 
 constexpr std::string_view websocket_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -57,7 +34,9 @@ std::string base64_encode(const unsigned char* data, std::size_t size) {
   return out;
 }
 
-ws_handshake::ws_handshake(std::string_view host_header, std::string_view path) {
+ws_handshake::ws_handshake(std::string_view host_header, std::string_view path,
+                           bool offer_permessage_deflate)
+    : offers_permessage_deflate_(offer_permessage_deflate) {
   unsigned char nonce[16];
   std::random_device random;
   for (unsigned char& byte : nonce) {
@@ -71,12 +50,16 @@ ws_handshake::ws_handshake(std::string_view host_header, std::string_view path) 
   request_.append("Host: ").append(host_header).append("\r\n");
   request_.append("Upgrade: websocket\r\nConnection: Upgrade\r\n");
   request_.append("Sec-WebSocket-Key: ").append(key).append("\r\n");
+  if (offer_permessage_deflate) {
+    request_.append("Sec-WebSocket-Extensions: ").append(permessage_deflate_offer).append("\r\n");
+  }
   request_.append("Sec-WebSocket-Version: 13\r\n\r\n");
 }
 
 ws_handshake::result ws_handshake::check_response(std::string_view received,
-                                                  std::size_t& header_bytes,
-                                                  std::string& reason) const {
+                                                  std::size_t& header_bytes, std::string& reason,
+                                                  std::optional<deflate_agreement>& deflate) const {
+  deflate.reset();
   std::size_t end = received.find("\r\n\r\n");
   if (end == std::string_view::npos) {
     if (received.size() > max_response_bytes) {
@@ -105,12 +88,27 @@ ws_handshake::result ws_handshake::check_response(std::string_view received,
     if (colon == std::string_view::npos) {
       continue;
     }
-    if (equals_ignoring_case(trim(line.substr(0, colon)), "Sec-WebSocket-Accept")) {
+    std::string_view name = trim(line.substr(0, colon));
+    if (equals_ignoring_case(name, "Sec-WebSocket-Accept")) {
       accept_matches = trim(line.substr(colon + 1)) == expected_accept_;
+    } else if (offers_permessage_deflate_ &&
+               equals_ignoring_case(name, "Sec-WebSocket-Extensions")) {
+      // Read only after an offer. Without one the header is ignored, as it
+      // always was: a server that compresses unasked sends frames with RSV1,
+      // which fail the connection as invalid.
+      if (!read_extensions_response(trim(line.substr(colon + 1)), deflate, reason)) {
+        deflate.reset();
+        return result::rejected;
+      }
     }
   }
   if (!accept_matches) {
     reason = "missing or wrong Sec-WebSocket-Accept";
+    deflate.reset();
+    return result::rejected;
+  }
+  if (offers_permessage_deflate_ && !deflate) {
+    reason = "server declined permessage-deflate";
     return result::rejected;
   }
   return result::accepted;

@@ -75,6 +75,47 @@ def test_subscribers_reading_at_intervals_still_get_every_publication(start_hera
     assert report["received_total"] == report["published_total"] * report["receivers"]
 
 
+def test_compressed_run_inflates_every_publication_and_reads_fewer_bytes(start_herald):
+    """--compression against a Herald that compresses: every connection
+    negotiates permessage-deflate and inflates every publication (a corrupt
+    or misread one would close it, or count as loss). The ticker filler
+    compresses about as real JSON does, so the bytes read per delivery fall
+    well below the 2048 B of the message; the same run without --compression
+    reads the whole frame (2048 B, the JSON envelope and the header)."""
+    server = start_herald(options={"compression": "true"})
+    args = ["--filler", "ticker", "--size", "2048", "--subscribers", "50", "--inflight", "8",
+            "--settle", "0.3", "--warmup", "0.3", "--duration", "1", "--drain", "10",
+            "--expect-no-loss"]
+    proc, plain = run_bench(server, *args)
+    assert proc.returncode == 0, proc.stderr
+    assert plain["compression"] is False
+    assert plain["received_bytes_per_delivery"] >= 2048
+    proc, report = run_bench(server, "--compression", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert report["compression"] is True
+    assert report["filler"] == "ticker"
+    assert report["connections_ok"] == 51
+    assert report["connections_failed"] == 0
+    assert report["connections_closed"] == 0
+    assert report["ignored_frames"] == 0
+    assert report["lost"] == 0
+    assert report["received_total"] == report["published_total"] * report["receivers"]
+    assert report["deliveries"] > 0
+    assert report["received_bytes"] > 0
+    assert report["received_bytes_per_delivery"] < 2048 / 2, report["received_bytes_per_delivery"]
+
+
+def test_compression_against_a_server_without_it_fails_every_connection(start_herald):
+    server = start_herald()
+    proc, report = run_bench(server, "--compression", "--subscribers", "2", "--publishers", "1",
+                             "--settle", "0.3", "--duration", "0.5")
+    assert proc.returncode != 0
+    assert report["compression"] is True
+    assert report["connections_ok"] == 0
+    assert report["connect_failures"] == {"server declined permessage-deflate": 3}, \
+        report["connect_failures"]
+
+
 def test_idle_run_holds_every_connection(start_herald):
     server = start_herald()
     proc, report = run_bench(server, "--idle", "--subscribers", "50", "--settle", "0.3",
