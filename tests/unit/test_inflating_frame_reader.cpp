@@ -211,3 +211,21 @@ TEST_CASE("inflating_frame_reader after a failure: data dropped, the close passe
                       out));
   CHECK(out == close);
 }
+
+TEST_CASE("inflating_frame_reader: between messages only at a frame boundary outside a message",
+          "[inflating_frame_reader]") {
+  reader in(65536);
+  std::string out;
+  CHECK(in.between_messages());
+  const std::string frame = client_frame(fin | rsv1 | text, compress(long_text(1000)));
+  CHECK_FALSE(in.read(std::string_view(frame).substr(0, 1), out));
+  CHECK_FALSE(in.between_messages());  // half a header
+  CHECK_FALSE(in.read(std::string_view(frame).substr(1, 20), out));
+  CHECK_FALSE(in.between_messages());  // inside the payload
+  CHECK_FALSE(in.read(std::string_view(frame).substr(21), out));
+  CHECK(in.between_messages());
+  CHECK_FALSE(in.read(client_frame(rsv1 | text, "ab"), out));
+  CHECK_FALSE(in.between_messages());  // a fragmented message goes on
+  CHECK(in.read(client_frame(fin | continuation, "\xff"), out));
+  CHECK_FALSE(in.between_messages());  // failed: it must keep dropping data frames
+}

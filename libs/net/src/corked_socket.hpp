@@ -4,7 +4,6 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <utility>
 
@@ -106,17 +105,17 @@ class corked_socket {
 
   // permessage-deflate was negotiated: what the client sends is read
   // through an inflating_input. When the client breaks the extension's
-  // rules, `on_failure` runs (posted, on the socket's thread) with the close
-  // code; meanwhile its data frames are dropped and only its control frames
-  // reach Beast.
-  void inflate_incoming(std::size_t max_message_bytes,
-                        std::function<void(inflating_input::failure)> on_failure) {
-    inflating_ = std::make_unique<inflating_state>(max_message_bytes, std::move(on_failure));
+  // rules, config.on_failure runs (posted, on the socket's thread) with the
+  // close code; meanwhile its data frames are dropped and only its control
+  // frames reach Beast. The input exists only while bytes of a frame or a
+  // message are in it: an idle connection holds none.
+  void inflate_incoming(const inflating_input::config& config) noexcept {
+    inflate_config_ = &config;
   }
 
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    if (inflating_) {
+    if (inflate_config_ != nullptr) {
       return boost::asio::async_compose<Handler, void(boost::system::error_code, std::size_t)>(
           inflating_read_op<MutableBuffers>{*this, buffers}, handler, socket_);
     }
@@ -133,14 +132,6 @@ class corked_socket {
     return socket_.async_read_some(buffers, std::forward<Handler>(handler));
   }
 
-  struct inflating_state {
-    inflating_state(std::size_t max_message_bytes,
-                    std::function<void(inflating_input::failure)> failed)
-        : input(max_message_bytes), on_failure(std::move(failed)) {}
-    inflating_input input;
-    std::function<void(inflating_input::failure)> on_failure;
-  };
-
   // Beast's read through the inflating_input: what the input has ready is
   // handed over first; otherwise the socket is read into Beast's buffer,
   // the bytes go through the input, and what comes out is copied back into
@@ -154,10 +145,10 @@ class corked_socket {
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t read = 0) {
-      auto& inflating = *layer.inflating_;
+      auto& input = layer.inflating_;
       switch (state) {
         case step::start:
-          if (inflating.input.has_ready()) {
+          if (input && input->has_ready()) {
             state = step::handing;
             boost::asio::post(std::move(self));  // never complete inside the initiation
             return;
@@ -166,26 +157,48 @@ class corked_socket {
           layer.raw_read_some(buffers, std::move(self));
           return;
         case step::handing:
-          self.complete({}, inflating.input.hand_out(buffers));
+          self.complete({}, layer.hand_out_inflated(buffers));
           return;
         case step::reading:
           if (ec) {
             self.complete(ec, 0);
             return;
           }
-          if (auto failure = inflating.input.take(buffers, read)) {
-            boost::asio::post(layer.get_executor(),
-                              [report = inflating.on_failure, found = *failure] { report(found); });
+          if (!input) {
+            input = std::make_unique<inflating_input>(layer.inflate_config_->max_message_bytes);
           }
-          if (!inflating.input.has_ready()) {
+          if (auto failure = input->take(buffers, read)) {
+            boost::asio::post(layer.get_executor(),
+                              [owner = layer.owner_, report = layer.inflate_config_->on_failure,
+                               found = *failure] {
+                                if (const auto alive = owner.lock()) {
+                                  report(alive, found);
+                                }
+                              });
+          }
+          if (!input->has_ready()) {
+            if (input->disposable()) {
+              input.reset();
+            }
             layer.raw_read_some(buffers, std::move(self));
             return;
           }
-          self.complete({}, inflating.input.hand_out(buffers));
+          self.complete({}, layer.hand_out_inflated(buffers));
           return;
       }
     }
   };
+
+  // Copies what the inflating input has ready into Beast's buffers; drops
+  // the input once it is empty between messages.
+  template <class MutableBuffers>
+  std::size_t hand_out_inflated(const MutableBuffers& buffers) {
+    const std::size_t copied = inflating_->hand_out(buffers);
+    if (inflating_->disposable()) {
+      inflating_.reset();
+    }
+    return copied;
+  }
 
  public:
   template <class ConstBuffers, class Handler>
@@ -359,8 +372,10 @@ class corked_socket {
   core::outbound_queue queue_;
   std::atomic<std::uint64_t>& bytes_out_;
   std::weak_ptr<void> owner_;
-  // permessage-deflate's read side; null (8 bytes per connection) without it.
-  std::unique_ptr<inflating_state> inflating_;
+  // permessage-deflate's read side: the server's settings when negotiated
+  // (else null), and the input while a frame or message is in it.
+  const inflating_input::config* inflate_config_ = nullptr;
+  std::unique_ptr<inflating_input> inflating_;
   phase phase_ = phase::handshake;
   beast_write beast_ = beast_write::none;
   // This layer's own wait for writability is pending (at most one): what

@@ -1,7 +1,8 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,9 +22,22 @@ class inflating_input {
  public:
   using failure = core::inflating_frame_reader::failure;
 
+  // What every connection of a server that negotiated the extension reads
+  // with: one per server (server_context), so that a connection holds a
+  // pointer to it, not copies.
+  struct config {
+    std::uint64_t max_message_bytes = 0;
+    // Reports a client's breach of the extension's rules to the socket's
+    // owner (the session), on the socket's thread.
+    void (*on_failure)(const std::shared_ptr<void>& owner, failure found) = nullptr;
+  };
+
   explicit inflating_input(std::size_t max_message_bytes) : reader_(max_message_bytes) {}
 
   bool has_ready() const { return ready_from_ < ready_.size(); }
+  // Nothing waits and the reader is between frames of no message: the
+  // input can go, and a fresh one takes over the next bytes.
+  bool disposable() const { return !has_ready() && reader_.between_messages(); }
 
   // Runs the `size` bytes just read into `buffers` through the reader; what
   // it gives waits for hand_out(). The first failure is returned once.

@@ -91,6 +91,8 @@ std::string server::start() {
                                     {},
                                     {},
                                     core::token_verifier{self.settings.token_hmac_secret}});
+  self.ctx->inflating = inflating_input::config{self.settings.max_message_bytes,
+                                                &websocket_transport::compression_failed};
   if (self.settings.dashboard) {
     self.ctx->dashboard = std::make_unique<dashboard_access>(self.settings.dashboard_password);
   }

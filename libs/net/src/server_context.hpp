@@ -14,6 +14,7 @@
 #include "herald/core/metrics.hpp"
 #include "herald/core/settings.hpp"
 #include "herald/core/token_verifier.hpp"
+#include "inflating_input.hpp"
 #include "session_registry.hpp"
 
 namespace herald::net {
@@ -78,6 +79,9 @@ struct server_context {
   std::atomic<std::uint64_t> publish_backlog_bytes{0};
   // With `dashboard = true` only.
   std::unique_ptr<dashboard_access> dashboard{};
+  // What connections that negotiated permessage-deflate read with (set
+  // once, before the first connection).
+  inflating_input::config inflating{};
 };
 
 }  // namespace herald::net

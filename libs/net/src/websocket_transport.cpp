@@ -37,8 +37,11 @@ std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
 // The Sec-WebSocket-Extensions answer when the upgrade offers
 // permessage-deflate in a form Herald accepts.
 std::optional<std::string_view> accept_deflate(const request& upgrade) {
-  std::string offers;  // every Sec-WebSocket-Extensions line, as one list
   const auto [first, last] = upgrade.equal_range(http::field::sec_websocket_extensions);
+  if (first != last && std::next(first) == last) {
+    return core::accept_deflate_offer(first->value());  // one line, as clients send it
+  }
+  std::string offers;  // every Sec-WebSocket-Extensions line, as one list
   for (auto line = first; line != last; ++line) {
     if (!offers.empty()) {
       offers += ',';
@@ -80,6 +83,13 @@ void websocket_transport::enter(phase next) {
   phase_ = next;
 }
 
+void websocket_transport::compression_failed(const std::shared_ptr<void>& owner,
+                                             inflating_input::failure failure) {
+  // The socket's owner is the session (see accept: set_owner).
+  auto& self = *static_cast<websocket_transport*>(owner.get());
+  self.start_close(failure.code, failure.reason, false);
+}
+
 void websocket_transport::hold_address(std::string address) {
   if (!address.empty()) {
     held_address_ = std::make_unique<const std::string>(std::move(address));
@@ -105,12 +115,7 @@ void websocket_transport::accept(request upgrade, websocket::stream_base::timeou
         }
       }));
   if (deflates_) {
-    ws_.next_layer().inflate_incoming(ctx_.settings.max_message_bytes,
-                                      [weak = weak_from_this()](inflating_input::failure failure) {
-                                        if (const auto self = weak.lock()) {
-                                          self->start_close(failure.code, failure.reason, false);
-                                        }
-                                      });
+    ws_.next_layer().inflate_incoming(ctx_.inflating);
   }
   ws_.read_message_max(ctx_.settings.max_message_bytes);
   ws_.auto_fragment(false);

@@ -41,6 +41,11 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   // it ends; "" when they are off.
   void hold_address(std::string address);
 
+  // A client that negotiated permessage-deflate broke its rules: closes
+  // with the failure's code. `owner` is the session, as its socket holds it.
+  static void compression_failed(const std::shared_ptr<void>& owner,
+                                 inflating_input::failure failure);
+
   void deliver(actors::delivery&& item) final;
   void begin_shutdown() final;  // flush what is queued, then shutdown_close()
   void abort() final;           // cut the connection now

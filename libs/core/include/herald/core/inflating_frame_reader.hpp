@@ -44,6 +44,12 @@ class inflating_frame_reader {
   // are dropped, and only control frames (its close) pass.
   std::optional<failure> read(std::string_view input, std::string& out);
 
+  // At a frame boundary outside any message, and never failed: a fresh
+  // reader would read on the same.
+  bool between_messages() const {
+    return stage_ == stage::header && header_have_ == 0 && message_ == message::none && !failed_;
+  }
+
  private:
   enum class stage : std::uint8_t { header, payload };
   enum class payload_use : std::uint8_t { pass, gather, drop };
