@@ -5,7 +5,7 @@
 #
 #   bench/run-scenarios.sh [--runs N] [--duration S] [--scenarios S1,S2,...]
 #                          [--servers herald,herald-tls,websocketpp,node-ws,go-tutorial,uws]
-#                          [--baseline PATH] [--out DIR] [--sweep]
+#                          [--baseline PATH] [--out DIR] [--sweep] [--compression]
 #
 # --baseline PATH measures another Herald binary (an earlier build, say) as
 # server "herald-baseline", run by run beside the current one, in every
@@ -33,6 +33,15 @@
 #   SW-read:     subscribers that read at most every 200 us, --inflight 16;
 #                and S2's shape (100 + 10 publishers, 512 B) read the same way
 #   SW-rate:     fixed --rate 50, 200, 1000, 2000, 5000 publications/s
+# --compression measures permessage-deflate (scenarios CZ-rate, CZ-idle;
+# servers herald,herald-deflate,node-ws,node-ws-deflate unless --servers
+# says otherwise). "herald-deflate" is Herald with compression = true and
+# "node-ws-deflate" ws with perMessageDeflate (compressing per connection);
+# herald-bench offers the extension to both (--compression) and to nobody
+# else. 1000 subscribers, 2048 B of market-data-like text (--filler ticker):
+#   CZ-rate: fixed --rate 2 and 50 publications/s (ws compressing per
+#            connection cannot keep up with much more on one core)
+#   CZ-idle: S4's 10,000 idle connections, with the extension negotiated
 # Server "uws" is a uWebSockets broadcast server taken from
 # UWS_BROADCAST (see bench/start-peer.sh); nothing here builds it. Builds Herald and herald-bench (Release, build-release/)
 # and the peers (bench/setup-peers.sh) first. Loopback only; every run stops
@@ -45,6 +54,7 @@ runs=3
 duration=10
 baseline=
 sweep=
+compression=
 scenarios=
 servers=
 out="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
@@ -57,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
     --sweep) sweep=1; shift ;;
+    --compression) compression=1; shift ;;
     -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "run-scenarios: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -64,6 +75,10 @@ done
 if [[ -n $sweep ]]; then
   scenarios=${scenarios:-SW-inflight,SW-read,SW-rate}
   servers=${servers:-herald,uws}
+fi
+if [[ -n $compression ]]; then
+  scenarios=${scenarios:-CZ-rate,CZ-idle}
+  servers=${servers:-herald,herald-deflate,node-ws,node-ws-deflate}
 fi
 scenarios=${scenarios:-S1,S2,S3,S4,S5,S6}
 servers=${servers:-herald,websocketpp,node-ws,go-tutorial}
@@ -78,7 +93,7 @@ results="$out/results.jsonl"
 BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh -DHERALD_BUILD_TESTS=OFF
 herald="$root/build-release/apps/herald/herald"
 bench="$root/build-release/apps/herald-bench/herald-bench"
-if [[ ,$servers, == *,websocketpp,* || ,$servers, == *,node-ws,* || ,$servers, == *,go-tutorial,* ]]; then
+if [[ ,$servers, == *,websocketpp,* || ,$servers, == *,node-ws* || ,$servers, == *,go-tutorial,* ]]; then
   bench/setup-peers.sh >/dev/null
 fi
 ulimit -n "$(ulimit -Hn)"
@@ -97,13 +112,15 @@ start_server() {
   local pin=()
   [[ -n $cpus ]] && pin=(taskset -c "$cpus")
   server_port=$(free_port)
-  if [[ $name == herald || $name == herald-baseline || $name == herald-tls ]]; then
-    local binary=$herald tls=()
+  if [[ $name == herald || $name == herald-baseline || $name == herald-tls ||
+        $name == herald-deflate ]]; then
+    local binary=$herald tls=() deflate=()
     [[ $name == herald-baseline ]] && binary=$baseline
     [[ $name == herald-tls ]] && tls=(--tls-cert "$out/tls/server.pem" --tls-key "$out/tls/server.key")
+    [[ $name == herald-deflate ]] && deflate=(--compression true)
     "${pin[@]}" "$binary" --port "$server_port" --address 127.0.0.1 \
       --static-dir "$root/public" --workers "$workers" --max-connections 19000 \
-      "${tls[@]}" "${herald_args[@]}" >"$out/server.log" 2>&1 &
+      "${tls[@]}" "${deflate[@]}" "${herald_args[@]}" >"$out/server.log" 2>&1 &
   else
     "${pin[@]}" bench/start-peer.sh "$name" "$server_port" >"$out/server.log" 2>&1 &
   fi
@@ -123,10 +140,11 @@ measure() {
     for name in ${names//,/ }; do
       start_server "$name" "$cpus" "$workers"
       log "$label $name run $run/$runs"
-      local scheme=ws tls=()
+      local scheme=ws tls=() deflate=()
       [[ $name == herald-tls ]] && scheme=wss tls=(--tls-ca "$out/tls/server.pem" --tls-server-name localhost)
+      [[ $name == *-deflate ]] && deflate=(--compression)
       "${pin[@]}" "$bench" --url "$scheme://127.0.0.1:$server_port$path" --server-pid "$server_pid" \
-        --label "$label" --json "${tls[@]}" "$@" \
+        --label "$label" --json "${tls[@]}" "${deflate[@]}" "$@" \
         | /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r.update(server=sys.argv[1], workers=int(sys.argv[2]), run=int(sys.argv[3])); print(json.dumps(r))' \
           "$name" "$workers" "$run" >>"$results" || log "$label $name run $run failed"
       stop_server
@@ -192,6 +210,14 @@ for scenario in ${scenarios//,/ }; do
         measure "sweep rate=$rate" "$servers" 0 1 1 --subscribers 1000 --publishers 1 \
           --size 64 --rate "$rate" --warmup 2 --duration "$duration"
       done ;;
+    CZ-rate)
+      for rate in 2 50; do
+        measure "compression rate=$rate" "$servers" 0 1 1 --subscribers 1000 --publishers 1 \
+          --size 2048 --filler ticker --rate "$rate" --warmup 2 --duration "$duration"
+      done ;;
+    CZ-idle)
+      measure "compression idle" "$servers" 0 1 1 --idle --subscribers 10000 --settle 2 \
+        --duration 1 --connect-concurrency 200 ;;
     *) log "unknown scenario $scenario"; exit 2 ;;
   esac
 done

@@ -38,13 +38,23 @@ def load(path):
 def summarize_load(label, servers):
     herald = servers.get("herald")
     herald_cpu = median(r["server_cpu_us_per_delivery"] for r in herald) if herald else None
+    # Compression runs: the bytes each delivery took on the wire, and the
+    # server's memory at the end of the window.
+    wire = any(r.get("compression") for records in servers.values() for r in records)
     rows = [f"### {label}", "",
             "| server | runs | deliveries/s | server CPU us/delivery | x Herald | "
-            "p50 ms | p99 ms | p99.9 ms | lost | bench CPU us/delivery |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "p50 ms | p99 ms | p99.9 ms | lost | bench CPU us/delivery |"
+            + (" received B/delivery | server RSS MiB |" if wire else ""),
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+            + (" --- | --- |" if wire else "")]
     for name, records in servers.items():
         cpu = median(r["server_cpu_us_per_delivery"] for r in records)
         ratio = cpu / herald_cpu if cpu and herald_cpu else None
+        extra = ""
+        if wire:
+            extra = " {} | {} |".format(
+                fmt(median(r.get("received_bytes_per_delivery") for r in records), 0),
+                fmt(median(r.get("server_rss_bytes") for r in records), 1, 1 / 1048576))
         rows.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             name, len(records),
             fmt(median(r["deliveries_per_s"] for r in records), 0),
@@ -53,7 +63,7 @@ def summarize_load(label, servers):
             fmt(median(r["latency_us"]["p99"] for r in records), 2, 1e-3),
             fmt(median(r["latency_us"]["p999"] for r in records), 2, 1e-3),
             max(r["lost"] for r in records),
-            fmt(median(r["bench_cpu_us_per_delivery"] for r in records), 3)))
+            fmt(median(r["bench_cpu_us_per_delivery"] for r in records), 3)) + extra)
     return rows
 
 
