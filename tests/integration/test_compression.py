@@ -163,9 +163,10 @@ def test_small_messages_go_uncompressed(server):
 
 
 def test_client_protocol_pushes_and_replies_compressed(server):
-    """Centrifugo's protocol: a server API publication pushed compressed to
-    a compressing subscriber and plain to another, and a large reply
-    (history) compressed too."""
+    """Centrifugo's protocol: a server API publication reaches a subscriber
+    that negotiated the extension (Python websockets) and one that did not,
+    and a raw client sees the push frame compressed (RSV1) and inflating to
+    it."""
     async def main():
         zipped = await cc.Client.open(server)
         assert zipped.ws.extensions, "websockets did not negotiate permessage-deflate"
