@@ -2,6 +2,8 @@
 
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "herald/core/permessage_deflate.hpp"
 #include "herald/core/websocket_frame.hpp"
@@ -167,4 +169,28 @@ TEST_CASE("inflate_message: a bomb costs no more than the limit", "[permessage_d
   CHECK(core::inflate_message(payload_of(*compressed) + std::string("\x00\x00\xff\xff", 4), 65536,
                               out) == core::inflate_result::too_big);
   CHECK(out.capacity() < 1u << 20);
+}
+
+TEST_CASE("deflated: I/O threads asking at once get the one twin", "[permessage_deflate]") {
+  // Run under scripts/sanitize.sh thread, this is the data-race check of
+  // the once_flag and the twin it publishes.
+  auto batch = std::make_shared<core::frame_batch>();
+  for (int i = 0; i < 8; ++i) {
+    batch->append(core::make_frame(core::encode_text_frame(compressible(4096 + i))));
+  }
+  const core::frame_batch_ptr plain = batch;
+  constexpr int threads = 4;
+  std::vector<core::frame_batch_ptr> seen(threads);
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.emplace_back([&, i] { seen[i] = core::deflated(plain, core::compression_options{}); });
+  }
+  for (auto& worker : workers) {
+    worker.join();
+  }
+  for (const auto& twin : seen) {
+    CHECK(twin == seen[0]);
+  }
+  REQUIRE(seen[0] != plain);
+  CHECK(inflate(payload_of(*seen[0]->frames[7])) == compressible(4096 + 7));
 }
