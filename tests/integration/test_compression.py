@@ -6,6 +6,7 @@ input closed with its code while the server serves on."""
 
 import asyncio
 import json
+import time
 import zlib
 
 import pytest
@@ -272,6 +273,30 @@ def test_compressed_frame_when_not_negotiated_closes_1002(server):
     ws.close()
     assert close is not None and close.close_code() == 1002
     assert_serves(server)
+
+
+def test_metrics_count_compressed_connections(start_herald):
+    srv = start_herald(options=OPTIONS)
+
+    def gauge():
+        body = hh.http_get(srv.port, "/metrics").body.decode()
+        for line in body.splitlines():
+            if line.startswith('herald_compressed_connections{protocol="ws"} '):
+                return int(line.split()[-1])
+        raise AssertionError("no herald_compressed_connections in /metrics")
+
+    zipped = [raw_client(srv) for _ in range(2)]
+    plain = raw_client(srv, offer=None)
+    assert gauge() == 2
+    zipped[0].send_close()
+    zipped[0].read_until_close()
+    zipped[0].close()
+    deadline = time.monotonic() + 5
+    while gauge() != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert gauge() == 1
+    for ws in zipped[1:] + [plain]:
+        ws.close()
 
 
 def test_compression_off_by_default_declines_every_offer(start_herald):

@@ -20,6 +20,7 @@ TEST_CASE("close codes map to their own slot, others to the last", "[metrics]") 
 TEST_CASE("render_prometheus writes every family with HELP and TYPE", "[metrics]") {
   metrics_snapshot m;
   m.by_protocol[herald::core::index_of(herald::core::protocol::ws)].connections = 3;
+  m.by_protocol[herald::core::index_of(herald::core::protocol::ws)].compressed = 2;
   m.by_protocol[herald::core::index_of(herald::core::protocol::centrifuge)].slow_disconnects = 4;
   m.api_requests = 5;
   m.publications = 7;
@@ -33,6 +34,8 @@ TEST_CASE("render_prometheus writes every family with HELP and TYPE", "[metrics]
   CHECK(text.find("# TYPE herald_connections gauge\n") != std::string::npos);
   CHECK(text.find("herald_connections{protocol=\"ws\"} 3\n") != std::string::npos);
   CHECK(text.find("herald_connections{protocol=\"centrifuge\"} 0\n") != std::string::npos);
+  CHECK(text.find("# TYPE herald_compressed_connections gauge\n") != std::string::npos);
+  CHECK(text.find("herald_compressed_connections{protocol=\"ws\"} 2\n") != std::string::npos);
   CHECK(text.find("herald_slow_disconnects_total{protocol=\"centrifuge\"} 4\n") !=
         std::string::npos);
   CHECK(text.find("herald_api_requests_total 5\n") != std::string::npos);

@@ -69,6 +69,9 @@ std::string render_prometheus(const metrics_snapshot& m) {
   std::ostringstream out;
   per_protocol(out, m, "herald_connections", "gauge",
                "WebSocket connections open now, by protocol.", &protocol_figures::connections);
+  per_protocol(out, m, "herald_compressed_connections", "gauge",
+               "WebSocket connections open now that negotiated permessage-deflate, by protocol.",
+               &protocol_figures::compressed);
   per_protocol(out, m, "herald_connections_accepted_total", "counter",
                "WebSocket handshakes completed, by protocol.", &protocol_figures::accepted);
   single(out, "herald_tcp_connections_accepted_total", "counter", "TCP connections accepted.",

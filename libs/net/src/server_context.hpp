@@ -30,6 +30,7 @@ struct server_counters {
   }
   struct per_protocol {
     std::atomic<std::uint64_t> connections{0};
+    std::atomic<std::uint64_t> compressed{0};  // of those, with permessage-deflate
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> slow_disconnects{0};
   };

@@ -12,6 +12,7 @@ core::metrics_snapshot snapshot_metrics(const server_context& ctx) {
     const auto& from = counters.by_protocol[i];
     auto& to = m.by_protocol[i];
     to.connections = from.connections.load(relaxed);
+    to.compressed = from.compressed.load(relaxed);
     to.accepted = from.accepted.load(relaxed);
     to.slow_disconnects = from.slow_disconnects.load(relaxed);
   }

@@ -138,6 +138,9 @@ void websocket_transport::on_accept(beast::error_code ec) {
   }
   figures_.accepted.fetch_add(1, std::memory_order_relaxed);
   figures_.connections.fetch_add(1, std::memory_order_relaxed);
+  if (deflates_) {
+    figures_.compressed.fetch_add(1, std::memory_order_relaxed);
+  }
   enter(phase::open);
   connection_log::connected(protocol_, peer_for_log_.get());
   ws_.next_layer().start();
@@ -452,6 +455,9 @@ void websocket_transport::release() {
   enter(phase::finished);  // late deliveries are dropped, nothing new is written
   if (counted) {
     figures_.connections.fetch_sub(1, std::memory_order_relaxed);
+    if (deflates_) {
+      figures_.compressed.fetch_sub(1, std::memory_order_relaxed);
+    }
     ctx_.counters.disconnects[core::close_code_slot(close_code_)].fetch_add(
         1, std::memory_order_relaxed);
     connection_log::disconnected(protocol_, close_code_, peer_for_log_.get());

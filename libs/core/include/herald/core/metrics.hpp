@@ -51,6 +51,7 @@ constexpr std::size_t index_of(refusal r) {
 
 struct protocol_figures {
   std::uint64_t connections = 0;       // open now
+  std::uint64_t compressed = 0;        // of those, with permessage-deflate
   std::uint64_t accepted = 0;          // handshakes completed
   std::uint64_t slow_disconnects = 0;  // cut for falling behind
 };
