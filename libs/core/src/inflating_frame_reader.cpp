@@ -8,8 +8,8 @@
 namespace herald::core {
 namespace {
 
-constexpr unsigned char fin_bit = 0x80;
-constexpr unsigned char rsv1_bit = 0x40;
+constexpr unsigned char fin_bit = frame_layout::fin_bit;
+constexpr unsigned char rsv1_bit = frame_layout::rsv1_bit;
 constexpr unsigned char rsv23_bits = 0x30;
 constexpr unsigned char opcode_bits = 0x0f;
 constexpr unsigned char mask_bit = 0x80;
@@ -27,14 +27,8 @@ constexpr std::size_t kept_capacity = 16 * 1024;
 
 // The header's size once its first two bytes are known.
 std::size_t header_size(const std::array<unsigned char, 14>& header) {
-  const unsigned length7 = header[1] & 0x7f;
-  std::size_t size = 2;
-  if (length7 == frame_layout::length_16bit) {
-    size += 2;
-  } else if (length7 == frame_layout::length_64bit) {
-    size += 8;
-  }
-  return size + ((header[1] & mask_bit) != 0 ? 4 : 0);
+  return 2 + frame_layout::extended_length_size(header[1] & 0x7f) +
+         ((header[1] & mask_bit) != 0 ? 4 : 0);
 }
 
 // Appends a client frame as the parser expects one: FIN, `opcode`, masked
@@ -119,16 +113,12 @@ std::optional<inflating_frame_reader::failure> inflating_frame_reader::on_header
   header_have_ = 0;
   const unsigned char first = header_[0];
   const unsigned length7 = header_[1] & 0x7f;
-  std::uint64_t length = length7;
-  std::size_t at = 2;
-  if (length7 == frame_layout::length_16bit || length7 == frame_layout::length_64bit) {
-    const std::size_t extra = length7 == frame_layout::length_16bit ? 2 : 8;
-    length = 0;
-    for (std::size_t i = 0; i < extra; ++i) {
-      length = (length << 8) | header_[at + i];
-    }
-    at += extra;
+  const std::size_t extra = frame_layout::extended_length_size(length7);
+  std::uint64_t length = extra == 0 ? length7 : 0;
+  for (std::size_t i = 0; i < extra; ++i) {
+    length = (length << 8) | header_[2 + i];
   }
+  const std::size_t at = 2 + extra;
   const bool masked = (header_[1] & mask_bit) != 0;
   if (masked) {
     std::copy_n(header_.data() + at, 4, mask_.data());

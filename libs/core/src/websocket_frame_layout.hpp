@@ -24,6 +24,15 @@ struct frame_layout {
   std::size_t header_size = 0;
   std::uint64_t payload_size = 0;
 
+  // The bytes of extended length after a header's second byte, from the
+  // 7-bit length in it: 0, 2 (126) or 8 (127).
+  static std::size_t extended_length_size(unsigned length7) {
+    if (length7 == length_16bit) {
+      return 2;
+    }
+    return length7 == length_64bit ? 8 : 0;
+  }
+
   bool is_control() const { return (first_byte & control_bit) != 0; }
   bool rsv1() const { return (first_byte & rsv1_bit) != 0; }
 
@@ -36,12 +45,7 @@ struct frame_layout {
     frame_layout layout;
     layout.first_byte = static_cast<unsigned char>(frame[0]);
     const unsigned length7 = static_cast<unsigned char>(frame[1]) & 0x7f;
-    std::size_t extra = 0;
-    if (length7 == length_16bit) {
-      extra = 2;
-    } else if (length7 == length_64bit) {
-      extra = 8;
-    }
+    const std::size_t extra = extended_length_size(length7);
     layout.header_size = 2 + extra;
     if (frame.size() < layout.header_size) {
       return std::nullopt;
