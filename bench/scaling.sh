@@ -10,19 +10,22 @@
 #             common production shape; the benches are no bottleneck as
 #             long as each has its own core.
 #   fanout    S1's shape on /ws: one herald-bench, 1000 subscribers, one
-#             publisher, 64 B, max rate. One bench thread receives every
-#             delivery, so its own ceiling (about 0.13 us per delivery on the
-#             development VM) caps what this shape can show.
+#             publisher, 64 B, max rate. The bench spreads its subscribers
+#             over --fanout-threads event loops (default: one per bench CPU)
+#             on all of --bench-cpus, so that receiving is not the limit:
+#             one loop alone tops out near 0.13 us per delivery on the
+#             development VM.
 #
 #   bench/scaling.sh [--workers 1,2,4,8] [--channels 8] [--subscribers 500]
 #                    [--duration 8] [--runs 1] [--shapes channels,fanout]
+#                    [--fanout-threads N]
 #                    [--server-cpus 0-7] [--bench-cpus 8-15]
 #                    [--herald PATH] [--bench PATH] [--out DIR]
 #
-# The server is confined to --server-cpus and each bench process pinned to
-# one CPU of --bench-cpus (round-robin). Binaries default to build-release/
-# (built by bench/run-scenarios.sh or scripts/build.sh); nothing is built
-# here, so a prepared bundle can run on a machine without the toolchain.
+# The server is confined to --server-cpus, each channels bench pinned to one
+# CPU of --bench-cpus (round-robin) and the fanout bench to all of them.
+# Binaries default to build-release/ (built by bench/run-scenarios.sh or
+# scripts/build.sh); nothing is built here, so a prepared bundle can run on a machine without the toolchain.
 # Every measurement is one JSON line in OUT/results.jsonl; OUT/summary.md
 # holds the table. Loopback only; every run stops by itself.
 set -euo pipefail
@@ -35,6 +38,7 @@ subscribers=500
 duration=8
 runs=1
 shapes=channels,fanout
+fanout_threads=
 server_cpus=0-7
 bench_cpus=8-15
 herald="$root/build-release/apps/herald/herald"
@@ -48,12 +52,13 @@ while [[ $# -gt 0 ]]; do
     --duration) duration=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --shapes) shapes=$2; shift 2 ;;
+    --fanout-threads) fanout_threads=$2; shift 2 ;;
     --server-cpus) server_cpus=$2; shift 2 ;;
     --bench-cpus) bench_cpus=$2; shift 2 ;;
     --herald) herald=$2; shift 2 ;;
     --bench) bench=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "scaling: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -83,6 +88,7 @@ expand_cpus() {
   done | tr '\n' ' '
 }
 read -ra bench_cpu_list <<<"$(expand_cpus "$bench_cpus")"
+fanout_threads=${fanout_threads:-${#bench_cpu_list[@]}}
 
 # shellcheck source=bench/server-control.sh
 source bench/server-control.sh
@@ -113,6 +119,8 @@ start_server() {
 
 # run_benches SHAPE WORKERS RUN COUNT BENCH_ARGS...: COUNT bench processes at
 # once (bench i gets channel ch<i>), each one JSON line tagged for summarize.
+# Each of several benches has a CPU of its own; a lone bench (whose
+# threads, if it has several, need room) gets all of --bench-cpus.
 run_benches() {
   local shape=$1 workers=$2 run=$3 count=$4
   shift 4
@@ -120,6 +128,9 @@ run_benches() {
   local i cpu
   for ((i = 0; i < count; ++i)); do
     cpu=${bench_cpu_list[i % ${#bench_cpu_list[@]}]}
+    if ((count == 1)); then
+      cpu=$bench_cpus
+    fi
     (pin "$cpu" "$bench" --server-pid "$server_pid" --json --quiet \
       --label "$shape" --channel "ch$i" "$@" >"$out/bench-$i.json") &
     pids+=($!)
@@ -148,7 +159,7 @@ for shape in ${shapes//,/ }; do
         fanout)
           run_benches fanout "$workers" "$run" 1 --url "ws://127.0.0.1:$port/ws" \
             --subscribers 1000 --publishers 1 --size 64 --rate 0 \
-            --warmup 2 --duration "$duration" ;;
+            --threads "$fanout_threads" --warmup 2 --duration "$duration" ;;
         *) log "unknown shape $shape"; exit 2 ;;
       esac
       stop_server

@@ -84,6 +84,7 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
        }},
       {"token", true, string_flag(o.token)},
       {"channel-per-publisher", false, switch_flag(o.channel_per_publisher)},
+      {"extra-channels", true, int_flag(o.extra_channels, 0, 10'000)},
       {"label", true, string_flag(o.label)},
       {"subscribers", true, int_flag(o.subscribers, 0, 10'000'000)},
       {"publishers", true, int_flag(o.publishers, 0, 1'000'000)},
@@ -106,6 +107,7 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
       {"drain", true, number_flag(o.drain_s)},
       {"settle", true, number_flag(o.settle_s)},
       {"connect-concurrency", true, int_flag(o.connect_concurrency, 1, 1'000'000)},
+      {"threads", true, int_flag(o.threads, 1, 256)},
       {"connect-timeout", true, number_flag(o.connect_timeout_s)},
       {"source-addrs", true, string_flag(o.source_addrs)},
       {"tls-ca", true,
@@ -220,6 +222,10 @@ bool parse_options(int argc, char** argv, bench_options& options, std::string& e
     error = "--channel-per-publisher needs --protocol centrifuge and publishers (not --idle)";
     return false;
   }
+  if (options.extra_channels > 0 && options.protocol != "centrifuge") {
+    error = "--extra-channels needs --protocol centrifuge";
+    return false;
+  }
   return true;
 }
 
@@ -255,6 +261,10 @@ Target
                              round-robin over those channels, so each
                              publication reaches its channel's subscribers
                              and its publisher only
+  --extra-channels E         centrifuge: every connection also subscribes to
+                             "<channel>.extra.0" .. "<channel>.extra.<E-1>",
+                             which nobody publishes on: with --idle, what
+                             subscriptions cost the server (default 0)
   --subscriber-urls U,U,...  spread the subscribers round-robin over these
                              URLs (other nodes of a cluster, say);
                              publishers stay on --url (default: all on
@@ -310,8 +320,14 @@ Phases (seconds, fractions allowed)
 
 Connections
   --connect-concurrency C    TCP connects + upgrades in progress at once
-                             (default 100); failures are counted, never
-                             retried
+                             (default 100, shared by the threads); failures
+                             are counted, never retried
+  --threads T                spread the connections over T event loops, one
+                             thread each, so that receiving is not the
+                             limit of a fan-out: the first thread holds the
+                             publishers, the subscribers are split evenly
+                             (default 1). Latency needs no clock sync: all
+                             threads stamp and read CLOCK_MONOTONIC
   --connect-timeout S        a connection not upgraded by then has failed
                              (default 10)
   --source-addrs A,B,...     bind client sockets round-robin to these local

@@ -24,6 +24,9 @@ struct bench_options {
   // --protocol centrifuge: publisher i on "<channel>.<i>", subscribers
   // spread over those channels.
   bool channel_per_publisher = false;
+  // --protocol centrifuge: channels each connection subscribes to besides
+  // its own, "<channel>.extra.<j>", never published on.
+  int extra_channels = 0;
   std::string label;
   int subscribers = 100;
   int publishers = 1;
@@ -41,6 +44,9 @@ struct bench_options {
   double drain_s = 2;
   double settle_s = 1;
   int connect_concurrency = 100;
+  // Event loops the connections are spread over: the lead thread holds the
+  // publishers and a share of the subscribers, the others the rest.
+  int threads = 1;
   double connect_timeout_s = 10;
   std::string source_addrs;
   std::vector<pid_t> server_pids;  // empty: no server sampling

@@ -28,6 +28,7 @@ struct bench_results {
   double rate = 0;
   int inflight = 0;
   int read_interval_us = 0;
+  int threads = 1;  // --threads
   double warmup_s = 0;
   double drain_s = 0;
 

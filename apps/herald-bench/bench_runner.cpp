@@ -21,6 +21,9 @@ constexpr std::int64_t expiry_check_interval_ns = 100 * ns_per_ms;
 // buffer without bound; past this many unsent bytes publications are
 // skipped (and counted) instead. At --rate 0, --inflight is the bound.
 constexpr std::size_t max_publisher_backlog_bytes = 16u << 20;
+// With --threads, how soon a thread notices another's progress (the lead's
+// phase, a follower done connecting): phase edges are this late at most.
+constexpr std::int64_t follow_interval_ns = ns_per_ms;
 
 const char* phase_name(int phase) {
   static const char* const names[] = {"connecting", "settling", "warmup", "window",
@@ -31,8 +34,13 @@ const char* phase_name(int phase) {
 }  // namespace
 
 bench_runner::bench_runner(const bench_options& options, const run_target& target,
-                           bench_protocol& protocol)
-    : options_(options), target_(target), protocol_(protocol) {
+                           bench_protocol& protocol, runner_slice slice,
+                           run_coordination* coordination)
+    : options_(options),
+      target_(target),
+      protocol_(protocol),
+      slice_(slice),
+      coordination_(coordination) {
   handshakes_.reserve(1 + target.subscriber_endpoints.size());
   handshakes_.emplace_back(target.url.host_header, target.url.path, options.compression);
   auto tls_name = [&options](const ws_url& url) {
@@ -48,18 +56,30 @@ bench_runner::bench_runner(const bench_options& options, const run_target& targe
   shared_.events = this;
   shared_.tls = target.tls;
   shared_.masks = mask_key_source(std::random_device{}());
+  if (coordination_ != nullptr) {
+    threads_ = static_cast<std::uint64_t>(coordination_->followers()) + 1;
+  }
   publisher_count_ = options.idle ? 0 : static_cast<std::uint32_t>(options.publishers);
-  std::size_t total = publisher_count_ + static_cast<std::size_t>(options.subscribers);
+  local_publishers_ = is_lead() ? publisher_count_ : 0;
+  std::size_t total = local_publishers_ + slice.subscribers;
   connections_.reserve(total);
   for (std::size_t i = 0; i < total; ++i) {
-    connections_.emplace_back(static_cast<std::uint32_t>(i), channel_of(i), shared_);
+    connections_.emplace_back(static_cast<std::uint32_t>(i), channel_of(run_index(i)), shared_);
   }
-  publishers_.resize(publisher_count_);
+  publishers_.resize(local_publishers_);
   read_interval_ns_ = static_cast<std::int64_t>(options.read_interval_us) * 1000;
   if (read_interval_ns_ > 0) {
     next_read_ns_.assign(total, 0);
   }
   channel_receivers_.resize(protocol_.channel_count());
+  channel_published_.resize(protocol_.channel_count());
+}
+
+std::size_t bench_runner::run_index(std::size_t local_index) const {
+  if (local_index < local_publishers_) {
+    return local_index;
+  }
+  return publisher_count_ + slice_.first_subscriber + (local_index - local_publishers_);
 }
 
 std::uint32_t bench_runner::channel_of(std::size_t index) const {
@@ -93,16 +113,29 @@ std::optional<process_sample> bench_runner::sample_servers(
   return sum;
 }
 
-bench_results bench_runner::run() {
+void bench_runner::run() {
+  if (coordination_ != nullptr && !is_lead()) {
+    // The lead samples the servers before anyone connects.
+    while (coordination_->lead_phase.load(std::memory_order_acquire) < 0) {
+      poller_.wait(follow_interval_ns);
+    }
+  }
   run_start_ns_ = monotonic_ns();
   last_progress_ns_ = run_start_ns_;
-  if (options_.idle && !options_.server_pids.empty()) {
+  if (is_lead() && options_.idle && !options_.server_pids.empty()) {
     server_before_connecting_ = sample_servers(servers_before_connecting_);
   }
   phase_ = phase::connecting;
+  if (coordination_ != nullptr && is_lead()) {
+    coordination_->lead_phase.store(static_cast<int>(phase_), std::memory_order_release);
+  }
   while (true) {
     std::int64_t now = monotonic_ns();
-    advance_phase(now);
+    if (is_lead()) {
+      advance_phase(now);
+    } else {
+      follow_lead();
+    }
     if (phase_ == phase::done) {
       break;
     }
@@ -129,14 +162,141 @@ bench_results bench_runner::run() {
         connection.on_writable();
       }
     }
-    report_progress(monotonic_ns());
+    if (is_lead()) {
+      report_progress(monotonic_ns());
+    } else {
+      publish_tally();
+    }
   }
   for (client_connection& connection : connections_) {
     connection.shut_down();
   }
+}
+
+bench_results bench_runner::results() {
   bench_results results;
   collect_results(results);
   return results;
+}
+
+void bench_runner::follow_lead() {
+  if (coordination_->aborted.load(std::memory_order_relaxed)) {
+    phase_ = phase::done;
+    return;
+  }
+  if (phase_ == phase::connecting) {
+    if (next_to_open_ == connections_.size() && in_progress_ == 0) {
+      phase_ = phase::settling;
+      publish_tally();
+      coordination_->still_connecting.fetch_sub(1, std::memory_order_release);
+    }
+    return;
+  }
+  auto lead = static_cast<phase>(coordination_->lead_phase.load(std::memory_order_acquire));
+  if (lead == phase_ || lead == phase::connecting) {
+    return;
+  }
+  // Counted before any publication is read in this thread, so none can
+  // arrive for a receiver that is not counted yet.
+  if (phase_ == phase::settling && lead != phase::holding) {
+    count_receivers();
+  }
+  phase_ = lead;
+}
+
+void bench_runner::count_receivers() {
+  receivers_ = open_;
+  for (const client_connection& connection : connections_) {
+    if (connection.is_ready()) {
+      ++channel_receivers_[connection.channel()];
+    }
+  }
+  if (coordination_ != nullptr && !is_lead()) {
+    coordination_->channel_receivers(follower_index()) = channel_receivers_;
+    coordination_->receivers_counted.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void bench_runner::publish_tally() {
+  follower_tally& tally = coordination_->tally(follower_index());
+  tally.received_total.store(received_total_, std::memory_order_relaxed);
+  tally.bytes_read.store(shared_.bytes_read, std::memory_order_relaxed);
+  tally.open.store(open_, std::memory_order_relaxed);
+  tally.connections_ok.store(connections_ok_, std::memory_order_relaxed);
+  tally.connections_failed.store(connections_failed_, std::memory_order_relaxed);
+}
+
+namespace {
+
+// The run-wide sum of one figure: this runner's plus each follower's tally.
+template <typename Field>
+std::uint64_t sum_with_tallies(const run_coordination* coordination, std::uint64_t own,
+                               Field field) {
+  if (coordination == nullptr) {
+    return own;
+  }
+  for (int follower = 0; follower < coordination->followers(); ++follower) {
+    own += (coordination->tally(follower).*field).load(std::memory_order_relaxed);
+  }
+  return own;
+}
+
+}  // namespace
+
+std::uint64_t bench_runner::open_everywhere() const {
+  return sum_with_tallies(coordination_, open_, &follower_tally::open);
+}
+
+std::uint64_t bench_runner::received_everywhere() const {
+  return sum_with_tallies(coordination_, received_total_, &follower_tally::received_total);
+}
+
+std::uint64_t bench_runner::bytes_read_everywhere() const {
+  return sum_with_tallies(coordination_, shared_.bytes_read, &follower_tally::bytes_read);
+}
+
+std::uint64_t bench_runner::expected_everywhere() const {
+  bool all_counted = coordination_ == nullptr ||
+                     coordination_->receivers_counted.load(std::memory_order_acquire) ==
+                         coordination_->followers();
+  std::uint64_t expected = 0;
+  for (std::size_t channel = 0; channel < channel_published_.size(); ++channel) {
+    if (channel_published_[channel] == 0) {
+      continue;
+    }
+    if (!all_counted) {
+      return UINT64_MAX;
+    }
+    std::uint64_t receivers = channel_receivers_[channel];
+    if (coordination_ != nullptr) {
+      for (int follower = 0; follower < coordination_->followers(); ++follower) {
+        receivers += coordination_->channel_receivers(follower)[channel];
+      }
+    }
+    expected += channel_published_[channel] * receivers;
+  }
+  return expected;
+}
+
+void bench_runner::absorb(const bench_runner& follower) {
+  connections_ok_ += follower.connections_ok_;
+  connections_failed_ += follower.connections_failed_;
+  connections_closed_ += follower.connections_closed_;
+  for (const auto& [code, count] : follower.close_codes_) {
+    close_codes_[code] += count;
+  }
+  for (const auto& [reason, count] : follower.failure_reasons_) {
+    failure_reasons_[reason] += count;
+  }
+  receivers_ += follower.receivers_;
+  received_total_ += follower.received_total_;
+  deliveries_window_ += follower.deliveries_window_;
+  window_latency_.merge(follower.window_latency_);
+  ignored_frames_ += follower.ignored_frames_;
+  foreign_publications_ += follower.foreign_publications_;
+  for (const auto& [code, count] : follower.command_errors_) {
+    command_errors_[code] += count;
+  }
 }
 
 void bench_runner::enter(phase next, std::int64_t now_ns, double seconds) {
@@ -148,7 +308,7 @@ bench_runner::window_mark bench_runner::mark(std::int64_t now_ns) const {
   window_mark reading;
   reading.ns = now_ns;
   reading.bench_cpu_s = sample_self().cpu_s;
-  reading.bytes_read = shared_.bytes_read;
+  reading.bytes_read = bytes_read_everywhere();
   if (!options_.server_pids.empty()) {
     reading.server = sample_servers(reading.servers);
   }
@@ -156,11 +316,17 @@ bench_runner::window_mark bench_runner::mark(std::int64_t now_ns) const {
 }
 
 void bench_runner::advance_phase(std::int64_t now_ns) {
+  if (coordination_ != nullptr && coordination_->aborted.load(std::memory_order_relaxed)) {
+    phase_ = phase::done;
+  }
   switch (phase_) {
     case phase::connecting:
-      if (next_to_open_ == connections_.size() && in_progress_ == 0) {
+      if (next_to_open_ == connections_.size() && in_progress_ == 0 &&
+          (coordination_ == nullptr ||
+           coordination_->still_connecting.load(std::memory_order_acquire) == 0)) {
         connect_s_ = ns_to_s(now_ns - run_start_ns_);
-        if (connections_ok_ == 0) {
+        if (sum_with_tallies(coordination_, connections_ok_, &follower_tally::connections_ok) ==
+            0) {
           phase_ = phase::done;
         } else {
           enter(phase::settling, now_ns, options_.settle_s);
@@ -172,19 +338,14 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
         if (options_.idle) {
           if (!options_.server_pids.empty()) {
             server_after_settling_ = sample_servers(servers_after_settling_);
-            open_when_sampled_ = open_;
+            open_when_sampled_ = open_everywhere();
           }
           window_start_ = mark(now_ns);
           enter(phase::holding, now_ns, options_.duration_s);
         } else {
           // Loss is counted against the receivers present when publishing
           // starts: one that drops out later loses what it did not get.
-          receivers_ = open_;
-          for (const client_connection& connection : connections_) {
-            if (connection.is_ready()) {
-              ++channel_receivers_[connection.channel()];
-            }
-          }
+          count_receivers();
           publish_start_ns_ = now_ns;
           enter(phase::warmup, now_ns, options_.warmup_s);
         }
@@ -197,18 +358,19 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
       }
       break;
     case phase::window:
-      if (now_ns >= phase_end_ns_ || open_ == 0) {
+      if (now_ns >= phase_end_ns_ || open_everywhere() == 0) {
         window_end_ = mark(now_ns);
         enter(phase::drain, now_ns, options_.drain_s);
       }
       break;
     case phase::drain:
-      if (now_ns >= phase_end_ns_ || open_ == 0 || received_total_ >= expected_total_) {
+      if (now_ns >= phase_end_ns_ || open_everywhere() == 0 ||
+          received_everywhere() >= expected_everywhere()) {
         phase_ = phase::done;
       }
       break;
     case phase::holding:
-      if (now_ns >= phase_end_ns_ || open_ == 0) {
+      if (now_ns >= phase_end_ns_ || open_everywhere() == 0) {
         window_end_ = mark(now_ns);
         phase_ = phase::done;
       }
@@ -216,23 +378,29 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
     case phase::done:
       break;
   }
+  if (coordination_ != nullptr) {
+    coordination_->lead_phase.store(static_cast<int>(phase_), std::memory_order_release);
+  }
 }
 
 void bench_runner::open_connections(std::int64_t now_ns) {
-  auto concurrency = static_cast<std::uint64_t>(options_.connect_concurrency);
+  // --connect-concurrency is the run's: each thread takes its share.
+  std::uint64_t concurrency = std::max<std::uint64_t>(
+      1, static_cast<std::uint64_t>(options_.connect_concurrency) / threads_);
   std::int64_t deadline = now_ns + s_to_ns(options_.connect_timeout_s);
   while (next_to_open_ < connections_.size() && in_progress_ < concurrency) {
     std::size_t index = next_to_open_++;
+    std::size_t run = run_index(index);
     const socket_address* source =
-        target_.sources.empty() ? nullptr : &target_.sources[index % target_.sources.size()];
+        target_.sources.empty() ? nullptr : &target_.sources[run % target_.sources.size()];
     // Counted before start(): a connect that fails at once reports
     // on_failed from inside it.
     ++in_progress_;
-    if (index < publisher_count_ || target_.subscriber_endpoints.empty()) {
+    if (is_publisher(static_cast<std::uint32_t>(index)) || target_.subscriber_endpoints.empty()) {
       connections_[index].start(target_.server, handshakes_[0], source, deadline,
                                 tls_server_names_[0]);
     } else {
-      std::size_t endpoint = (index - publisher_count_) % target_.subscriber_endpoints.size();
+      std::size_t endpoint = (run - publisher_count_) % target_.subscriber_endpoints.size();
       connections_[index].start(target_.subscriber_endpoints[endpoint].server,
                                 handshakes_[1 + endpoint], source, deadline,
                                 tls_server_names_[1 + endpoint]);
@@ -254,7 +422,7 @@ void bench_runner::expire_connects(std::int64_t now_ns) {
 }
 
 void bench_runner::publish_due(std::int64_t now_ns) {
-  if (publisher_count_ == 0) {
+  if (local_publishers_ == 0) {
     return;
   }
   if (options_.rate > 0) {
@@ -264,9 +432,9 @@ void bench_runner::publish_due(std::int64_t now_ns) {
     while (rate_issued_ < due) {
       ++rate_issued_;
       // Round-robin over the publishers that are still connected.
-      for (std::uint32_t tried = 0; tried < publisher_count_; ++tried) {
+      for (std::uint32_t tried = 0; tried < local_publishers_; ++tried) {
         std::uint32_t publisher = next_rate_publisher_;
-        next_rate_publisher_ = (next_rate_publisher_ + 1) % publisher_count_;
+        next_rate_publisher_ = (next_rate_publisher_ + 1) % local_publishers_;
         client_connection& connection = connections_[publisher];
         if (!connection.is_ready()) {
           continue;
@@ -282,7 +450,7 @@ void bench_runner::publish_due(std::int64_t now_ns) {
     return;
   }
   auto window = static_cast<std::uint32_t>(options_.inflight);
-  for (std::uint32_t publisher = 0; publisher < publisher_count_; ++publisher) {
+  for (std::uint32_t publisher = 0; publisher < local_publishers_; ++publisher) {
     if (!connections_[publisher].is_ready()) {
       continue;
     }
@@ -303,7 +471,7 @@ void bench_runner::publish_one(std::uint32_t publisher, std::int64_t now_ns) {
   connection.send_text(text_);
   ++state.inflight;
   ++published_total_;
-  expected_total_ += channel_receivers_[connection.channel()];
+  ++channel_published_[connection.channel()];
   ++interval_published_;
   if (phase_ == phase::window) {
     ++published_window_;
@@ -322,7 +490,7 @@ void bench_runner::flush_queued() {
 
 bool bench_runner::may_read(client_connection& connection, std::int64_t now_ns) {
   // Publishers read at once: their window is counted by what they read.
-  if (read_interval_ns_ == 0 || connection.index() < publisher_count_ || !connection.is_ready()) {
+  if (read_interval_ns_ == 0 || is_publisher(connection.index()) || !connection.is_ready()) {
     return true;
   }
   std::int64_t& next = next_read_ns_[connection.index()];
@@ -346,8 +514,11 @@ std::int64_t bench_runner::wait_timeout_ns(std::int64_t now_ns) const {
   std::int64_t next = last_progress_ns_ + progress_interval_ns;
   if (phase_ == phase::connecting) {
     next = std::min(next, now_ns + expiry_check_interval_ns);
-  } else {
+  } else if (is_lead()) {
     next = std::min(next, phase_end_ns_);
+  }
+  if (coordination_ != nullptr) {
+    next = std::min(next, now_ns + follow_interval_ns);
   }
   if (publishing() && options_.rate > 0) {
     auto next_due = publish_start_ns_ +
@@ -373,23 +544,28 @@ void bench_runner::report_progress(std::int64_t now_ns) {
   if (!options_.quiet) {
     double elapsed_s = ns_to_s(now_ns - run_start_ns_);
     if (phase_ == phase::connecting || phase_ == phase::settling || phase_ == phase::holding) {
-      std::fprintf(stderr,
-                   "herald-bench: %6.1fs %-10s ready %" PRIu64 "/%zu  failed %" PRIu64
-                   "  open %" PRIu64 "\n",
-                   elapsed_s, phase_name(static_cast<int>(phase_)), connections_ok_,
-                   connections_.size(), connections_failed_, open_);
+      std::fprintf(
+          stderr,
+          "herald-bench: %6.1fs %-10s ready %" PRIu64 "/%zu  failed %" PRIu64 "  open %" PRIu64
+          "\n",
+          elapsed_s, phase_name(static_cast<int>(phase_)),
+          sum_with_tallies(coordination_, connections_ok_, &follower_tally::connections_ok),
+          publisher_count_ + static_cast<std::size_t>(options_.subscribers),
+          sum_with_tallies(coordination_, connections_failed_, &follower_tally::connections_failed),
+          open_everywhere());
     } else {
-      std::fprintf(stderr,
-                   "herald-bench: %6.1fs %-10s deliveries/s %.0f  published/s %.0f  open %" PRIu64
-                   "  p99 %.3f ms\n",
-                   elapsed_s, phase_name(static_cast<int>(phase_)),
-                   static_cast<double>(interval_deliveries_) / interval_s,
-                   static_cast<double>(interval_published_) / interval_s, open_,
-                   static_cast<double>(interval_latency_.percentile_ns(99)) / 1e6);
+      std::fprintf(
+          stderr,
+          "herald-bench: %6.1fs %-10s deliveries/s %.0f  published/s %.0f  open %" PRIu64
+          "  p99 %.3f ms\n",
+          elapsed_s, phase_name(static_cast<int>(phase_)),
+          static_cast<double>(received_everywhere() - received_at_last_progress_) / interval_s,
+          static_cast<double>(interval_published_) / interval_s, open_everywhere(),
+          static_cast<double>(interval_latency_.percentile_ns(99)) / 1e6);
     }
   }
   interval_latency_.reset();
-  interval_deliveries_ = 0;
+  received_at_last_progress_ = received_everywhere();
   interval_published_ = 0;
 }
 
@@ -428,11 +604,10 @@ void bench_runner::on_publication(client_connection& connection, const publicati
     ++deliveries_window_;
     window_latency_.record(latency_ns);
   }
-  if (!options_.quiet) {
-    ++interval_deliveries_;
+  if (!options_.quiet && is_lead()) {
     interval_latency_.record(latency_ns);
   }
-  if (connection.index() == stamp.publisher) {
+  if (is_publisher(connection.index()) && connection.index() == stamp.publisher) {
     std::uint32_t& inflight = publishers_[stamp.publisher].inflight;
     if (inflight > 0) {
       --inflight;
@@ -448,7 +623,7 @@ void bench_runner::on_command_error(client_connection& connection, std::uint32_t
   ++command_errors_[code];
   // A refused publication never comes back to its publisher: at --rate 0 it
   // must not hold a place in the window.
-  if (connection.index() < publisher_count_) {
+  if (is_publisher(connection.index())) {
     std::uint32_t& inflight = publishers_[connection.index()].inflight;
     if (inflight > 0) {
       --inflight;
@@ -481,6 +656,7 @@ void bench_runner::collect_results(bench_results& r) {
   r.failure_reasons = failure_reasons_;
   r.connect_s = connect_s_;
   r.receivers = static_cast<int>(receivers_);
+  r.threads = static_cast<int>(threads_);
 
   bool window_measured = window_end_.ns > window_start_.ns && window_start_.ns > 0;
   if (window_measured) {
@@ -504,7 +680,7 @@ void bench_runner::collect_results(bench_results& r) {
 
   r.published_total = published_total_;
   r.received_total = received_total_;
-  r.expected_total = expected_total_;
+  r.expected_total = expected_everywhere();
   r.lost = r.expected_total > received_total_ ? r.expected_total - received_total_ : 0;
   r.ignored_frames = ignored_frames_;
   r.foreign_publications = foreign_publications_;

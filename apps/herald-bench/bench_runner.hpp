@@ -15,6 +15,7 @@
 #include "poller.hpp"
 #include "proc_sampler.hpp"
 #include "protocol.hpp"
+#include "run_coordination.hpp"
 #include "socket_address.hpp"
 #include "tls_client.hpp"
 #include "ws_handshake.hpp"
@@ -38,22 +39,36 @@ struct run_target {
   const tls_client_context* tls = nullptr;  // wss:// URLs; null for ws://
 };
 
-// One run on one thread: a level-triggered epoll loop over every
-// connection, driven through the phases
+// One thread's part of a run: a level-triggered epoll loop over the
+// connections of its slice, driven through the phases
 //   connecting -> settling -> warmup -> window -> drain        (load)
 //   connecting -> settling -> holding                          (--idle)
-// Publishers are connections [0, publishers), subscribers the rest, so a
-// received stamp's publisher index is also the index of the connection
-// that sent it. Subscriber j connects to subscriber endpoint j % M (with
-// --subscriber-urls) and, with --channel-per-publisher, takes channel
-// j % publishers; publisher i takes channel i.
+// Publishers are connections [0, publishers) of the run, subscribers the
+// rest, so a received stamp's publisher index is also the index of the
+// connection that sent it. Subscriber j of the run connects to subscriber
+// endpoint j % M (with --subscriber-urls) and, with --channel-per-publisher,
+// takes channel j % publishers; publisher i takes channel i.
+//
+// With --threads, one runner per thread: the lead (the first) holds every
+// publisher and some subscribers and decides the phases; the followers hold
+// the other subscribers, follow the lead's phase through `coordination`, and
+// are absorbed into the lead's figures once every thread has stopped.
 class bench_runner final : private connection_events {
  public:
-  bench_runner(const bench_options& options, const run_target& target, bench_protocol& protocol);
+  // A run on one thread: `coordination` null, `slice` every subscriber.
+  bench_runner(const bench_options& options, const run_target& target, bench_protocol& protocol,
+               runner_slice slice, run_coordination* coordination);
   bench_runner(const bench_runner&) = delete;
   bench_runner& operator=(const bench_runner&) = delete;
 
-  bench_results run();
+  // This runner's part of the run, until the lead's phases are done. A
+  // follower's figures stay in it for the lead to absorb.
+  void run();
+  // Adds a follower's counts and latencies to this (the lead's) figures;
+  // only once every thread's run() has returned.
+  void absorb(const bench_runner& follower);
+  // The run's figures (the lead's, after absorbing every follower).
+  bench_results results();
 
  private:
   enum class phase { connecting, settling, warmup, window, drain, holding, done };
@@ -72,12 +87,28 @@ class bench_runner final : private connection_events {
     std::vector<std::optional<process_sample>> servers;  // one per --server-pid
   };
 
+  bool is_lead() const { return slice_.thread == 0; }
+  int follower_index() const { return slice_.thread - 1; }
+  bool is_publisher(std::uint32_t local_index) const { return local_index < local_publishers_; }
+  // The run-wide index of this runner's connection `local_index`.
+  std::size_t run_index(std::size_t local_index) const;
+  // `index` is run-wide.
   std::uint32_t channel_of(std::size_t index) const;
   // Reads every --server-pid into `each`; their sum, or empty if one failed.
   std::optional<process_sample> sample_servers(
       std::vector<std::optional<process_sample>>& each) const;
 
   void advance_phase(std::int64_t now_ns);
+  void follow_lead();
+  void publish_tally();
+  // Run-wide sums (this runner's plus every follower's latest tally).
+  std::uint64_t open_everywhere() const;
+  std::uint64_t received_everywhere() const;
+  std::uint64_t bytes_read_everywhere() const;
+  // Deliveries expected from what was published so far; the maximum while a
+  // follower has yet to count its receivers.
+  std::uint64_t expected_everywhere() const;
+  void count_receivers();
   void enter(phase next, std::int64_t now_ns, double seconds);
   window_mark mark(std::int64_t now_ns) const;
   void open_connections(std::int64_t now_ns);
@@ -106,6 +137,8 @@ class bench_runner final : private connection_events {
   const bench_options& options_;
   const run_target& target_;
   bench_protocol& protocol_;
+  runner_slice slice_;
+  run_coordination* coordination_;  // null on a one-thread run
   // [0]: --url's; [1 + k]: subscriber endpoint k's.
   std::vector<ws_handshake> handshakes_;
   std::vector<std::string> tls_server_names_;  // the same, for wss://
@@ -119,7 +152,9 @@ class bench_runner final : private connection_events {
   std::vector<std::int64_t> next_read_ns_;
   using parked_read = std::pair<std::int64_t, std::uint32_t>;  // due, connection
   std::priority_queue<parked_read, std::vector<parked_read>, std::greater<>> parked_;
-  std::uint32_t publisher_count_ = 0;
+  std::uint64_t threads_ = 1;
+  std::uint32_t publisher_count_ = 0;   // of the run
+  std::uint32_t local_publishers_ = 0;  // held here: the lead's are the run's
 
   phase phase_ = phase::connecting;
   std::int64_t run_start_ns_ = 0;
@@ -139,9 +174,11 @@ class bench_runner final : private connection_events {
 
   // Publishing.
   std::uint64_t receivers_ = 0;
-  // Per channel: ready connections on it when publishing began, which is
-  // how many deliveries each of its publications should make.
+  // Per channel: this runner's ready connections on it when publishing
+  // began (with the followers' added by absorb()), and the lead's
+  // publications on it; expected deliveries are their products.
   std::vector<std::uint64_t> channel_receivers_;
+  std::vector<std::uint64_t> channel_published_;
   std::int64_t publish_start_ns_ = 0;
   std::uint64_t rate_issued_ = 0;  // publications the --rate schedule has handed out
   std::uint32_t next_rate_publisher_ = 0;
@@ -153,7 +190,6 @@ class bench_runner final : private connection_events {
   std::uint64_t published_window_ = 0;
   std::uint64_t publish_skipped_ = 0;
   std::uint64_t received_total_ = 0;
-  std::uint64_t expected_total_ = 0;
   std::uint64_t deliveries_window_ = 0;
   std::uint64_t ignored_frames_ = 0;
   std::uint64_t foreign_publications_ = 0;
@@ -169,7 +205,7 @@ class bench_runner final : private connection_events {
 
   // Progress line, once per second.
   latency_histogram interval_latency_;
-  std::uint64_t interval_deliveries_ = 0;
+  std::uint64_t received_at_last_progress_ = 0;
   std::uint64_t interval_published_ = 0;
   std::int64_t last_progress_ns_ = 0;
 };

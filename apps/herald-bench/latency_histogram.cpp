@@ -47,6 +47,15 @@ void latency_histogram::reset() {
   sum_ = 0;
 }
 
+void latency_histogram::merge(const latency_histogram& other) {
+  for (int bucket = 0; bucket < bucket_count; ++bucket) {
+    counts_[bucket] += other.counts_[bucket];
+  }
+  count_ += other.count_;
+  sum_ += other.sum_;
+  max_ = std::max(max_, other.max_);
+}
+
 double latency_histogram::mean_ns() const {
   return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_);
 }

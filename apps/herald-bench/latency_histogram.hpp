@@ -16,6 +16,8 @@ class latency_histogram {
  public:
   void record(std::int64_t value_ns);
   void reset();
+  // Adds every sample of `other` (another thread's histogram).
+  void merge(const latency_histogram& other);
 
   std::uint64_t count() const { return count_; }
   std::int64_t max_ns() const { return max_; }

@@ -1,4 +1,4 @@
-// herald-bench: a single-threaded epoll load generator for WebSocket push
+// herald-bench: an epoll load generator (one loop per --threads) for WebSocket push
 // servers. See README.md next to this file for what it measures and how.
 
 #include <sys/resource.h>
@@ -10,10 +10,10 @@
 #include <string>
 
 #include "bench_options.hpp"
-#include "bench_runner.hpp"
 #include "protocol.hpp"
 #include "report.hpp"
 #include "socket_address.hpp"
+#include "threaded_run.hpp"
 #include "tls_client.hpp"
 #include "ws_url.hpp"
 
@@ -109,11 +109,9 @@ int main(int argc, char** argv) {
                             (options.idle ? 0 : static_cast<std::size_t>(options.publishers));
   raise_descriptor_limit(connections);
 
-  auto protocol = make_protocol(options);
   bench_results results;
   try {
-    bench_runner runner(options, target, *protocol);
-    results = runner.run();
+    results = run_bench(options, target);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "herald-bench: %s\n", e.what());
     return exit_failed;

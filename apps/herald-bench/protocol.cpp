@@ -13,7 +13,9 @@ std::unique_ptr<bench_protocol> make_protocol(const bench_options& options) {
   if (options.protocol == "centrifuge") {
     std::uint32_t channels =
         options.channel_per_publisher ? static_cast<std::uint32_t>(options.publishers) : 0;
-    return std::make_unique<centrifuge_json_protocol>(options.channel, options.token, channels);
+    return std::make_unique<centrifuge_json_protocol>(
+        options.channel, options.token, channels,
+        static_cast<std::uint32_t>(options.extra_channels));
   }
   return nullptr;
 }

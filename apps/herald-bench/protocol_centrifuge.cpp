@@ -345,7 +345,8 @@ centrifuge_message read_centrifuge_message(std::string_view line) {
 }
 
 centrifuge_json_protocol::centrifuge_json_protocol(std::string_view channel, std::string_view token,
-                                                   std::uint32_t per_publisher_channels)
+                                                   std::uint32_t per_publisher_channels,
+                                                   std::uint32_t extra_channels)
     : next_publish_id_(first_publish_id) {
   connect_command_ = R"({"connect":{"name":"herald-bench")";
   if (!token.empty()) {
@@ -354,11 +355,23 @@ centrifuge_json_protocol::centrifuge_json_protocol(std::string_view channel, std
   }
   connect_command_ += R"(},"id":1})";
 
-  auto add_channel = [this](std::string_view name) {
+  // Subscribe ids are all 2: publish ids start above it, and only the first
+  // reply (the main subscribe's) is waited for.
+  auto subscribe_command = [](std::string& text, std::string_view name) {
+    text += R"({"subscribe":{"channel":)";
+    append_json_string(text, name);
+    text += R"(},"id":2})";
+  };
+  std::string extra_subscribes;
+  for (std::uint32_t i = 0; i < extra_channels; ++i) {
+    extra_subscribes += '\n';
+    subscribe_command(extra_subscribes, std::string(channel) + ".extra." + std::to_string(i));
+  }
+
+  auto add_channel = [&](std::string_view name) {
     channel_texts& texts = channels_.emplace_back();
-    texts.subscribe_command = R"({"subscribe":{"channel":)";
-    append_json_string(texts.subscribe_command, name);
-    texts.subscribe_command += R"(},"id":2})";
+    subscribe_command(texts.subscribe_command, name);
+    texts.subscribe_command += extra_subscribes;
 
     texts.publish_prefix = R"({"publish":{"channel":)";
     append_json_string(texts.publish_prefix, name);

@@ -34,10 +34,18 @@ namespace herald::bench {
 // "<channel>.0" to "<channel>.<K-1>" (--channel-per-publisher), and each
 // connection subscribes to (and publishes on) the one its `channel` index
 // names; with 0, one channel, `channel` itself.
+//
+// With `extra_channels` E above 0 every connection also subscribes to
+// "<channel>.extra.0" to "<channel>.extra.<E-1>", which nobody publishes on
+// (--extra-channels: what subscriptions cost a server). Those commands follow
+// the main subscribe in the same frame, so the connection is ready, and its
+// channel subscribed, with the first reply; theirs arrive afterwards, and a
+// refusal among them counts as a command error.
 class centrifuge_json_protocol final : public bench_protocol {
  public:
   centrifuge_json_protocol(std::string_view channel, std::string_view token,
-                           std::uint32_t per_publisher_channels = 0);
+                           std::uint32_t per_publisher_channels = 0,
+                           std::uint32_t extra_channels = 0);
 
   std::string_view name() const override { return "centrifuge"; }
   std::uint32_t channel_count() const override {

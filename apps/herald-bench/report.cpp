@@ -201,6 +201,9 @@ void print_summary(std::FILE* out, const bench_results& r) {
   if (r.read_interval_us > 0) {
     std::fprintf(out, "  reading      subscribers at most every %d us\n", r.read_interval_us);
   }
+  if (r.threads > 1) {
+    std::fprintf(out, "  bench        %d threads\n", r.threads);
+  }
   std::fprintf(out, "  window       %.2f s: %.0f deliveries/s, %.0f publications/s\n", r.window_s,
                per_second(r.deliveries, r.window_s), per_second(r.published, r.window_s));
   auto bytes_each = received_bytes_per_delivery(r);
@@ -301,6 +304,7 @@ void print_json_line(std::FILE* out, const bench_results& r) {
       .number("rate", r.rate)
       .integer("inflight", static_cast<std::uint64_t>(r.inflight))
       .integer("read_interval_us", static_cast<std::uint64_t>(r.read_interval_us))
+      .integer("threads", static_cast<std::uint64_t>(r.threads))
       .number("warmup_s", r.warmup_s)
       .number("duration_s", r.window_s, 6)
       .number("drain_s", r.drain_s)

@@ -8,6 +8,7 @@ receiver, nothing fails), never how fast anything is: timings on a shared
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -75,6 +76,72 @@ def test_subscribers_reading_at_intervals_still_get_every_publication(start_hera
     assert report["received_total"] == report["published_total"] * report["receivers"]
 
 
+def test_threaded_run_counts_every_thread_s_subscribers(start_herald):
+    """--threads 3 at max rate: the lead thread publishes, all three hold
+    subscribers. Every receiver of every thread is counted, the publisher's
+    window keeps moving (its own copies come back to the lead), and every
+    thread's deliveries reach the figures and the latency samples."""
+    server = start_herald()
+    proc, report = run_bench(server, "--subscribers", "31", "--threads", "3", "--inflight", "8",
+                             "--settle", "0.3", "--warmup", "0.3", "--duration", "1",
+                             "--drain", "10", "--expect-no-loss")
+    assert proc.returncode == 0, proc.stderr
+    assert report["threads"] == 3
+    assert report["connections_ok"] == 32
+    assert report["receivers"] == 32
+    assert report["published_total"] > 0
+    assert report["received_total"] == report["published_total"] * report["receivers"]
+    assert report["expected_total"] == report["received_total"]
+    assert report["deliveries"] > 0
+    assert report["latency_us"]["samples"] == report["deliveries"]
+    assert report["received_bytes"] > 0
+    assert report["foreign_publications"] == 0
+
+
+def test_threaded_run_on_channels_expects_each_channel_s_receivers(start_herald):
+    """With a channel per publisher, each thread's subscribers are spread over
+    the channels: expected deliveries are each channel's publications times
+    its receivers on every thread, and a publication on another connection's
+    channel would show as foreign."""
+    server = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true"})
+    proc, report = run_bench(server, "--protocol", "centrifuge", "--channel-per-publisher",
+                             "--subscribers", "25", "--publishers", "3", "--threads", "2",
+                             "--rate", "150", "--read-interval-us", "5000", "--settle", "0.5",
+                             "--warmup", "0.3", "--duration", "1", "--drain", "10",
+                             "--expect-no-loss", path="/connection/websocket")
+    assert proc.returncode == 0, proc.stderr
+    assert report["threads"] == 2
+    assert report["connections_ok"] == 28
+    assert report["receivers"] == 28
+    assert report["published_total"] > 0
+    assert report["received_total"] == report["expected_total"]
+    assert report["lost"] == 0
+    assert report["foreign_publications"] == 0
+    assert report["command_errors"] == {}
+
+
+def test_threaded_idle_run_holds_every_connection(start_herald):
+    server = start_herald()
+    proc, report = run_bench(server, "--idle", "--subscribers", "50", "--threads", "4",
+                             "--settle", "0.3", "--duration", "0.5")
+    assert proc.returncode == 0, proc.stderr
+    assert report["threads"] == 4
+    assert report["connections_ok"] == 50
+    assert report["connections_closed"] == 0
+    assert report["rss_per_connection_bytes"] is not None
+
+
+def test_threads_beyond_the_subscribers_are_not_started(start_herald):
+    server = start_herald()
+    proc, report = run_bench(server, "--subscribers", "2", "--threads", "8", "--rate", "50",
+                             "--settle", "0.2", "--warmup", "0.2", "--duration", "0.5",
+                             "--drain", "10", "--expect-no-loss")
+    assert proc.returncode == 0, proc.stderr
+    assert report["threads"] == 2
+    assert report["connections_ok"] == 3
+    assert report["received_total"] == report["published_total"] * 3
+
+
 def test_compressed_run_inflates_every_publication_and_reads_fewer_bytes(start_herald):
     """--compression against a Herald that compresses: every connection
     negotiates permessage-deflate and inflates every publication (a corrupt
@@ -126,6 +193,33 @@ def test_idle_run_holds_every_connection(start_herald):
     assert report["connections_failed"] == 0
     assert report["connections_closed"] == 0
     assert report["rss_per_connection_bytes"] is not None
+
+
+def test_extra_channels_subscribe_every_connection_to_each(start_herald):
+    """--extra-channels 3 on the client protocol: while the idle run holds its
+    connections the server counts four subscriptions on each (its channel
+    and three more) over four channels, and no subscribe was refused."""
+    server = start_herald(options={**hh.OPEN_CHANNELS, "allow-anonymous": "true"})
+    command = [bench_binary(), "--url",
+               "ws://127.0.0.1:%d/connection/websocket" % server.port, "--protocol",
+               "centrifuge", "--extra-channels", "3", "--idle", "--subscribers", "30",
+               "--threads", "2", "--settle", "0.3", "--duration", "3", "--json", "--quiet"]
+    bench = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    seen = {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and seen.get("herald_subscriptions") != 120:
+        for line in hh.http_get(server.port, "/metrics").body.decode().splitlines():
+            name, _, value = line.partition(" ")
+            if name in ("herald_subscriptions", "herald_channels"):
+                seen[name] = float(value)
+        time.sleep(0.1)
+    out, err = bench.communicate(timeout=60)
+    assert bench.returncode == 0, err
+    assert seen == {"herald_subscriptions": 120, "herald_channels": 4}
+    report = json.loads(out)
+    assert report["connections_ok"] == 30
+    assert report["command_errors"] == {}
 
 
 def test_client_protocol_run_delivers_every_publication(start_herald):
@@ -200,6 +294,17 @@ def test_channels_published_at_full_rate_at_once_lose_nothing(start_herald):
     assert server.proc.poll() is None
 
 
+@pytest.mark.parametrize("flags", [["--extra-channels", "2"], ["--threads", "0"]])
+def test_bad_thread_and_channel_flags_are_usage_errors(flags):
+    # --extra-channels is the client protocol's; a run needs a thread.
+    proc = subprocess.run([bench_binary(), "--url", "ws://127.0.0.1:9/ws"] + flags,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert ("--extra-channels" in proc.stderr) or ("--threads" in proc.stderr), proc.stderr
+
+
 def test_scaling_script_measures_each_worker_count(tmp_path):
     """bench/scaling.sh end to end on tiny numbers: it starts the server per
     worker count, runs its benches and writes one summary row per point."""
@@ -210,7 +315,8 @@ def test_scaling_script_measures_each_worker_count(tmp_path):
     proc = subprocess.run(
         [os.path.join(hh.source_dir(), "bench", "scaling.sh"), "--workers", "1,2",
          "--channels", "2", "--subscribers", "10", "--duration", "0.5",
-         "--server-cpus", cpu, "--bench-cpus", cpu, "--herald", os.path.abspath(herald),
+         "--fanout-threads", "2", "--server-cpus", cpu, "--bench-cpus", cpu,
+         "--herald", os.path.abspath(herald),
          "--bench", bench_binary(), "--out", str(out)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         timeout=180)
@@ -221,6 +327,7 @@ def test_scaling_script_measures_each_worker_count(tmp_path):
         ("channels", 1), ("channels", 1), ("channels", 2), ("channels", 2),
         ("fanout", 1), ("fanout", 2)]
     assert all(r["lost"] == 0 and r["connections_failed"] == 0 for r in records)
+    assert [r["threads"] for r in records if r["shape"] == "fanout"] == [2, 2]
     rows = [line for line in (out / "summary.md").read_text().splitlines()
             if line.startswith("| channels") or line.startswith("| fanout")]
     assert len(rows) == 4
