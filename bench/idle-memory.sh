@@ -2,8 +2,8 @@
 # Measures how a server's resident memory grows with idle connections and
 # with subscriptions per connection (docs/benchmarks.md, "Idle memory: how
 # it grows"). Every point gets a freshly started server (an allocator rarely
-# gives memory back) pinned to CPU 0, and one herald-bench --idle run pinned
-# to CPU 1 that reads the server's RSS before connecting and after settling:
+# gives memory back) pinned to --server-cpu, and one herald-bench --idle run
+# pinned to --bench-cpu that reads the server's RSS before connecting and after settling:
 #
 #   connections  /ws with N idle connections, N in --connections; Herald, and
 #                uWebSockets beside it when UWS_BROADCAST names its binary
@@ -16,6 +16,7 @@
 #   bench/idle-memory.sh [--connections 1000,5000,10000,19000]
 #                        [--channel-connections 10000] [--extra-channels 0,1,4,16]
 #                        [--shapes connections,channels] [--runs 1] [--out DIR]
+#                        [--server-cpu 0] [--bench-cpu 1]
 #
 # 19,000 connections is what one process gets under this machine's hard
 # limit of 20,000 descriptors. Binaries come from build-release/ (built by
@@ -31,6 +32,8 @@ channel_connections=10000
 extra_list=0,1,4,16
 shapes=connections,channels
 runs=1
+server_cpu=0
+bench_cpu=1
 herald="$root/build-release/apps/herald/herald"
 bench="$root/build-release/apps/herald-bench/herald-bench"
 out="$root/bench/results/idle-memory-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -41,10 +44,12 @@ while [[ $# -gt 0 ]]; do
     --extra-channels) extra_list=$2; shift 2 ;;
     --shapes) shapes=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --server-cpu) server_cpu=$2; shift 2 ;;
+    --bench-cpu) bench_cpu=$2; shift 2 ;;
     --herald) herald=$2; shift 2 ;;
     --bench) bench=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "idle-memory: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -73,12 +78,12 @@ start_server() {
   port=$(free_port)
   case $name in
     herald)
-      (on_cpu 0 "$herald" --port "$port" --address 127.0.0.1 --workers 1 \
+      (on_cpu "$server_cpu" "$herald" --port "$port" --address 127.0.0.1 --workers 1 \
         --max-connections 19500 --log-level error --allow-anonymous=true \
         --allow-subscribe-for-client=true --allow-subscribe-for-anonymous=true \
         >"$out/server.log" 2>&1) & ;;
     uws)
-      (on_cpu 0 bench/start-peer.sh uws "$port" >"$out/server.log" 2>&1) & ;;
+      (on_cpu "$server_cpu" bench/start-peer.sh uws "$port" >"$out/server.log" 2>&1) & ;;
   esac
   server_pid=$!
   wait_for_port "$port"
@@ -90,7 +95,7 @@ measure() {
   shift 6
   start_server "$server"
   log "$shape $server connections=$connections extra_channels=$extra run $run/$runs"
-  if (on_cpu 1 "$bench" --url "ws://127.0.0.1:$port$path" --server-pid "$server_pid" \
+  if (on_cpu "$bench_cpu" "$bench" --url "ws://127.0.0.1:$port$path" --server-pid "$server_pid" \
         --json --quiet --idle --subscribers "$connections" --settle 3 --duration 1 \
         --connect-concurrency 200 "$@" >"$out/bench.json"); then
     "$python" -c 'import json,sys; r=json.loads(open(sys.argv[1]).read()); r.update(shape=sys.argv[2], server=sys.argv[3], run=int(sys.argv[4]), extra_channels=int(sys.argv[5])); print(json.dumps(r))' \

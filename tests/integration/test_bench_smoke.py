@@ -331,3 +331,33 @@ def test_scaling_script_measures_each_worker_count(tmp_path):
     rows = [line for line in (out / "summary.md").read_text().splitlines()
             if line.startswith("| channels") or line.startswith("| fanout")]
     assert len(rows) == 4
+
+
+def test_idle_memory_script_measures_each_point(tmp_path):
+    """bench/idle-memory.sh end to end on tiny numbers (Herald only: without
+    UWS_BROADCAST it measures no peer): one fresh server and one idle run
+    per point, and a summary row for each."""
+    herald = os.environ.get("HERALD_BINARY") or os.path.join(
+        hh.source_dir(), "build", "apps", "herald", "herald")
+    out = tmp_path / "idle-memory"
+    env = {k: v for k, v in os.environ.items() if k != "UWS_BROADCAST"}
+    cpu = str(min(os.sched_getaffinity(0)))  # one this process may use
+    proc = subprocess.run(
+        [os.path.join(hh.source_dir(), "bench", "idle-memory.sh"), "--connections", "10,20",
+         "--channel-connections", "10", "--extra-channels", "0,2", "--server-cpu", cpu,
+         "--bench-cpu", cpu,
+         "--herald", os.path.abspath(herald), "--bench", bench_binary(), "--out", str(out)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=180, env=env)
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted((r["shape"], r["server"], r["subscribers"], r["extra_channels"])
+                  for r in records) == [
+        ("channels", "herald", 10, 0), ("channels", "herald", 10, 2),
+        ("connections", "herald", 10, 0), ("connections", "herald", 20, 0)]
+    assert all(r["connections_ok"] == r["subscribers"] and r["command_errors"] == {}
+               for r in records)
+    assert all(r["rss_per_connection_bytes"] is not None for r in records)
+    rows = [line for line in (out / "summary.md").read_text().splitlines()
+            if line.startswith("| channels") or line.startswith("| connections")]
+    assert len(rows) == 4
