@@ -34,8 +34,8 @@ bench_results run_bench(const bench_options& options, const run_target& target) 
     slice.thread = thread;
     slice.first_subscriber = subscribers * t / count;
     slice.subscribers = subscribers * (t + 1) / count - slice.first_subscriber;
-    runners.push_back(std::make_unique<bench_runner>(options, target, *protocols[t], slice,
-                                                     coordination.get()));
+    runners.push_back(
+        std::make_unique<bench_runner>(options, target, *protocols[t], slice, coordination.get()));
   }
 
   std::vector<std::exception_ptr> failures(static_cast<std::size_t>(threads));
