@@ -26,6 +26,7 @@
 #include "accepted_stream.hpp"
 #include "herald/core/outbound_queue.hpp"
 #include "inflating_input.hpp"
+#include "per_thread_counter.hpp"
 
 namespace herald::net {
 
@@ -58,7 +59,7 @@ class corked_socket {
   using next_layer_type = socket_type;
 
   corked_socket(accepted_stream&& stream, std::size_t max_queue_bytes,
-                std::atomic<std::uint64_t>& bytes_out)
+                per_thread_counter& bytes_out)
       : socket_(std::move(stream.socket)), queue_(max_queue_bytes), bytes_out_(bytes_out) {
     if (stream.tls) {
       tls_ = std::make_shared<tls_layer>(std::move(stream.tls));
@@ -302,7 +303,7 @@ class corked_socket {
       }
       if (state == step::writing) {
         layer.beast_ = beast_write::none;
-        layer.bytes_out_.fetch_add(written, std::memory_order_relaxed);
+        layer.bytes_out_.add(written);
         if (is_close_frame(buffers) && layer.writes_delivered()) {
           // Nothing may follow a close frame (RFC 6455 5.5.1).
           layer.enter(phase::closed);
@@ -395,7 +396,7 @@ class corked_socket {
   socket_type socket_;
   std::shared_ptr<tls_layer> tls_;  // null: plain TCP; shared with a write in flight
   core::outbound_queue queue_;
-  std::atomic<std::uint64_t>& bytes_out_;
+  per_thread_counter& bytes_out_;
   std::weak_ptr<void> owner_;
   // permessage-deflate's read side: the server's settings when negotiated
   // (else null), and the input while a frame or message is in it.

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "listener.hpp"
+#include "per_thread_counter.hpp"
 #include "server_context.hpp"
 #include "stats_publisher.hpp"
 #include "tls_context.hpp"
@@ -158,11 +159,13 @@ std::string server::start() {
     self.stats->start();
   }
   for (std::size_t i = 0; i < self.contexts.size(); ++i) {
-    self.threads.emplace_back([ctx = self.contexts[i].get(), scheduler = self.schedulers[i].get()] {
-      // The thread's sessions are made on it and take its scheduler.
-      const write_scheduler::binding bound(*scheduler);
-      ctx->run();
-    });
+    self.threads.emplace_back(
+        [i, ctx = self.contexts[i].get(), scheduler = self.schedulers[i].get()] {
+          // The thread's sessions are made on it and take its scheduler.
+          const write_scheduler::binding bound(*scheduler);
+          per_thread_counter::bind_this_thread(i + 1);
+          ctx->run();
+        });
   }
   return {};
 }

@@ -15,6 +15,7 @@
 #include "herald/core/settings.hpp"
 #include "herald/core/token_verifier.hpp"
 #include "inflating_input.hpp"
+#include "per_thread_counter.hpp"
 #include "session_registry.hpp"
 
 namespace herald::net {
@@ -36,8 +37,9 @@ struct server_counters {
   };
   std::array<per_protocol, core::protocol_count> by_protocol{};
   std::atomic<std::uint64_t> api_requests{0};
-  std::atomic<std::uint64_t> bytes_in{0};
-  std::atomic<std::uint64_t> bytes_out{0};
+  // Added to per read and per write: one cache line per I/O thread.
+  per_thread_counter bytes_in;
+  per_thread_counter bytes_out;
   std::array<std::atomic<std::uint64_t>, core::close_code_slots> disconnects{};
 };
 

@@ -25,8 +25,8 @@ core::metrics_snapshot snapshot_metrics(const server_context& ctx) {
   for (std::size_t i = 0; i < m.disconnects.size(); ++i) {
     m.disconnects[i] = counters.disconnects[i].load(relaxed);
   }
-  m.bytes_in = counters.bytes_in.load(relaxed);
-  m.bytes_out = counters.bytes_out.load(relaxed);
+  m.bytes_in = counters.bytes_in.load();
+  m.bytes_out = counters.bytes_out.load();
   const auto& published = ctx.hub.counters();
   m.publications = published.publications.load(relaxed);
   m.deliveries = published.deliveries.load(relaxed);

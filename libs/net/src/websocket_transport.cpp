@@ -204,7 +204,7 @@ void websocket_transport::on_read(beast::error_code ec,
     return;
   }
   scheduler_.note_read();
-  ctx_.counters.bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
+  ctx_.counters.bytes_in.add(buffer_.size());
   reader_ = reader::handling;
   if (phase_ == phase::open) {
     const auto data = buffer_.cdata();
