@@ -47,7 +47,15 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
     }
     request_write();
   }
-  void write_pending() override { log_.push_back(name_ + " wrote"); }
+  void write_pending() override {
+    log_.push_back(name_ + " wrote");
+    prefetches_when_written_ = prefetches_;
+  }
+  // Kept apart from the log: prefetching is a hint, not something the
+  // other tests' order depends on.
+  void prefetch_for_write(int step) noexcept override { prefetches_.push_back(step); }
+  const std::vector<int>& prefetches_when_written() const { return prefetches_when_written_; }
+  const std::vector<int>& prefetches() const { return prefetches_; }
   void request_write() { scheduler_.schedule_write(*this); }
   std::shared_ptr<scheduled_session> scheduled_self() override { return shared_from_this(); }
   void relay_on_receive(std::function<void()> relay) { relay_ = std::move(relay); }
@@ -57,6 +65,8 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
   std::vector<std::string>& log_;
   write_scheduler& scheduler_;
   std::function<void()> relay_;
+  std::vector<int> prefetches_;
+  std::vector<int> prefetches_when_written_;
 };
 
 // Pushes of channel `name` (the name is all the fake session looks at).
@@ -270,4 +280,29 @@ TEST_CASE("a scheduler destroyed with work in its inbox lets go of it") {
                                                  [&] { log.push_back("round done"); })));
   }
   CHECK(log == std::vector<std::string>{"round done"});  // never received, never written
+}
+
+TEST_CASE("a pass prefetches each session's chain in order, ahead of its write") {
+  // Step k for the session 3 - k places ahead: every session from the
+  // fourth on gets steps 0, 1, 2 before it is written; the first three get
+  // the steps that fall after the pass began; none is prefetched after its
+  // write or twice.
+  scheduler_fixture f;
+  std::vector<std::shared_ptr<fake_session>> sessions;
+  for (int i = 0; i < 6; ++i) {
+    sessions.push_back(f.session("s" + std::to_string(i)));
+    sessions.back()->request_write();
+  }
+  f.context.run();
+  REQUIRE(f.log == std::vector<std::string>{"s0 wrote", "s1 wrote", "s2 wrote", "s3 wrote",
+                                            "s4 wrote", "s5 wrote"});
+  CHECK(sessions[0]->prefetches().empty());
+  CHECK(sessions[1]->prefetches() == std::vector<int>{2});
+  CHECK(sessions[2]->prefetches() == std::vector<int>{1, 2});
+  for (std::size_t i = 3; i < sessions.size(); ++i) {
+    CHECK(sessions[i]->prefetches() == std::vector<int>{0, 1, 2});
+  }
+  for (const auto& session : sessions) {
+    CHECK(session->prefetches_when_written() == session->prefetches());
+  }
 }

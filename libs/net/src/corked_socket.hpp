@@ -27,6 +27,7 @@
 #include "herald/core/outbound_queue.hpp"
 #include "inflating_input.hpp"
 #include "per_thread_counter.hpp"
+#include "prefetch.hpp"
 
 namespace herald::net {
 
@@ -99,6 +100,10 @@ class corked_socket {
   // is full, waits until it drains and goes on by itself. Call on the
   // socket's thread after pushing to queue().
   void flush();
+  // Start loading what flush() reads: this layer; its queue's first batch
+  // pointer (read from this layer, so after prefetch_layer()).
+  void prefetch_layer() const noexcept { prefetch_lines(this, sizeof *this); }
+  void prefetch_queue() const noexcept { queue_.prefetch_front(); }
 
   // Beast's close frame waits until every queued frame is written. (A layer
   // whose writes failed has nothing left to drain.)

@@ -384,6 +384,20 @@ void websocket_transport::write_pending() {
   ws_.next_layer().flush();
 }
 
+void websocket_transport::prefetch_for_write(int step) noexcept {
+  switch (step) {
+    case 0:
+      prefetch_lines(this, sizeof *this);
+      break;
+    case 1:
+      ws_.next_layer().prefetch_layer();
+      break;
+    default:
+      ws_.next_layer().prefetch_queue();
+      break;
+  }
+}
+
 void websocket_transport::begin_shutdown() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
     if (self->phase_ != phase::open) {

@@ -111,9 +111,25 @@ void write_scheduler::run_pass() {
   deferrals_ = 0;
   reads_seen_ = reads_;
   writing_.swap(to_write_);
-  for (auto& session : writing_) {
-    session->write_scheduled_ = false;  // output queued from here on needs another pass
-    session->write_pending();
+  // Each session's state is cold when its turn comes (a pass touches a few
+  // lines of each of hundreds of sessions, with a system call between
+  // two), and a write's loads depend on one another: object, socket layer,
+  // queue. Started a few sessions ahead, they overlap with the system calls
+  // before it (1000 subscribers: about a fifth of the pass's own CPU time
+  // was those misses).
+  const std::size_t count = writing_.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + 4 < count) {
+      __builtin_prefetch(writing_[i + 4].get(), 1);  // its virtual table pointer and flag
+    }
+    for (int step = 0; step < 3; ++step) {
+      if (i + 3 - step < count) {
+        writing_[i + 3 - step]->prefetch_for_write(step);
+      }
+    }
+    scheduled_session& session = *writing_[i];
+    session.write_scheduled_ = false;  // output queued from here on needs another pass
+    session.write_pending();
   }
   writing_.clear();
   rounds_.clear();  // may tell the broadcaster to send its next round
