@@ -137,18 +137,21 @@ for line in open(sys.argv[1]):
         continue
     key = (r["shape"], r["server"], r["subscribers"], r["extra_channels"])
     points[key].append(r)
-print("| shape | server | connections | channels each | RSS before | RSS after | KB per connection | ok |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+# "refused": subscribes the server refused (most in a run); a row with
+# refusals holds fewer channels per connection than it says.
+print("| shape | server | connections | channels each | RSS before | RSS after | KB per connection | ok | refused |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for key in sorted(points):
     shape, server, connections, extra = key
     rs = points[key]
     med = lambda f: statistics.median(f(r) for r in rs)
-    print("| %s | %s | %d | %d | %.1f MiB | %.1f MiB | %.2f | %d |" % (
+    print("| %s | %s | %d | %d | %.1f MiB | %.1f MiB | %.2f | %d | %d |" % (
         shape, server, connections, 1 + extra if shape == "channels" else 1,
         med(lambda r: r["server_rss_before_bytes"]) / 2**20,
         med(lambda r: r["server_rss_bytes"]) / 2**20,
         med(lambda r: r["rss_per_connection_bytes"]) / 1000,
-        min(r["connections_ok"] for r in rs)))
+        min(r["connections_ok"] for r in rs),
+        max(sum(r["command_errors"].values()) for r in rs)))
 PY
 cat "$out/summary.md"
 log "results in $out"

@@ -119,8 +119,8 @@ start_server() {
 
 # run_benches SHAPE WORKERS RUN COUNT BENCH_ARGS...: COUNT bench processes at
 # once (bench i gets channel ch<i>), each one JSON line tagged for summarize.
-# Each of several benches has a CPU of its own; a lone bench (whose
-# threads, if it has several, need room) gets all of --bench-cpus.
+# Each channels bench has a CPU of its own; the fanout bench (whose threads
+# need room) gets all of --bench-cpus.
 run_benches() {
   local shape=$1 workers=$2 run=$3 count=$4
   shift 4
@@ -128,7 +128,7 @@ run_benches() {
   local i cpu
   for ((i = 0; i < count; ++i)); do
     cpu=${bench_cpu_list[i % ${#bench_cpu_list[@]}]}
-    if ((count == 1)); then
+    if [[ $shape == fanout ]]; then
       cpu=$bench_cpus
     fi
     (pin "$cpu" "$bench" --server-pid "$server_pid" --json --quiet \

@@ -84,7 +84,7 @@ std::vector<flag_spec> flag_specs(bench_options& o) {
        }},
       {"token", true, string_flag(o.token)},
       {"channel-per-publisher", false, switch_flag(o.channel_per_publisher)},
-      {"extra-channels", true, int_flag(o.extra_channels, 0, 10'000)},
+      {"extra-channels", true, int_flag(o.extra_channels, 0, 100)},
       {"label", true, string_flag(o.label)},
       {"subscribers", true, int_flag(o.subscribers, 0, 10'000'000)},
       {"publishers", true, int_flag(o.publishers, 0, 1'000'000)},
@@ -264,7 +264,10 @@ Target
   --extra-channels E         centrifuge: every connection also subscribes to
                              "<channel>.extra.0" .. "<channel>.extra.<E-1>",
                              which nobody publishes on: with --idle, what
-                             subscriptions cost the server (default 0)
+                             subscriptions cost the server (default 0, at
+                             most 100; a server's channel limit per
+                             connection still applies: refusals count as
+                             command errors)
   --subscriber-urls U,U,...  spread the subscribers round-robin over these
                              URLs (other nodes of a cluster, say);
                              publishers stay on --url (default: all on

@@ -116,7 +116,8 @@ std::optional<process_sample> bench_runner::sample_servers(
 void bench_runner::run() {
   if (coordination_ != nullptr && !is_lead()) {
     // The lead samples the servers before anyone connects.
-    while (coordination_->lead_phase.load(std::memory_order_acquire) < 0) {
+    while (coordination_->lead_phase.load(std::memory_order_acquire) < 0 &&
+           !coordination_->aborted.load(std::memory_order_relaxed)) {
       poller_.wait(follow_interval_ns);
     }
   }
@@ -196,8 +197,11 @@ void bench_runner::follow_lead() {
   if (lead == phase_ || lead == phase::connecting) {
     return;
   }
-  // Counted before any publication is read in this thread, so none can
-  // arrive for a receiver that is not counted yet.
+  // Counted when the follower first sees the publishing phase, at most one
+  // loop turn after the lead counted its own: deliveries read before that
+  // turn still count in received_total, so the totals agree. (A receiver
+  // that closes within that turn is not expected, where one thread would
+  // count its missing deliveries as loss.)
   if (phase_ == phase::settling && lead != phase::holding) {
     count_receivers();
   }
@@ -511,7 +515,11 @@ void bench_runner::resume_parked(std::int64_t now_ns) {
 }
 
 std::int64_t bench_runner::wait_timeout_ns(std::int64_t now_ns) const {
-  std::int64_t next = last_progress_ns_ + progress_interval_ns;
+  // A follower neither reports progress, ends phases nor publishes: it
+  // waits for its sockets, its connect timeouts and parked reads, and looks
+  // at the lead's phase every follow_interval_ns.
+  std::int64_t next =
+      is_lead() ? last_progress_ns_ + progress_interval_ns : now_ns + follow_interval_ns;
   if (phase_ == phase::connecting) {
     next = std::min(next, now_ns + expiry_check_interval_ns);
   } else if (is_lead()) {
@@ -520,7 +528,7 @@ std::int64_t bench_runner::wait_timeout_ns(std::int64_t now_ns) const {
   if (coordination_ != nullptr) {
     next = std::min(next, now_ns + follow_interval_ns);
   }
-  if (publishing() && options_.rate > 0) {
+  if (publishing() && options_.rate > 0 && local_publishers_ > 0) {
     auto next_due = publish_start_ns_ +
                     static_cast<std::int64_t>(
                         std::ceil(static_cast<double>(rate_issued_ + 1) * 1e9 / options_.rate));

@@ -175,8 +175,9 @@ class bench_runner final : private connection_events {
   // Publishing.
   std::uint64_t receivers_ = 0;
   // Per channel: this runner's ready connections on it when publishing
-  // began (with the followers' added by absorb()), and the lead's
-  // publications on it; expected deliveries are their products.
+  // began, and the lead's publications on it. Expected deliveries are the
+  // publications times the receivers of every thread (the followers'
+  // counts are read from the coordination, not absorbed).
   std::vector<std::uint64_t> channel_receivers_;
   std::vector<std::uint64_t> channel_published_;
   std::int64_t publish_start_ns_ = 0;

@@ -51,8 +51,17 @@ bench_results run_bench(const bench_options& options, const run_target& target) 
     }
   };
   std::vector<std::thread> followers;
-  for (int thread = 1; thread < threads; ++thread) {
-    followers.emplace_back(run_one, thread);
+  try {
+    for (int thread = 1; thread < threads; ++thread) {
+      followers.emplace_back(run_one, thread);
+    }
+  } catch (...) {
+    // A thread that could not start: the ones running stop with the run.
+    coordination->aborted.store(true);
+    for (std::thread& follower : followers) {
+      follower.join();
+    }
+    throw;
   }
   run_one(0);
   for (std::thread& follower : followers) {

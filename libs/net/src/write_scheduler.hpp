@@ -27,8 +27,8 @@ class scheduled_session {
   virtual void write_pending() = 0;
   // Asks the CPU to start loading what write_pending() will read, one link
   // of the chain at a time: `step` 0 the session's object, 1 its socket
-  // layer (whose address is in the object), 2 the layer's queue (whose
-  // address is in the layer). A pass takes step k for the session 3 - k
+  // layer (whose address is in the object), 2 the slot of the queue's first
+  // batch (whose address is in the layer). A pass takes step k for the session 3 - k
   // places ahead of the one it writes (see run_pass), so each step reads
   // only what the step before brought in, and a write finds its memory in
   // cache. A hint only: it changes nothing.
