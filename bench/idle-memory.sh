@@ -64,26 +64,17 @@ log() { echo "idle-memory: $*" >&2; }
 # shellcheck source=bench/server-control.sh
 source bench/server-control.sh
 
-on_cpu() {
-  local cpu=$1
-  shift
-  if command -v taskset >/dev/null; then
-    exec taskset -c "$cpu" "$@"
-  fi
-  exec "$@"
-}
-
 start_server() {
   local name=$1
   port=$(free_port)
   case $name in
     herald)
-      (on_cpu "$server_cpu" "$herald" --port "$port" --address 127.0.0.1 --workers 1 \
+      (pin "$server_cpu" "$herald" --port "$port" --address 127.0.0.1 --workers 1 \
         --max-connections 19500 --log-level error --allow-anonymous=true \
         --allow-subscribe-for-client=true --allow-subscribe-for-anonymous=true \
         >"$out/server.log" 2>&1) & ;;
     uws)
-      (on_cpu "$server_cpu" bench/start-peer.sh uws "$port" >"$out/server.log" 2>&1) & ;;
+      (pin "$server_cpu" bench/start-peer.sh uws "$port" >"$out/server.log" 2>&1) & ;;
   esac
   server_pid=$!
   wait_for_port "$port"
@@ -95,7 +86,7 @@ measure() {
   shift 6
   start_server "$server"
   log "$shape $server connections=$connections extra_channels=$extra run $run/$runs"
-  if (on_cpu "$bench_cpu" "$bench" --url "ws://127.0.0.1:$port$path" --server-pid "$server_pid" \
+  if (pin "$bench_cpu" "$bench" --url "ws://127.0.0.1:$port$path" --server-pid "$server_pid" \
         --json --quiet --idle --subscribers "$connections" --settle 3 --duration 1 \
         --connect-concurrency 200 "$@" >"$out/bench.json"); then
     "$python" -c 'import json,sys; r=json.loads(open(sys.argv[1]).read()); r.update(shape=sys.argv[2], server=sys.argv[3], run=int(sys.argv[4]), extra_channels=int(sys.argv[5])); print(json.dumps(r))' \

@@ -93,18 +93,6 @@ fanout_threads=${fanout_threads:-${#bench_cpu_list[@]}}
 # shellcheck source=bench/server-control.sh
 source bench/server-control.sh
 
-# pin CPUS COMMAND...: COMMAND confined to CPUS, where taskset exists. The
-# command replaces the (background) subshell, so $! is its pid, which the
-# benches sample.
-pin() {
-  local cpus=$1
-  shift
-  if command -v taskset >/dev/null; then
-    exec taskset -c "$cpus" "$@"
-  fi
-  exec "$@"
-}
-
 start_server() {
   local workers=$1
   port=$(free_port)

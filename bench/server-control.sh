@@ -29,3 +29,15 @@ wait_for_port() {
   log "server on port $1 did not come up"
   return 1
 }
+
+# pin CPUS COMMAND...: COMMAND confined to CPUS, where taskset exists. The
+# command replaces the (background) subshell, so $! is its pid, which the
+# benches sample.
+pin() {
+  local cpus=$1
+  shift
+  if command -v taskset >/dev/null; then
+    exec taskset -c "$cpus" "$@"
+  fi
+  exec "$@"
+}

@@ -56,9 +56,6 @@ bench_runner::bench_runner(const bench_options& options, const run_target& targe
   shared_.events = this;
   shared_.tls = target.tls;
   shared_.masks = mask_key_source(std::random_device{}());
-  if (coordination_ != nullptr) {
-    threads_ = static_cast<std::uint64_t>(coordination_->followers()) + 1;
-  }
   publisher_count_ = options.idle ? 0 : static_cast<std::uint32_t>(options.publishers);
   local_publishers_ = is_lead() ? publisher_count_ : 0;
   std::size_t total = local_publishers_ + slice.subscribers;
@@ -390,7 +387,7 @@ void bench_runner::advance_phase(std::int64_t now_ns) {
 void bench_runner::open_connections(std::int64_t now_ns) {
   // --connect-concurrency is the run's: each thread takes its share.
   std::uint64_t concurrency = std::max<std::uint64_t>(
-      1, static_cast<std::uint64_t>(options_.connect_concurrency) / threads_);
+      1, static_cast<std::uint64_t>(options_.connect_concurrency) / thread_count());
   std::int64_t deadline = now_ns + s_to_ns(options_.connect_timeout_s);
   while (next_to_open_ < connections_.size() && in_progress_ < concurrency) {
     std::size_t index = next_to_open_++;
@@ -664,7 +661,7 @@ void bench_runner::collect_results(bench_results& r) {
   r.failure_reasons = failure_reasons_;
   r.connect_s = connect_s_;
   r.receivers = static_cast<int>(receivers_);
-  r.threads = static_cast<int>(threads_);
+  r.threads = static_cast<int>(thread_count());
 
   bool window_measured = window_end_.ns > window_start_.ns && window_start_.ns > 0;
   if (window_measured) {

@@ -89,6 +89,10 @@ class bench_runner final : private connection_events {
 
   bool is_lead() const { return slice_.thread == 0; }
   int follower_index() const { return slice_.thread - 1; }
+  std::uint64_t thread_count() const {
+    return coordination_ == nullptr ? 1
+                                    : static_cast<std::uint64_t>(coordination_->followers()) + 1;
+  }
   bool is_publisher(std::uint32_t local_index) const { return local_index < local_publishers_; }
   // The run-wide index of this runner's connection `local_index`.
   std::size_t run_index(std::size_t local_index) const;
@@ -152,7 +156,6 @@ class bench_runner final : private connection_events {
   std::vector<std::int64_t> next_read_ns_;
   using parked_read = std::pair<std::int64_t, std::uint32_t>;  // due, connection
   std::priority_queue<parked_read, std::vector<parked_read>, std::greater<>> parked_;
-  std::uint64_t threads_ = 1;
   std::uint32_t publisher_count_ = 0;   // of the run
   std::uint32_t local_publishers_ = 0;  // held here: the lead's are the run's
 
