@@ -6,6 +6,8 @@
 #include <array>
 #include <cerrno>
 
+#include "short_piece_coalescing.hpp"
+
 namespace herald::net {
 namespace {
 
@@ -14,14 +16,20 @@ namespace {
 constexpr std::size_t max_pieces = 1024;
 thread_local std::array<iovec, max_pieces> gather_list;
 
+// Where a sendmsg's short frames are copied together
+// (coalesce_short_pieces), for the same reason.
+constexpr std::size_t staging_size = 16 * 1024;
+thread_local std::array<char, staging_size> staging;
+
 // What one TLS write takes from the queue (whole frames; a single larger
 // frame goes alone). OpenSSL makes records of up to 16 KiB of it.
 constexpr std::size_t tls_write_budget = 64 * 1024;
 
-// Sends the first `pieces` entries of gather_list. A single frame, what
-// every subscriber gets when a round carries one publication, goes by
-// send(): it spares the kernel sendmsg's copies of the message header and
-// the iovec array from user space.
+// Sends the first `pieces` entries of gather_list. A single piece (what
+// every subscriber gets when a round carries one publication, or a round's
+// short frames copied together) goes by send(): it spares the kernel
+// sendmsg's copies of the message header and the iovec array from user
+// space.
 ssize_t send_gathered(int socket, std::size_t pieces) {
   constexpr int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
   if (pieces == 1) {
@@ -57,6 +65,7 @@ void corked_socket::flush() {
     if (pieces == 0) {
       return;  // cannot happen while bytes are queued; never spin on it
     }
+    pieces = coalesce_short_pieces(gather_list.data(), pieces, staging.data(), staging.size());
     const ssize_t sent = send_gathered(socket_.native_handle(), pieces);
     if (sent < 0) {
       if (errno == EINTR) {
