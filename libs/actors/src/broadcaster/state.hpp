@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -113,7 +114,8 @@ struct round_state {
   std::vector<pending_ack> acks;
   // -> slot in acks; also the round's publishers, which flush_pending
   // reads to write them last and clears once the round's pushes are out.
-  std::unordered_map<connection_actor, std::size_t, actor_hash> ack_index;
+  // Read once per subscriber of a round's channels: flat, as `sessions`.
+  boost::unordered_flat_map<connection_actor, std::size_t, actor_hash> ack_index;
   bool flush_scheduled = false;
   // Rounds sent whose deliveries are not all written yet (round_ticket): a
   // flush_atom sends the pending publications only when fewer than
@@ -181,7 +183,9 @@ struct broadcaster_state {
   client_directory directory;
   // Every connection's session, from its subscribe_atom or announce_atom
   // until its actor is down: deliveries go to it directly (send_delivery).
-  std::unordered_map<connection_actor, std::weak_ptr<session_sink>, actor_hash> sessions;
+  // Looked up once per delivery: an open-addressing table keeps each
+  // lookup to one probe of a flat array instead of a walk to a heap node.
+  boost::unordered_flat_map<connection_actor, std::weak_ptr<session_sink>, actor_hash> sessions;
   std::unordered_map<std::string, known_node> nodes;  // by uid; this node not among them
   std::unordered_map<std::string, channels_survey_state> surveys;  // by survey id
   std::uint64_t surveys_started = 0;
