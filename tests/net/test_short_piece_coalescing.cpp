@@ -1,6 +1,7 @@
-// coalesce_short_pieces: a sendmsg's short frames copied together keep every
-// byte in its order, long frames and a lone frame stay where they are, and
-// a full staging buffer leaves the rest as they were.
+// coalesce_short_pieces: a sendmsg's runs of short frames, copied together,
+// keep every byte in its order; long frames, and a short one with no short
+// neighbour, stay where they are; a full staging buffer leaves the rest as
+// they were.
 #include <catch2/catch.hpp>
 
 #include <sys/uio.h>
@@ -99,5 +100,29 @@ TEST_CASE("once the staging buffer is full, short pieces go as they are") {
   REQUIRE(left == 2);
   CHECK(g.pieces[0].iov_len == 4000);
   CHECK(g.pieces[1].iov_base == g.frames[4].data());
+  CHECK(g.bytes(left) == g.all_frames());
+}
+
+TEST_CASE("a short piece between long ones is not copied: it would save no iovec") {
+  const std::string long_frame(coalesce_below, 'L');
+  gathered g({long_frame, "x", long_frame, "y"});
+  std::array<char, 4096> staging{};
+  const std::size_t left =
+      coalesce_short_pieces(g.pieces.data(), g.pieces.size(), staging.data(), staging.size());
+  REQUIRE(left == 4);
+  for (std::size_t i = 0; i < left; ++i) {
+    CHECK(g.pieces[i].iov_base == g.frames[i].data());
+  }
+}
+
+TEST_CASE("short pieces that fill the staging buffer exactly are all copied") {
+  std::vector<std::string> texts(4, std::string(1000, 'f'));
+  texts.emplace_back(96, 'g');
+  gathered g(texts);
+  std::array<char, 4096> staging{};
+  const std::size_t left =
+      coalesce_short_pieces(g.pieces.data(), g.pieces.size(), staging.data(), staging.size());
+  REQUIRE(left == 1);
+  CHECK(g.pieces[0].iov_len == staging.size());
   CHECK(g.bytes(left) == g.all_frames());
 }

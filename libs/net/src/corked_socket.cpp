@@ -19,7 +19,7 @@ thread_local std::array<iovec, max_pieces> gather_list;
 // Where a sendmsg's short frames are copied together
 // (coalesce_short_pieces), for the same reason.
 constexpr std::size_t staging_size = 16 * 1024;
-thread_local std::array<char, staging_size> staging;
+thread_local std::array<char, staging_size> short_piece_staging;
 
 // What one TLS write takes from the queue (whole frames; a single larger
 // frame goes alone). OpenSSL makes records of up to 16 KiB of it.
@@ -65,7 +65,8 @@ void corked_socket::flush() {
     if (pieces == 0) {
       return;  // cannot happen while bytes are queued; never spin on it
     }
-    pieces = coalesce_short_pieces(gather_list.data(), pieces, staging.data(), staging.size());
+    pieces = coalesce_short_pieces(gather_list.data(), pieces, short_piece_staging.data(),
+                                   short_piece_staging.size());
     const ssize_t sent = send_gathered(socket_.native_handle(), pieces);
     if (sent < 0) {
       if (errno == EINTR) {
