@@ -16,8 +16,9 @@ namespace {
 constexpr std::size_t max_pieces = 1024;
 thread_local std::array<iovec, max_pieces> gather_list;
 
-// Where a sendmsg's short frames are copied together
-// (coalesce_short_pieces), for the same reason.
+// Where runs of a sendmsg's short frames are copied together
+// (coalesce_short_pieces). One per I/O thread, like gather_list: the
+// copies are needed only until the send returns.
 constexpr std::size_t staging_size = 16 * 1024;
 thread_local std::array<char, staging_size> short_piece_staging;
 
