@@ -48,7 +48,7 @@ inline std::uint64_t next_push_number() {
 // A session stand-in that records what its connection actor delivers, each
 // kind on its own.
 struct recording_sink : actors::session_sink {
-  void deliver(actors::delivery&& item) override {
+  void deliver(actors::delivery&& item, std::shared_ptr<session_sink>&& /*holder*/) override {
     std::lock_guard lock{mutex};
     std::visit([this](auto& kind) { record(kind); }, item);
   }

@@ -57,7 +57,11 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
   const std::vector<int>& prefetches_when_written() const { return prefetches_when_written_; }
   const std::vector<int>& prefetches() const { return prefetches_; }
   void request_write() { scheduler_.schedule_write(*this); }
-  std::shared_ptr<scheduled_session> scheduled_self() override { return shared_from_this(); }
+  std::shared_ptr<scheduled_session> scheduled_self() override {
+    ++references_taken_;
+    return shared_from_this();
+  }
+  int references_taken() const { return references_taken_; }
   void relay_on_receive(std::function<void()> relay) { relay_ = std::move(relay); }
 
  private:
@@ -67,6 +71,7 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
   std::function<void()> relay_;
   std::vector<int> prefetches_;
   std::vector<int> prefetches_when_written_;
+  int references_taken_ = 0;
 };
 
 // Pushes of channel `name` (the name is all the fake session looks at).
@@ -160,6 +165,23 @@ TEST_CASE("a pass writes each scheduled session once, after the deliveries it to
   f.context.poll();
   CHECK(f.log.back() == "b wrote");
   CHECK(f.log.size() == 5);
+}
+
+TEST_CASE("a session written for a delivery is held by the reference it was handed over with") {
+  scheduler_fixture f;
+  auto a = f.session("a");
+  auto b = f.session("b");
+  // While a takes its delivery it also asks for b's write, which was
+  // handed over nothing: b's reference must come from b.
+  a->relay_on_receive([&] { b->request_write(); });
+  f.scheduler.hand_over(a, pushes_named("1"));
+  f.scheduler.hand_over(a, pushes_named("2"));  // already scheduled: its reference is dropped
+  f.context.poll();
+  CHECK(f.log == std::vector<std::string>{"a got 1", "a got 2", "b wrote", "a wrote"});
+  CHECK(a->references_taken() == 0);
+  CHECK(b->references_taken() == 1);
+  CHECK(a.use_count() == 1);  // the pass let go of both
+  CHECK(b.use_count() == 1);
 }
 
 TEST_CASE("with nothing read, a pass writes at its first turn") {

@@ -12,7 +12,7 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
   return {
       [sink](deliver_atom, delivery& item) {
         if (auto session = sink.lock()) {
-          session->deliver(std::move(item));
+          session_sink::hand(std::move(session), std::move(item));
         }
       },
       [self, broadcaster, me](publish_atom, std::string& channel,

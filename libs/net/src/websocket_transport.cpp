@@ -319,8 +319,12 @@ void websocket_transport::send_text(std::string_view text) {
   enqueue(core::make_text_batch(text));
 }
 
-void websocket_transport::deliver(actors::delivery&& item) {
-  scheduler_.hand_over(scheduled_self(), std::move(item));
+void websocket_transport::deliver(actors::delivery&& item,
+                                  std::shared_ptr<actors::session_sink>&& holder) {
+  assert(holder.get() == this && "a session was handed another's delivery");
+  // Aliasing, moved: the caller's reference, counted once.
+  scheduler_.hand_over(std::shared_ptr<scheduled_session>(std::move(holder), this),
+                       std::move(item));
 }
 
 void websocket_transport::receive(actors::delivery&& item) {

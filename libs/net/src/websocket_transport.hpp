@@ -46,7 +46,6 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   static void compression_failed(const std::shared_ptr<void>& owner,
                                  inflating_input::failure failure);
 
-  void deliver(actors::delivery&& item) final;
   void begin_shutdown() final;  // flush what is queued, then shutdown_close()
   void abort() final;           // cut the connection now
 
@@ -155,6 +154,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void on_message_start(beast::error_code ec, std::size_t bytes);
   void on_read(beast::error_code ec, std::size_t bytes);
   void read_failed(beast::error_code ec);
+  void deliver(actors::delivery&& item, std::shared_ptr<actors::session_sink>&& holder) final;
   void receive(actors::delivery&& item) final;
   void write_pending() final;
   void prefetch_for_write(int step) noexcept final;

@@ -48,7 +48,13 @@ void write_scheduler::schedule_write(scheduled_session& session) {
     return;  // the next pass writes it anyway
   }
   session.write_scheduled_ = true;
-  to_write_.push_back(session.scheduled_self());
+  // The session whose delivery is being taken: the scheduler's reference
+  // to it, moved instead of taking another.
+  if (taking_ != nullptr && taking_->get() == &session) {
+    to_write_.push_back(std::move(*taking_));
+  } else {
+    to_write_.push_back(session.scheduled_self());
+  }
   if (in_pass_) {
     return;  // the running pass writes it, or queues itself again
   }
@@ -74,7 +80,10 @@ void write_scheduler::take_handed_over() {
     if (auto* pushes = std::get_if<actors::channel_pushes>(&item)) {
       round = std::move(pushes->round);
     }
-    session->receive(std::move(item));
+    taking_ = &session;
+    scheduled_session& receiver = *session;
+    receiver.receive(std::move(item));  // may move `session` (schedule_write)
+    taking_ = nullptr;
     // A round's deliveries to this thread's sessions arrive together, so
     // comparing with the last one held keeps one reference per round.
     if (round && (rounds_.empty() || rounds_.back() != round)) {
@@ -94,9 +103,12 @@ void write_scheduler::run_pass() {
   {
     in_pass_ = true;
     struct leave_pass {
-      bool& flag;
-      ~leave_pass() { flag = false; }
-    } leave{in_pass_};
+      write_scheduler& scheduler;
+      ~leave_pass() {
+        scheduler.in_pass_ = false;
+        scheduler.taking_ = nullptr;  // if a receive threw
+      }
+    } leave{*this};
     take_handed_over();
   }
   // Reads ran since the last turn: more input may be buffered behind them,

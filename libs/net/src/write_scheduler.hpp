@@ -135,6 +135,9 @@ class write_scheduler {
 
   // This thread only.
   std::vector<handed_over> taken_;
+  // The entry of taken_ whose delivery is being received: its reference
+  // is what schedule_write puts in to_write_ for that session.
+  std::shared_ptr<scheduled_session>* taking_ = nullptr;
   std::vector<actors::round_ticket_ptr> rounds_;  // taken, held until written
   std::vector<std::shared_ptr<scheduled_session>> to_write_;
   std::vector<std::shared_ptr<scheduled_session>> writing_;

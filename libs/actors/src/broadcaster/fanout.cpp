@@ -385,7 +385,7 @@ void send_delivery(broadcaster_pointer self, const connection_actor& actor, deli
     return;
   }
   if (auto session = known->second.lock()) {
-    session->deliver(std::move(item));
+    session_sink::hand(std::move(session), std::move(item));
   }
 }
 

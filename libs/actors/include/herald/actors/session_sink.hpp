@@ -1,5 +1,7 @@
 #pragma once
 
+#include <memory>
+
 #include "herald/actors/delivery.hpp"
 
 namespace herald::actors {
@@ -15,7 +17,20 @@ namespace herald::actors {
 class session_sink {
  public:
   virtual ~session_sink() = default;
-  virtual void deliver(delivery&& item) = 0;
+
+  // Hands `item` to `session` (not null), with the reference the caller
+  // locked it by: a transport holds its session until it takes the
+  // delivery, and keeps that one rather than take another (two atomic
+  // updates of a cold reference count per subscriber and round).
+  static void hand(std::shared_ptr<session_sink> session, delivery&& item) {
+    session_sink& sink = *session;
+    sink.deliver(std::move(item), std::move(session));
+  }
+
+ protected:
+  // `holder` is a reference to this sink, the implementation's to keep or
+  // drop.
+  virtual void deliver(delivery&& item, std::shared_ptr<session_sink>&& holder) = 0;
 };
 
 }  // namespace herald::actors
