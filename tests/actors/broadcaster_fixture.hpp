@@ -75,6 +75,7 @@ struct broadcaster_fixture {
   // A connection actor for a new sink, not yet known to the broadcaster.
   std::size_t spawn_connection() {
     sinks.push_back(std::make_shared<recording_sink>());
+    sinks.back()->via = route_of_new_sinks;
     connections.push_back(sys.system.spawn(actors::connection, broadcaster,
                                            std::weak_ptr<actors::session_sink>{sinks.back()}));
     return connections.size() - 1;
@@ -177,6 +178,8 @@ struct broadcaster_fixture {
   actors::broadcaster_actor broadcaster;
   std::vector<actors::connection_actor> connections;
   std::vector<std::shared_ptr<recording_sink>> sinks;
+  // The route the sinks made from here on give (none: one hand-over each).
+  actors::delivery_route* route_of_new_sinks = nullptr;
   actors::connection_actor publisher;  // publish()'s
   std::shared_ptr<recording_sink> publisher_sink;
 };

@@ -52,6 +52,12 @@ struct recording_sink : actors::session_sink {
     std::lock_guard lock{mutex};
     std::visit([this](auto& kind) { record(kind); }, item);
   }
+  actors::delivery_route* route() noexcept override { return via; }
+  // What `via` hands this sink of a group's pushes.
+  void take_pushes(actors::channel_pushes pushes) {
+    std::lock_guard lock{mutex};
+    record(pushes);
+  }
 
   // Forgets what was recorded.
   void clear() {
@@ -84,6 +90,7 @@ struct recording_sink : actors::session_sink {
   std::vector<actors::subscription_outcome> outcomes;     // the subscriptions replies settled
   std::vector<actors::server_unsubscribe> unsubscribed;
   std::vector<actors::server_disconnect> disconnects;
+  actors::delivery_route* via = nullptr;  // the route it gives, if any
 
  private:
   void record_frames(const core::frame_batch& batch) {
@@ -118,6 +125,27 @@ struct recording_sink : actors::session_sink {
   void record(actors::server_disconnect& disconnect) {
     disconnects.push_back(std::move(disconnect));
   }
+};
+
+// A route (an I/O thread's, in a server) that records each group it is
+// handed, then gives every sink in it the pushes, as the thread would.
+struct recording_route : actors::delivery_route {
+  struct group {
+    core::frame_batch_ptr frames;
+    bool with_round = false;
+    std::vector<const actors::session_sink*> sessions;
+  };
+  void hand_pushes(const actors::channel_pushes& pushes,
+                   std::vector<std::shared_ptr<actors::session_sink>>&& sessions) override {
+    group handed{pushes.frames, pushes.round != nullptr, {}};
+    for (const auto& session : sessions) {
+      handed.sessions.push_back(session.get());
+      // Only recording_sinks give this route.
+      static_cast<recording_sink&>(*session).take_pushes(pushes);
+    }
+    groups.push_back(std::move(handed));
+  }
+  std::vector<group> groups;
 };
 
 // A client's subscribe with command id `id`, asking for nothing; the

@@ -80,6 +80,73 @@ TEST_CASE("a round reaches the subscribers that published in it after the others
   CHECK(at(talker) > at(last));
 }
 
+TEST_CASE("a round's pushes go to each route's sessions in one hand-over, publishers last") {
+  broadcaster_fixture f;
+  herald::test::recording_route left;
+  herald::test::recording_route right;
+  std::vector<std::size_t> on_left;
+  std::vector<std::size_t> on_right;
+  for (int i = 0; i < 3; ++i) {
+    f.route_of_new_sinks = &left;
+    on_left.push_back(f.seed_subscriber("chat"));
+    f.route_of_new_sinks = &right;
+    on_right.push_back(f.seed_subscriber("chat"));
+  }
+  f.route_of_new_sinks = nullptr;
+  const auto alone = f.seed_subscriber("chat");  // a session without a route
+  f.run();
+  const auto talker = on_left[1];
+  caf::anon_send(f.broadcaster, actors::publish_atom::value, std::string{"chat"},
+                 publication_of("hi"), f.connections[talker]);
+  f.run();
+  const auto sessions_of = [&f](std::initializer_list<std::size_t> who) {
+    std::vector<const actors::session_sink*> out;
+    for (const auto index : who) {
+      out.push_back(&f.sink(index));
+    }
+    return out;
+  };
+  // The talker's group comes after everyone else's: it is written last.
+  REQUIRE(left.groups.size() == 2);
+  CHECK(left.groups[0].sessions == sessions_of({on_left[0], on_left[2]}));
+  CHECK(left.groups[1].sessions == sessions_of({talker}));
+  REQUIRE(right.groups.size() == 1);
+  CHECK(right.groups[0].sessions == sessions_of({on_right[0], on_right[1], on_right[2]}));
+  for (const auto* route : {&left, &right}) {
+    for (const auto& group : route->groups) {
+      CHECK(group.with_round);
+      CHECK(group.frames == left.groups[0].frames);  // one framing for the channel
+    }
+  }
+  for (std::size_t who = 0; who <= alone; ++who) {
+    CHECK(f.sink(who).received() == std::vector<std::string>{"hi"});
+  }
+  CHECK(f.sink(talker).replies.size() == 1);  // its acknowledgement, ahead of the push
+  CHECK(read(f.counters->deliveries) == 7);
+}
+
+TEST_CASE("subscribers on one route that get other frames are handed over in their own groups") {
+  broadcaster_fixture f{herald::test::open_channels()};
+  herald::test::recording_route route;
+  f.route_of_new_sinks = &route;
+  const auto seed = f.seed_subscriber("broadcast");
+  const auto client = f.client("c1", "");
+  f.join(client, "broadcast", herald::test::subscribe_request(2));
+  const auto second_seed = f.seed_subscriber("broadcast");
+  f.run();
+  route.groups.clear();  // the client's subscribe reply went one by one
+  f.publish("broadcast", core::make_publication(R"({"message":"x"})"));
+  f.run();
+  REQUIRE(route.groups.size() == 2);
+  CHECK(route.groups[0].sessions ==
+        std::vector<const actors::session_sink*>{&f.sink(seed), &f.sink(second_seed)});
+  CHECK(route.groups[1].sessions == std::vector<const actors::session_sink*>{&f.sink(client)});
+  CHECK(route.groups[0].frames != route.groups[1].frames);
+  CHECK(payload_of(f.sink(second_seed).received().at(0)) == R"({"message":"x"})");
+  CHECK(payload_of(f.sink(client).received().at(1)) ==
+        R"({"push":{"channel":"broadcast","pub":{"data":{"message":"x"}}}})");
+}
+
 TEST_CASE("a client's publications go through its connection actor in order") {
   broadcaster_fixture f;
   const auto reader = f.seed_subscriber("c");

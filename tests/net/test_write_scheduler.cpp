@@ -27,15 +27,16 @@ using herald::actors::round_ticket_ptr;
 using herald::actors::server_unsubscribe;
 using herald::core::frame_batch;
 using herald::net::scheduled_session;
+using herald::net::scheduled_sink;
 using herald::net::write_scheduler;
 
 // Records what the scheduler makes of it, in one shared log. Like a real
 // session, a delivery asks for a write (as often as it likes: the
 // scheduler writes it once per pass).
-class fake_session : public scheduled_session, public std::enable_shared_from_this<fake_session> {
+class fake_session : public scheduled_sink, public std::enable_shared_from_this<fake_session> {
  public:
   fake_session(std::string name, std::vector<std::string>& log, write_scheduler& scheduler)
-      : name_(std::move(name)), log_(log), scheduler_(scheduler) {}
+      : scheduled_sink(scheduler), name_(std::move(name)), log_(log) {}
   void receive(delivery&& item) override {
     if (auto* pushes = std::get_if<channel_pushes>(&item)) {
       log_.push_back(name_ + " got " + pushes->frames->channel);
@@ -67,7 +68,6 @@ class fake_session : public scheduled_session, public std::enable_shared_from_th
  private:
   std::string name_;
   std::vector<std::string>& log_;
-  write_scheduler& scheduler_;
   std::function<void()> relay_;
   std::vector<int> prefetches_;
   std::vector<int> prefetches_when_written_;
@@ -182,6 +182,47 @@ TEST_CASE("a session written for a delivery is held by the reference it was hand
   CHECK(b->references_taken() == 1);
   CHECK(a.use_count() == 1);  // the pass let go of both
   CHECK(b.use_count() == 1);
+}
+
+// The sessions as the broadcaster hands a round's pushes to a route.
+std::vector<std::shared_ptr<herald::actors::session_sink>> group_of(
+    std::initializer_list<std::shared_ptr<fake_session>> sessions) {
+  return {sessions.begin(), sessions.end()};
+}
+
+TEST_CASE("pushes handed to many sessions arrive as each one's own, in order, between the rest") {
+  scheduler_fixture f;
+  auto a = f.session("a");
+  auto b = f.session("b");
+  auto c = f.session("c");
+  f.scheduler.hand_over(b, server_unsubscribe{"0", 1});
+  const delivery pushes = pushes_named("1");
+  f.scheduler.hand_pushes(std::get<channel_pushes>(pushes), group_of({a, b, c}));
+  f.scheduler.hand_over(a, pushes_named("2"));
+  f.scheduler.hand_pushes(std::get<channel_pushes>(pushes), group_of({}));  // nothing to do
+  f.context.poll();
+  CHECK(f.log == std::vector<std::string>{"b unsubscribed from 0", "a got 1", "b got 1", "c got 1",
+                                          "a got 2", "b wrote", "a wrote", "c wrote"});
+  // Each was written for the reference it was handed over with.
+  for (const auto* session : {&a, &b, &c}) {
+    CHECK((*session)->references_taken() == 0);
+    CHECK(session->use_count() == 1);
+  }
+}
+
+TEST_CASE("a round handed to many sessions is let go once they are written") {
+  scheduler_fixture f;
+  auto a = f.session("a");
+  auto b = f.session("b");
+  {
+    auto round = std::make_shared<const round_ticket>([&] { f.log.push_back("round done"); });
+    const delivery pushes = pushes_named("1", round);
+    f.scheduler.hand_pushes(std::get<channel_pushes>(pushes), group_of({a, b}));
+    // The broadcaster's own reference goes with the delivery it built.
+  }
+  f.context.poll();
+  CHECK(f.log ==
+        std::vector<std::string>{"a got 1", "b got 1", "a wrote", "b wrote", "round done"});
 }
 
 TEST_CASE("with nothing read, a pass writes at its first turn") {

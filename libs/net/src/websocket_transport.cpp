@@ -58,12 +58,14 @@ std::optional<std::string_view> accept_deflate(const request& upgrade) {
 
 websocket_transport::websocket_transport(accepted_stream&& stream, server_context& ctx,
                                          core::protocol protocol)
-    : ws_(std::move(stream), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
+    // The scheduler of the thread that made the session, which runs all
+    // its handlers.
+    : scheduled_sink(write_scheduler::of_this_thread()),
+      ws_(std::move(stream), ctx.settings.client_queue_max_bytes, ctx.counters.bytes_out),
       ctx_(ctx),
       figures_(ctx.counters.by_protocol[core::index_of(protocol)]),
       protocol_(protocol),
-      close_deadline_(ws_.get_executor()),
-      scheduler_(write_scheduler::of_this_thread()) {}
+      close_deadline_(ws_.get_executor()) {}
 
 websocket_transport::~websocket_transport() {
   if (phase_ != phase::finished) {
@@ -319,14 +321,6 @@ void websocket_transport::send_text(std::string_view text) {
   enqueue(core::make_text_batch(text));
 }
 
-void websocket_transport::deliver(actors::delivery&& item,
-                                  std::shared_ptr<actors::session_sink>&& holder) {
-  assert(holder.get() == this && "a session was handed another's delivery");
-  // Aliasing, moved: the caller's reference, counted once.
-  scheduler_.hand_over(std::shared_ptr<scheduled_session>(std::move(holder), this),
-                       std::move(item));
-}
-
 void websocket_transport::receive(actors::delivery&& item) {
   if (phase_ == phase::handshaking || phase_ == phase::open) {
     on_delivery(std::move(item));
@@ -334,8 +328,7 @@ void websocket_transport::receive(actors::delivery&& item) {
 }
 
 std::shared_ptr<scheduled_session> websocket_transport::scheduled_self() {
-  // Aliasing: scheduled_session is a private base.
-  return std::shared_ptr<scheduled_session>(shared_from_this(), this);
+  return shared_from_this();
 }
 
 void websocket_transport::enqueue(core::frame_batch_ptr batch) {

@@ -33,9 +33,8 @@ namespace websocket = beast::websocket;
 // Runs on one I/O thread; deliver(), begin_shutdown(), abort() and the
 // session_sink calls may come from any thread.
 class websocket_transport : public std::enable_shared_from_this<websocket_transport>,
-                            public actors::session_sink,
-                            public live_session,
-                            private scheduled_session {
+                            public scheduled_sink,
+                            public live_session {
  public:
   // The connection counts against `address`'s limits (address_gate) until
   // it ends; "" when they are off.
@@ -154,7 +153,6 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void on_message_start(beast::error_code ec, std::size_t bytes);
   void on_read(beast::error_code ec, std::size_t bytes);
   void read_failed(beast::error_code ec);
-  void deliver(actors::delivery&& item, std::shared_ptr<actors::session_sink>&& holder) final;
   void receive(actors::delivery&& item) final;
   void write_pending() final;
   void prefetch_for_write(int step) noexcept final;
@@ -194,9 +192,6 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   beast::flat_buffer buffer_;
   char first_byte_ = 0;  // where a message's first byte lands; see await_message()
   boost::asio::steady_timer close_deadline_;
-  // The scheduler of the thread that made the session, which runs all its
-  // handlers.
-  write_scheduler& scheduler_;
 };
 
 }  // namespace herald::net

@@ -37,8 +37,26 @@ bool write_scheduler::on_this_thread() const noexcept {
 
 void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item) {
   const std::lock_guard lock(mutex_);
-  inbox_.push_back({std::move(session), std::move(item)});
+  inbox_.push_back({std::move(session), std::move(item), {}});
   ensure_pass_locked();
+}
+
+void write_scheduler::hand_pushes(const actors::channel_pushes& pushes,
+                                  std::vector<std::shared_ptr<actors::session_sink>>&& sessions) {
+  if (sessions.empty()) {
+    return;
+  }
+  const std::lock_guard lock(mutex_);
+  inbox_.push_back({nullptr, pushes, std::move(sessions)});
+  ensure_pass_locked();
+}
+
+void scheduled_sink::deliver(actors::delivery&& item,
+                             std::shared_ptr<actors::session_sink>&& holder) {
+  assert(holder.get() == this && "a session was handed another's delivery");
+  // Aliasing, moved: the caller's reference, counted once.
+  scheduler_.hand_over(std::shared_ptr<scheduled_session>(std::move(holder), this),
+                       std::move(item));
 }
 
 void write_scheduler::schedule_write(scheduled_session& session) {
@@ -75,15 +93,16 @@ void write_scheduler::take_handed_over() {
     const std::lock_guard lock(mutex_);
     taken_.swap(inbox_);
   }
-  for (auto& [session, item] : taken_) {
+  for (auto& entry : taken_) {
     actors::round_ticket_ptr round;
-    if (auto* pushes = std::get_if<actors::channel_pushes>(&item)) {
+    if (auto* pushes = std::get_if<actors::channel_pushes>(&entry.item)) {
       round = std::move(pushes->round);
     }
-    taking_ = &session;
-    scheduled_session& receiver = *session;
-    receiver.receive(std::move(item));  // may move `session` (schedule_write)
-    taking_ = nullptr;
+    if (entry.session) {
+      receive_taking(entry.session, std::move(entry.item));
+    } else {
+      take_group(entry);
+    }
     // A round's deliveries to this thread's sessions arrive together, so
     // comparing with the last one held keeps one reference per round.
     if (round && (rounds_.empty() || rounds_.back() != round)) {
@@ -91,6 +110,26 @@ void write_scheduler::take_handed_over() {
     }
   }
   taken_.clear();
+}
+
+void write_scheduler::receive_taking(std::shared_ptr<scheduled_session>& session,
+                                     actors::delivery&& item) {
+  taking_ = &session;
+  scheduled_session& receiver = *session;
+  receiver.receive(std::move(item));  // may move `session` (schedule_write)
+  taking_ = nullptr;
+}
+
+void write_scheduler::take_group(handed_over& entry) {
+  const auto& frames = std::get<actors::channel_pushes>(entry.item).frames;
+  for (auto& sink : entry.group) {
+    // Only a scheduled_sink gives this scheduler as its route (hand_pushes).
+    auto& receiver = static_cast<scheduled_sink&>(*sink);
+    std::shared_ptr<scheduled_session> session(std::move(sink), &receiver);
+    // The round stays with the scheduler (take_handed_over), as for a
+    // delivery of its own.
+    receive_taking(session, actors::channel_pushes{frames, nullptr});
+  }
 }
 
 void write_scheduler::run_pass() {

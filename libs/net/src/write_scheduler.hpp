@@ -10,6 +10,7 @@
 
 #include "herald/actors/delivery.hpp"
 #include "herald/actors/round_ticket.hpp"
+#include "herald/actors/session_sink.hpp"
 
 namespace herald::net {
 
@@ -82,7 +83,11 @@ struct write_deferral_limit {
 // progress, so the messages they bring join the same round and each socket
 // gets one sendmsg for all of them. An idle thread runs a pass at once:
 // nothing waits when nothing is being read.
-class write_scheduler {
+//
+// It is also its sessions' delivery_route: a broadcaster round's pushes to
+// the thread's subscribers of a channel come in one hand_pushes, one lock
+// and one reference to the frames and the round for all of them.
+class write_scheduler final : public actors::delivery_route {
  public:
   explicit write_scheduler(boost::asio::io_context& context, write_deferral_limit limit = {})
       : context_(context), limit_(limit) {}
@@ -107,6 +112,12 @@ class write_scheduler {
   // delivery has written it.
   void hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item);
 
+  // Any thread: `pushes` for each of `sessions`, which must all be
+  // scheduled_sinks of this scheduler; received in that order, each as a
+  // hand_over of its own would be.
+  void hand_pushes(const actors::channel_pushes& pushes,
+                   std::vector<std::shared_ptr<actors::session_sink>>&& sessions) override;
+
   // This thread: `session` has output queued; the next pass writes it once,
   // however often this is called before (only the first call takes a
   // reference to it).
@@ -116,15 +127,20 @@ class write_scheduler {
   void note_read() noexcept { ++reads_; }
 
  private:
+  // One delivery to `session`; or, `session` null, the same pushes
+  // (`item`) to every one of `group` (hand_pushes).
   struct handed_over {
     std::shared_ptr<scheduled_session> session;
     actors::delivery item;
+    std::vector<std::shared_ptr<actors::session_sink>> group;
   };
 
   bool on_this_thread() const noexcept;
   void ensure_pass_locked();  // mutex_ held: a pass is queued
   void run_pass();
   void take_handed_over();
+  void take_group(handed_over& entry);
+  void receive_taking(std::shared_ptr<scheduled_session>& session, actors::delivery&& item);
 
   boost::asio::io_context& context_;
   const write_deferral_limit limit_;
@@ -146,6 +162,21 @@ class write_scheduler {
   std::chrono::steady_clock::time_point deferral_start_{};
   unsigned deferrals_ = 0;  // turns the current pass has waited
   bool in_pass_ = false;    // applying what was handed over (pass_posted_ is set)
+};
+
+// A session that actors hand deliveries to (session_sink) through its I/O
+// thread's write_scheduler, which is also its route(). hand_pushes relies on
+// it: every sink that gives the scheduler as its route is one of these.
+class scheduled_sink : public actors::session_sink, public scheduled_session {
+ public:
+  explicit scheduled_sink(write_scheduler& scheduler) noexcept : scheduler_(scheduler) {}
+  actors::delivery_route* route() noexcept final { return &scheduler_; }
+
+ protected:
+  ~scheduled_sink() override = default;
+  void deliver(actors::delivery&& item, std::shared_ptr<actors::session_sink>&& holder) final;
+
+  write_scheduler& scheduler_;  // this thread's
 };
 
 }  // namespace herald::net

@@ -150,6 +150,55 @@ void send_suffix(broadcaster_pointer self, const pending_channel& entry,
   send_delivery(self, subscriber.actor, delivery{channel_pushes{batch, round}});
 }
 
+// A channel's pushes for `actor` in the round: gathered into its route's
+// group for these frames (handed over by hand_gathered), else handed over
+// at once as send_delivery would. A new group has room for the channel's
+// `subscribers`.
+void gather_pushes(broadcaster_pointer self, const connection_actor& actor,
+                   const core::frame_batch_ptr& frames, const round_ticket_ptr& round,
+                   std::size_t subscribers) {
+  auto& sessions = self->state.sessions;
+  auto known = sessions.find(actor);
+  if (known == sessions.end()) {
+    self->send(actor, deliver_atom::value, delivery{channel_pushes{frames, round}});
+    return;
+  }
+  std::shared_ptr<session_sink> session = known->second.lock();
+  if (!session) {
+    return;
+  }
+  delivery_route* route = session->route();
+  if (route == nullptr) {
+    session_sink::hand(std::move(session), channel_pushes{frames, round});
+    return;
+  }
+  // A channel's subscribers mostly share the last group (one I/O thread's
+  // sessions alternate with another's, or get other frames, only when
+  // workers or kinds of subscriber are mixed): a few groups, searched from
+  // the last.
+  auto& groups = self->state.rounds.groups;
+  for (auto group = groups.rbegin(); group != groups.rend(); ++group) {
+    if (group->route == route && group->frames == frames) {
+      group->sessions.push_back(std::move(session));
+      return;
+    }
+  }
+  groups.push_back(pushes_group{route, frames, {}});
+  groups.back().sessions.reserve(subscribers);
+  groups.back().sessions.push_back(std::move(session));
+}
+
+// Hands each group gather_pushes made over to its route, in the order they
+// were made.
+void hand_gathered(broadcaster_pointer self, const round_ticket_ptr& round) {
+  auto& groups = self->state.rounds.groups;
+  for (auto& group : groups) {
+    group.route->hand_pushes(channel_pushes{std::move(group.frames), round},
+                             std::move(group.sessions));
+  }
+  groups.clear();
+}
+
 round_ticket_ptr start_round(broadcaster_pointer self) {
   ++self->state.rounds.in_flight;
   ++self->state.rounds.sent;
@@ -295,7 +344,8 @@ void flush_pending(broadcaster_pointer self) {
     std::optional<core::frame_batch_ptr> for_clients;
     std::optional<core::frame_batch_ptr> with_presence;
     const bool has_presence = entry.presence_changes > 0;
-    std::size_t from_the_start = 0;  // subscribers that get the whole round
+    std::size_t from_the_start = 0;         // subscribers that get the whole round
+    std::size_t room = subscribers.size();  // for a new group: the subscribers still to give
     const auto give = [&](const subscriber& subscriber) {
       if (!entry.joined_at.empty()) {
         auto joined = entry.joined_at.find(subscriber.actor);
@@ -323,7 +373,7 @@ void flush_pending(broadcaster_pointer self) {
         batch = &*for_clients;
       }
       if (*batch) {
-        send_delivery(self, subscriber.actor, delivery{channel_pushes{*batch, round}});
+        gather_pushes(self, subscriber.actor, *batch, round, room);
       }
     };
     for (const auto& subscriber : subscribers) {
@@ -333,9 +383,12 @@ void flush_pending(broadcaster_pointer self) {
       }
       give(subscriber);
     }
+    hand_gathered(self, round);  // the publishers' pushes go after all of these
+    room = publishers_last.size();
     for (const subscriber* publisher : publishers_last) {
       give(*publisher);
     }
+    hand_gathered(self, round);
     publishers_last.clear();
     state.deliveries += entry.publications * from_the_start;
   }

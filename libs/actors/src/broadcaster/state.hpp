@@ -107,6 +107,14 @@ struct pending_ack {
   std::string replies;      // client protocol: `{"id":N,"publish":{}}` lines
 };
 
+// A channel's pushes in a round, for the subscribers whose sessions share
+// a route and get the same frames: handed over in one go.
+struct pushes_group {
+  delivery_route* route = nullptr;
+  core::frame_batch_ptr frames;
+  std::vector<std::shared_ptr<session_sink>> sessions;
+};
+
 // The publications of the round being gathered, and the rounds in flight.
 struct round_state {
   std::vector<pending_channel> pending;
@@ -126,6 +134,9 @@ struct round_state {
   // flush_pending's list of a channel's subscribers that published in the
   // round, kept for its capacity.
   std::vector<const subscriber*> publishers_last;
+  // flush_pending's groups of the channel it is sending (gather_pushes),
+  // kept for their capacity.
+  std::vector<pushes_group> groups;
 };
 
 // A subscription being set up: its channel's publications are watched and
