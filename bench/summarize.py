@@ -93,8 +93,10 @@ def summarize_sweep(groups):
     names = []
     for servers in sweep.values():
         names += [name for name in servers if name not in names]
+    # CPU per delivery, and in brackets the part of it in user space (the
+    # server's own code and libraries; the rest is system calls).
     header = "| load | " + " | ".join(
-        f"{name} us/delivery | {name} p50 / p99 / p99.9 ms" for name in names) + " |"
+        f"{name} us/delivery (user) | {name} p50 / p99 / p99.9 ms" for name in names) + " |"
     rows = ["### Sweep (medians)", "", header,
             "| --- |" + " --- | --- |" * len(names)]
     for shape, servers in sweep.items():
@@ -104,7 +106,9 @@ def summarize_sweep(groups):
             if not records:
                 cells += ["-", "-"]
                 continue
-            cells.append(fmt(median(r["server_cpu_us_per_delivery"] for r in records), 3))
+            cpu = fmt(median(r["server_cpu_us_per_delivery"] for r in records), 3)
+            user = median(r.get("server_user_cpu_us_per_delivery") for r in records)
+            cells.append(cpu if user is None else f"{cpu} ({fmt(user, 3)})")
             cells.append(" / ".join(
                 fmt(median(r["latency_us"][p] for r in records), 2, 1e-3)
                 for p in ("p50", "p99", "p999")))

@@ -78,6 +78,9 @@ struct bench_results {
   double bench_cpu_s = 0;
   std::optional<pid_t> server_pid;  // the first --server-pid
   std::optional<double> server_cpu_s;
+  // Of server_cpu_s, what ran in user space: the servers' own code and
+  // libraries, apart from the system calls (both count in ticks of 10 ms).
+  std::optional<double> server_user_cpu_s;
   std::optional<std::uint64_t> server_rss_bytes;         // at the window's end
   std::optional<std::uint64_t> server_rss_before_bytes;  // idle: before connecting
   std::optional<double> rss_per_connection_bytes;        // idle only

@@ -98,6 +98,7 @@ std::optional<process_sample> bench_runner::sample_servers(
     std::optional<process_sample> sample = sample_process(pid);
     if (sample) {
       sum.cpu_s += sample->cpu_s;
+      sum.user_cpu_s += sample->user_cpu_s;
       sum.rss_bytes += sample->rss_bytes;
     } else {
       complete = false;
@@ -670,6 +671,7 @@ void bench_runner::collect_results(bench_results& r) {
     r.received_bytes = window_end_.bytes_read - window_start_.bytes_read;
     if (window_start_.server && window_end_.server) {
       r.server_cpu_s = window_end_.server->cpu_s - window_start_.server->cpu_s;
+      r.server_user_cpu_s = window_end_.server->user_cpu_s - window_start_.server->user_cpu_s;
       r.server_rss_bytes = window_end_.server->rss_bytes;
     }
   }

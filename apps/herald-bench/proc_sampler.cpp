@@ -27,10 +27,15 @@ bool read_small_file(const char* path, char* buffer, std::size_t size) {
   return true;
 }
 
+struct cpu_seconds {
+  double total = 0;
+  double user = 0;
+};
+
 // utime and stime are fields 14 and 15 of /proc/PID/stat. The command name
 // (field 2) may hold spaces and parentheses, so fields are counted from the
 // last ')'.
-std::optional<double> read_cpu_seconds(pid_t pid) {
+std::optional<cpu_seconds> read_cpu_seconds(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
   char text[4096];
@@ -58,8 +63,9 @@ std::optional<double> read_cpu_seconds(pid_t pid) {
       ++p;
     }
   }
-  static const long ticks_per_second = sysconf(_SC_CLK_TCK);
-  return static_cast<double>(ticks[0] + ticks[1]) / static_cast<double>(ticks_per_second);
+  static const auto ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return cpu_seconds{static_cast<double>(ticks[0] + ticks[1]) / ticks_per_second,
+                     static_cast<double>(ticks[0]) / ticks_per_second};
 }
 
 std::optional<std::uint64_t> read_rss_bytes(pid_t pid) {
@@ -86,7 +92,7 @@ std::optional<process_sample> sample_process(pid_t pid) {
   if (!cpu || !rss) {
     return std::nullopt;
   }
-  return process_sample{*cpu, *rss};
+  return process_sample{cpu->total, cpu->user, *rss};
 }
 
 process_sample sample_self() {
@@ -95,7 +101,8 @@ process_sample sample_self() {
   auto seconds = [](const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
-  return process_sample{seconds(usage.ru_utime) + seconds(usage.ru_stime), 0};
+  return process_sample{seconds(usage.ru_utime) + seconds(usage.ru_stime), seconds(usage.ru_utime),
+                        0};
 }
 
 }  // namespace herald::bench

@@ -10,6 +10,7 @@ namespace herald::bench {
 // One reading of a process's cumulative CPU time and resident memory.
 struct process_sample {
   double cpu_s = 0;             // user + system, all threads
+  double user_cpu_s = 0;        // of which in user space (the program's own code and libraries)
   std::uint64_t rss_bytes = 0;  // VmRSS; 0 when not read (own process)
 };
 

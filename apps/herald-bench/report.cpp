@@ -231,8 +231,9 @@ void print_summary(std::FILE* out, const bench_results& r) {
                bench_us ? *bench_us : 0.0);
   if (r.server_cpu_s) {
     auto server_us = per_delivery_us(r.server_cpu_s, r.deliveries);
-    std::fprintf(out, "  server CPU   %.2f s (%.3f us/delivery), RSS %s%s\n", *r.server_cpu_s,
-                 server_us ? *server_us : 0.0,
+    auto user_us = per_delivery_us(r.server_user_cpu_s, r.deliveries);
+    std::fprintf(out, "  server CPU   %.2f s (%.3f us/delivery, %.3f in user space), RSS %s%s\n",
+                 *r.server_cpu_s, server_us ? *server_us : 0.0, user_us ? *user_us : 0.0,
                  format_bytes(static_cast<double>(r.server_rss_bytes.value_or(0))).c_str(),
                  r.servers.size() > 1 ? ", the sum of:" : "");
   }
@@ -336,6 +337,8 @@ void print_json_line(std::FILE* out, const bench_results& r) {
                         r.server_pid ? std::optional<std::uint64_t>(*r.server_pid) : std::nullopt)
       .number("server_cpu_s", r.server_cpu_s, 6)
       .number("server_cpu_us_per_delivery", per_delivery_us(r.server_cpu_s, r.deliveries), 6)
+      .number("server_user_cpu_us_per_delivery", per_delivery_us(r.server_user_cpu_s, r.deliveries),
+              6)
       .optional_integer("server_rss_bytes", r.server_rss_bytes)
       .optional_integer("server_rss_before_bytes", r.server_rss_before_bytes)
       .number("rss_per_connection_bytes", r.rss_per_connection_bytes, 9)

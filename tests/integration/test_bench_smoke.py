@@ -60,6 +60,9 @@ def test_fixed_rate_run_delivers_every_publication_to_every_receiver(start_heral
     assert report["latency_us"]["samples"] == report["deliveries"]
     assert report["foreign_publications"] == 0
     assert report["server_cpu_s"] is not None
+    # Its user-space part is a part of it (both in clock ticks: may be 0).
+    user = report["server_user_cpu_us_per_delivery"]
+    assert user is not None and 0 <= user <= report["server_cpu_us_per_delivery"]
 
 
 def test_subscribers_reading_at_intervals_still_get_every_publication(start_herald):
