@@ -38,6 +38,7 @@ class fake_session : public scheduled_sink, public std::enable_shared_from_this<
   fake_session(std::string name, std::vector<std::string>& log, write_scheduler& scheduler)
       : scheduled_sink(scheduler), name_(std::move(name)), log_(log) {}
   void receive(delivery&& item) override {
+    uses_when_received_.push_back(weak_from_this().use_count());
     if (auto* pushes = std::get_if<channel_pushes>(&item)) {
       log_.push_back(name_ + " got " + pushes->frames->channel);
       if (relay_) {
@@ -58,11 +59,13 @@ class fake_session : public scheduled_sink, public std::enable_shared_from_this<
   const std::vector<int>& prefetches_when_written() const { return prefetches_when_written_; }
   const std::vector<int>& prefetches() const { return prefetches_; }
   void request_write() { scheduler_.schedule_write(*this); }
-  std::shared_ptr<scheduled_session> scheduled_self() override {
+  herald::net::session_ref scheduled_self() override {
     ++references_taken_;
     return shared_from_this();
   }
   int references_taken() const { return references_taken_; }
+  // How many references to it there were as it received each delivery.
+  const std::vector<long>& uses_when_received() const { return uses_when_received_; }
   void relay_on_receive(std::function<void()> relay) { relay_ = std::move(relay); }
 
  private:
@@ -72,6 +75,7 @@ class fake_session : public scheduled_sink, public std::enable_shared_from_this<
   std::vector<int> prefetches_;
   std::vector<int> prefetches_when_written_;
   int references_taken_ = 0;
+  std::vector<long> uses_when_received_;
 };
 
 // Pushes of channel `name` (the name is all the fake session looks at).
@@ -178,6 +182,9 @@ TEST_CASE("a session written for a delivery is held by the reference it was hand
   f.scheduler.hand_over(a, pushes_named("2"));  // already scheduled: its reference is dropped
   f.context.poll();
   CHECK(f.log == std::vector<std::string>{"a got 1", "a got 2", "b wrote", "a wrote"});
+  // The test's and each delivery's. Taking the first moved its reference
+  // into the write list: still three at the second, not four.
+  CHECK(a->uses_when_received() == std::vector<long>{3, 3});
   CHECK(a->references_taken() == 0);
   CHECK(b->references_taken() == 1);
   CHECK(a.use_count() == 1);  // the pass let go of both
@@ -203,7 +210,13 @@ TEST_CASE("pushes handed to many sessions arrive as each one's own, in order, be
   f.context.poll();
   CHECK(f.log == std::vector<std::string>{"b unsubscribed from 0", "a got 1", "b got 1", "c got 1",
                                           "a got 2", "b wrote", "a wrote", "c wrote"});
-  // Each was written for the reference it was handed over with.
+  // Each was written for the reference it was handed over with, moved
+  // along, never copied: when it received, the test's, the group's or
+  // delivery's being taken, and one for each delivery still waiting (or,
+  // after its first, the write list's) were all there were.
+  CHECK(a->uses_when_received() == std::vector<long>{3, 3});
+  CHECK(b->uses_when_received() == std::vector<long>{3, 3});
+  CHECK(c->uses_when_received() == std::vector<long>{2});
   for (const auto* session : {&a, &b, &c}) {
     CHECK((*session)->references_taken() == 0);
     CHECK(session->use_count() == 1);

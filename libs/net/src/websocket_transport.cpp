@@ -327,7 +327,7 @@ void websocket_transport::receive(actors::delivery&& item) {
   }
 }
 
-std::shared_ptr<scheduled_session> websocket_transport::scheduled_self() {
+session_ref websocket_transport::scheduled_self() {
   return shared_from_this();
 }
 

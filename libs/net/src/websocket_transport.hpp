@@ -156,7 +156,7 @@ class websocket_transport : public std::enable_shared_from_this<websocket_transp
   void receive(actors::delivery&& item) final;
   void write_pending() final;
   void prefetch_for_write(int step) noexcept final;
-  std::shared_ptr<scheduled_session> scheduled_self() final;
+  session_ref scheduled_self() final;
 
   void close_as_slow();  // the client's queue overflowed: 1008 or 3008
   bool at_own_bound() const;

@@ -1,5 +1,6 @@
 #include "write_scheduler.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,12 @@ namespace herald::net {
 namespace {
 
 thread_local write_scheduler* this_thread_scheduler = nullptr;
+
+// What every session_ref a scheduler holds is (hand_over, hand_pushes): a
+// fixed offset, no load.
+scheduled_session& scheduled(actors::session_sink& session) {
+  return static_cast<scheduled_sink&>(session);
+}
 
 }  // namespace
 
@@ -35,7 +42,8 @@ bool write_scheduler::on_this_thread() const noexcept {
   return this_thread_scheduler == this;
 }
 
-void write_scheduler::hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item) {
+void write_scheduler::hand_over(session_ref session, actors::delivery item) {
+  assert(session->route() == this && "a session handed to another thread's scheduler");
   const std::lock_guard lock(mutex_);
   inbox_.push_back({std::move(session), std::move(item), {}});
   ensure_pass_locked();
@@ -46,6 +54,9 @@ void write_scheduler::hand_pushes(const actors::channel_pushes& pushes,
   if (sessions.empty()) {
     return;
   }
+  assert(std::all_of(sessions.begin(), sessions.end(),
+                     [this](const session_ref& session) { return session->route() == this; }) &&
+         "a session handed to another thread's scheduler");
   const std::lock_guard lock(mutex_);
   inbox_.push_back({nullptr, pushes, std::move(sessions)});
   ensure_pass_locked();
@@ -54,9 +65,7 @@ void write_scheduler::hand_pushes(const actors::channel_pushes& pushes,
 void scheduled_sink::deliver(actors::delivery&& item,
                              std::shared_ptr<actors::session_sink>&& holder) {
   assert(holder.get() == this && "a session was handed another's delivery");
-  // Aliasing, moved: the caller's reference, counted once.
-  scheduler_.hand_over(std::shared_ptr<scheduled_session>(std::move(holder), this),
-                       std::move(item));
+  scheduler_.hand_over(std::move(holder), std::move(item));  // the caller's reference, moved
 }
 
 void write_scheduler::schedule_write(scheduled_session& session) {
@@ -68,7 +77,7 @@ void write_scheduler::schedule_write(scheduled_session& session) {
   session.write_scheduled_ = true;
   // The session whose delivery is being taken: the scheduler's reference
   // to it, moved instead of taking another.
-  if (taking_ != nullptr && taking_->get() == &session) {
+  if (taking_ != nullptr && &scheduled(**taking_) == &session) {
     to_write_.push_back(std::move(*taking_));
   } else {
     to_write_.push_back(session.scheduled_self());
@@ -112,20 +121,16 @@ void write_scheduler::take_handed_over() {
   taken_.clear();
 }
 
-void write_scheduler::receive_taking(std::shared_ptr<scheduled_session>& session,
-                                     actors::delivery&& item) {
+void write_scheduler::receive_taking(session_ref& session, actors::delivery&& item) {
   taking_ = &session;
-  scheduled_session& receiver = *session;
+  scheduled_session& receiver = scheduled(*session);
   receiver.receive(std::move(item));  // may move `session` (schedule_write)
   taking_ = nullptr;
 }
 
 void write_scheduler::take_group(handed_over& entry) {
   const auto& frames = std::get<actors::channel_pushes>(entry.item).frames;
-  for (auto& sink : entry.group) {
-    // Only a scheduled_sink gives this scheduler as its route (hand_pushes).
-    auto& receiver = static_cast<scheduled_sink&>(*sink);
-    std::shared_ptr<scheduled_session> session(std::move(sink), &receiver);
+  for (auto& session : entry.group) {
     // The round stays with the scheduler (take_handed_over), as for a
     // delivery of its own.
     receive_taking(session, actors::channel_pushes{frames, nullptr});
@@ -171,14 +176,15 @@ void write_scheduler::run_pass() {
   const std::size_t count = writing_.size();
   for (std::size_t i = 0; i < count; ++i) {
     if (i + 4 < count) {
-      __builtin_prefetch(writing_[i + 4].get(), 1);  // its virtual table pointer and flag
+      // Its virtual table pointer and flag.
+      __builtin_prefetch(&scheduled(*writing_[i + 4]), 1);
     }
     for (int step = 0; step < 3; ++step) {
       if (i + 3 - step < count) {
-        writing_[i + 3 - step]->prefetch_for_write(step);
+        scheduled(*writing_[i + 3 - step]).prefetch_for_write(step);
       }
     }
-    scheduled_session& session = *writing_[i];
+    scheduled_session& session = scheduled(*writing_[i]);
     session.write_scheduled_ = false;  // output queued from here on needs another pass
     session.write_pending();
   }

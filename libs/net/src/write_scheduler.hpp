@@ -16,11 +16,18 @@ namespace herald::net {
 
 class write_scheduler;
 
+// How the scheduler holds a session (always a scheduled_sink, below): by
+// the base every reference to it starts as, so that the one a broadcaster
+// locked moves all the way into the write list. (C++17 has no moving
+// aliasing or cast constructor: converting it to another type of pointer
+// would count it again.)
+using session_ref = std::shared_ptr<actors::session_sink>;
+
 // A session as its thread's write_scheduler sees it.
 class scheduled_session {
  public:
-  // A delivery handed over by the session's connection actor, on the
-  // session's thread, in the order the actor sent it. A round's ticket
+  // A delivery handed over by the broadcaster or the session's connection
+  // actor, on the session's thread, in the order handed over. A round's ticket
   // (channel_pushes::round) stays with the scheduler, which lets go of it
   // once the pass that took it has written.
   virtual void receive(actors::delivery&& item) = 0;
@@ -35,7 +42,7 @@ class scheduled_session {
   // cache. A hint only: it changes nothing.
   virtual void prefetch_for_write(int step) noexcept = 0;
   // The session as the scheduler holds it until its write.
-  virtual std::shared_ptr<scheduled_session> scheduled_self() = 0;
+  virtual session_ref scheduled_self() = 0;
 
  protected:
   ~scheduled_session() = default;
@@ -110,7 +117,8 @@ class write_scheduler final : public actors::delivery_route {
   // Any thread: `item` for `session`, received on this thread in the order
   // handed over. A round's ticket is let go once the pass that takes the
   // delivery has written it.
-  void hand_over(std::shared_ptr<scheduled_session> session, actors::delivery item);
+  // `session` is a scheduled_sink of this scheduler.
+  void hand_over(session_ref session, actors::delivery item);
 
   // Any thread: `pushes` for each of `sessions`, which must all be
   // scheduled_sinks of this scheduler; received in that order, each as a
@@ -130,9 +138,9 @@ class write_scheduler final : public actors::delivery_route {
   // One delivery to `session`; or, `session` null, the same pushes
   // (`item`) to every one of `group` (hand_pushes).
   struct handed_over {
-    std::shared_ptr<scheduled_session> session;
+    session_ref session;
     actors::delivery item;
-    std::vector<std::shared_ptr<actors::session_sink>> group;
+    std::vector<session_ref> group;
   };
 
   bool on_this_thread() const noexcept;
@@ -140,7 +148,7 @@ class write_scheduler final : public actors::delivery_route {
   void run_pass();
   void take_handed_over();
   void take_group(handed_over& entry);
-  void receive_taking(std::shared_ptr<scheduled_session>& session, actors::delivery&& item);
+  void receive_taking(session_ref& session, actors::delivery&& item);
 
   boost::asio::io_context& context_;
   const write_deferral_limit limit_;
@@ -153,10 +161,10 @@ class write_scheduler final : public actors::delivery_route {
   std::vector<handed_over> taken_;
   // The entry of taken_ whose delivery is being received: its reference
   // is what schedule_write puts in to_write_ for that session.
-  std::shared_ptr<scheduled_session>* taking_ = nullptr;
+  session_ref* taking_ = nullptr;
   std::vector<actors::round_ticket_ptr> rounds_;  // taken, held until written
-  std::vector<std::shared_ptr<scheduled_session>> to_write_;
-  std::vector<std::shared_ptr<scheduled_session>> writing_;
+  std::vector<session_ref> to_write_;
+  std::vector<session_ref> writing_;
   std::uint64_t reads_ = 0;
   std::uint64_t reads_seen_ = 0;  // reads_ when the last turn of a pass ended
   std::chrono::steady_clock::time_point deferral_start_{};

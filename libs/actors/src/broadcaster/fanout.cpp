@@ -152,8 +152,8 @@ void send_suffix(broadcaster_pointer self, const pending_channel& entry,
 
 // A channel's pushes for `actor` in the round: gathered into its route's
 // group for these frames (handed over by hand_gathered), else handed over
-// at once as send_delivery would. A new group has room for the channel's
-// `subscribers`.
+// at once as send_delivery would. A new group has room for the
+// `subscribers` still to be given, this one included.
 void gather_pushes(broadcaster_pointer self, const connection_actor& actor,
                    const core::frame_batch_ptr& frames, const round_ticket_ptr& round,
                    std::size_t subscribers) {
@@ -344,9 +344,12 @@ void flush_pending(broadcaster_pointer self) {
     std::optional<core::frame_batch_ptr> for_clients;
     std::optional<core::frame_batch_ptr> with_presence;
     const bool has_presence = entry.presence_changes > 0;
-    std::size_t from_the_start = 0;         // subscribers that get the whole round
-    std::size_t room = subscribers.size();  // for a new group: the subscribers still to give
+    std::size_t from_the_start = 0;  // subscribers that get the whole round
+    // A new group's room: the subscribers still to give (with one I/O
+    // thread, exactly what its one group needs).
+    std::size_t room = subscribers.size();
     const auto give = [&](const subscriber& subscriber) {
+      const std::size_t still_to_give = room--;  // this one included
       if (!entry.joined_at.empty()) {
         auto joined = entry.joined_at.find(subscriber.actor);
         if (joined != entry.joined_at.end()) {
@@ -373,7 +376,7 @@ void flush_pending(broadcaster_pointer self) {
         batch = &*for_clients;
       }
       if (*batch) {
-        gather_pushes(self, subscriber.actor, *batch, round, room);
+        gather_pushes(self, subscriber.actor, *batch, round, still_to_give);
       }
     };
     for (const auto& subscriber : subscribers) {
