@@ -3,6 +3,8 @@
 #include <caf/actor_cast.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "caf_handoff.hpp"
+
 namespace herald::actors {
 
 connection_actor::behavior_type connection(connection_actor::pointer self,
@@ -12,6 +14,7 @@ connection_actor::behavior_type connection(connection_actor::pointer self,
   return {
       [sink](deliver_atom, delivery& item) {
         if (auto session = sink.lock()) {
+          acquire_from_caf();
           session_sink::hand(std::move(session), std::move(item));
         }
       },

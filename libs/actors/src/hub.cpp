@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "caf_handoff.hpp"
 #include "herald/actors/broadcaster.hpp"
 #include "herald/actors/connection_actor.hpp"
 
@@ -27,6 +28,7 @@ connection_handle::~connection_handle() {
 template <class... Message>
 void connection_handle::send(Message&&... message) const {
   if (actor_ != nullptr) {
+    release_to_caf();
     caf::anon_send(caf::actor_cast<connection_actor>(actor_), std::forward<Message>(message)...);
   }
 }
@@ -92,6 +94,7 @@ connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::stri
   // request is in the broadcaster's mailbox before this returns, so anything
   // published after the caller goes on (after the 101 reaches the client)
   // is queued behind it and reaches the new client.
+  release_to_caf();
   caf::anon_send(impl_->broadcaster, subscribe_atom::value, channel, actor, std::move(sink));
   // Transfer one strong reference into the handle.
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
@@ -102,6 +105,7 @@ connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
   connection_actor actor = impl_->system.spawn(connection, impl_->broadcaster, sink);
   // Known to the broadcaster from now on, so that its close_atom at
   // shutdown reaches a session that never sent connect.
+  release_to_caf();
   caf::anon_send(impl_->broadcaster, announce_atom::value, actor, std::move(sink));
   caf::strong_actor_ptr strong = caf::actor_cast<caf::strong_actor_ptr>(std::move(actor));
   return connection_handle{strong.release()};
@@ -109,6 +113,7 @@ connection_handle hub::connect_client(std::weak_ptr<session_sink> sink) {
 
 void hub::call_api(api_call call) const {
   if (impl_->broadcaster) {
+    release_to_caf();
     caf::anon_send(impl_->broadcaster, api_atom::value, std::move(call));
   }
 }

@@ -5,6 +5,7 @@
 
 #include <caf/send.hpp>
 
+#include "caf_handoff.hpp"
 #include "encoding.hpp"
 #include "herald/core/client_protocol.hpp"
 #include "herald/core/websocket_frame.hpp"
@@ -160,6 +161,7 @@ void gather_pushes(broadcaster_pointer self, const connection_actor& actor,
   auto& sessions = self->state.sessions;
   auto known = sessions.find(actor);
   if (known == sessions.end()) {
+    release_to_caf();
     self->send(actor, deliver_atom::value, delivery{channel_pushes{frames, round}});
     return;
   }
@@ -169,6 +171,7 @@ void gather_pushes(broadcaster_pointer self, const connection_actor& actor,
   }
   delivery_route* route = session->route();
   if (route == nullptr) {
+    acquire_from_caf();
     session_sink::hand(std::move(session), channel_pushes{frames, round});
     return;
   }
@@ -192,6 +195,9 @@ void gather_pushes(broadcaster_pointer self, const connection_actor& actor,
 // were made.
 void hand_gathered(broadcaster_pointer self, const round_ticket_ptr& round) {
   auto& groups = self->state.rounds.groups;
+  if (!groups.empty()) {
+    acquire_from_caf();
+  }
   for (auto& group : groups) {
     group.route->hand_pushes(channel_pushes{std::move(group.frames), round},
                              std::move(group.sessions));
@@ -437,10 +443,12 @@ void send_delivery(broadcaster_pointer self, const connection_actor& actor, deli
   auto& sessions = self->state.sessions;
   auto known = sessions.find(actor);
   if (known == sessions.end()) {
+    release_to_caf();
     self->send(actor, deliver_atom::value, std::move(item));
     return;
   }
   if (auto session = known->second.lock()) {
+    acquire_from_caf();
     session_sink::hand(std::move(session), std::move(item));
   }
 }
