@@ -86,6 +86,9 @@ const broadcast_counters& hub::counters() const {
 
 hub::~hub() {
   stop();
+  // Destroyed after the actor system's await_all_actors_done(): what the
+  // broadcaster wrote last, before it quit, is ours to free.
+  acquire_from_caf();
 }
 
 connection_handle hub::connect(std::weak_ptr<session_sink> sink, const std::string& channel) {

@@ -8,6 +8,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
+#include "caf_handoff.hpp"
 #include "encoding.hpp"
 #include "fanout.hpp"
 #include "herald/core/websocket_frame.hpp"
@@ -116,6 +117,9 @@ void close_everything(broadcaster_pointer self) {
       self->send(actor, close_atom::value);
     }
   }
+  // Its last figures (broadcast_counters) are read and freed by the main
+  // thread once CAF says every actor is done (hub::~hub).
+  release_to_caf();
   self->quit();
 }
 
