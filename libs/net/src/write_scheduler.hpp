@@ -159,8 +159,9 @@ class write_scheduler final : public actors::delivery_route {
 
   // This thread only.
   std::vector<handed_over> taken_;
-  // The entry of taken_ whose delivery is being received: its reference
-  // is what schedule_write puts in to_write_ for that session.
+  // The reference, in taken_ (an entry's or one of a group's), to the
+  // session whose delivery is being received: what schedule_write puts in
+  // to_write_ for that session.
   session_ref* taking_ = nullptr;
   std::vector<actors::round_ticket_ptr> rounds_;  // taken, held until written
   std::vector<session_ref> to_write_;

@@ -152,27 +152,25 @@ void send_suffix(broadcaster_pointer self, const pending_channel& entry,
 }
 
 // A channel's pushes for `actor` in the round: gathered into its route's
-// group for these frames (handed over by hand_gathered), else handed over
-// at once as send_delivery would. A new group has room for the
-// `subscribers` still to be given, this one included.
+// group for these frames (handed over by hand_gathered); a session the
+// broadcaster was not given, one gone, or one without a route takes
+// send_delivery's way. A new group has room for the `subscribers` still to
+// be given, this one included.
 void gather_pushes(broadcaster_pointer self, const connection_actor& actor,
                    const core::frame_batch_ptr& frames, const round_ticket_ptr& round,
                    std::size_t subscribers) {
   auto& sessions = self->state.sessions;
   auto known = sessions.find(actor);
-  if (known == sessions.end()) {
-    release_to_caf();
-    self->send(actor, deliver_atom::value, delivery{channel_pushes{frames, round}});
-    return;
+  std::shared_ptr<session_sink> session;
+  delivery_route* route = nullptr;
+  if (known != sessions.end()) {
+    session = known->second.lock();
+    route = session ? session->route() : nullptr;
   }
-  std::shared_ptr<session_sink> session = known->second.lock();
-  if (!session) {
-    return;
-  }
-  delivery_route* route = session->route();
   if (route == nullptr) {
-    acquire_from_caf();
-    session_sink::hand(std::move(session), channel_pushes{frames, round});
+    // Every session a server makes has a route: these are the rare ways
+    // (and the tests' sinks), which may look the session up again.
+    send_delivery(self, actor, channel_pushes{frames, round});
     return;
   }
   // A channel's subscribers mostly share the last group (one I/O thread's
